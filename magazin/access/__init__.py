@@ -1,0 +1,1 @@
+"""Access: DIP export now; search and closure periods (Schutzfristen) with the web/API issue."""

@@ -1,0 +1,1 @@
+"""REST API (OpenAPI) - built with the web/API issue."""

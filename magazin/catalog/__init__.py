@@ -1,0 +1,1 @@
+"""The catalog: an index of what storage holds, rebuildable from storage alone."""

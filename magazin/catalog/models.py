@@ -1,0 +1,131 @@
+"""Catalog models: Tenant, Fonds, Accession, Unit (a tree), Representation, File, Event, Copy.
+
+Everything here can be rebuilt from storage (`magazin catalog rebuild`)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Tenant(models.Model):
+    """An archive institution (the operating archive or a partner archive)."""
+
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=300)
+    created = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Fonds(models.Model):
+    """A body of records (Bestand); its code is unique within the tenant."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="fonds")
+    code = models.CharField(max_length=100)
+    title = models.CharField(max_length=500)
+    created = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="fonds_code")]
+        ordering = ["tenant__slug", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}/{self.code}"
+
+
+class Accession(models.Model):
+    """One delivery (Zugang)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="accessions")
+    fonds = models.ForeignKey(Fonds, on_delete=models.PROTECT, related_name="accessions")
+    ulid = models.CharField(max_length=26, unique=True)
+    number = models.CharField(max_length=40)
+    created = models.DateTimeField()
+    source = models.CharField(max_length=300, blank=True)
+    sip_name = models.CharField(max_length=500)
+    files = models.BigIntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="accession_number")
+        ]
+        ordering = ["tenant__slug", "number"]
+
+
+class Unit(models.Model):
+    """A unit of description; a root unit (parent null) is stored as one AIP."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="units")
+    fonds = models.ForeignKey(Fonds, on_delete=models.PROTECT, related_name="units")
+    accession = models.ForeignKey(
+        Accession, on_delete=models.PROTECT, null=True, related_name="units"
+    )
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, related_name="children")
+    aid = models.CharField(max_length=100, unique=True)
+    ocfl_id = models.CharField(max_length=200, unique=True, null=True)
+    title = models.TextField()
+    dc = models.JSONField(default=dict)
+    extra = models.JSONField(default=dict)
+    source_key = models.CharField(max_length=700, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField()
+    files_count = models.IntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "fonds", "source_key"])]
+        ordering = ["aid"]
+
+
+class Representation(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="representations")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="rep_name")]
+
+
+class File(models.Model):
+    representation = models.ForeignKey(
+        Representation, on_delete=models.CASCADE, related_name="files"
+    )
+    path = models.TextField()
+    size = models.BigIntegerField()
+    sha512 = models.CharField(max_length=128)
+    puid = models.CharField(max_length=40, null=True)
+    format_name = models.CharField(max_length=300, null=True)
+    format_version = models.CharField(max_length=100, null=True)
+    mime = models.CharField(max_length=200, null=True)
+    basis = models.CharField(max_length=20, default="none")
+
+    class Meta:
+        ordering = ["path"]
+
+
+class Event(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="events")
+    ulid = models.CharField(max_length=40)
+    type = models.CharField(max_length=60)
+    datetime = models.DateTimeField()
+    outcome = models.CharField(max_length=20)
+    detail = models.TextField(blank=True)
+    outcome_detail = models.TextField(blank=True)
+    agents = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["datetime", "id"]
+
+
+class Copy(models.Model):
+    """One copy of an AIP in one storage location, with its last fixity result."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="copies")
+    location = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, default="ok")  # ok | missing | damaged
+    checked = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "location"], name="copy_loc")]
+        ordering = ["location"]

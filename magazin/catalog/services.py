@@ -1,0 +1,283 @@
+"""Catalog operations shared by CLI, web and API: tenants, fonds, AIP records and listings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Max
+
+from magazin.core.aip.builder import record_xml
+from magazin.core.aip.model import AipDescription, AipEvent
+from magazin.core.config import Home
+from magazin.core.ids import new_ulid, valid_slug
+from magazin.core.ingest import (
+    AccessionInfo,
+    Known,
+    now,
+    software_agent,
+    user_agent,
+    write_small_object,
+)
+from magazin.core.storage.location import FilesystemLocation
+
+from .models import Accession, Copy, Event, File, Fonds, Representation, Tenant, Unit
+
+
+class CatalogError(Exception):
+    """A request the catalog cannot satisfy (unknown tenant, duplicate code, …)."""
+
+
+def parse_time(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s)
+
+
+def locations(home: Home) -> list[FilesystemLocation]:
+    return [FilesystemLocation(c) for c in home.replica_locations()]
+
+
+def create_tenant(home: Home, slug: str, name: str, user: str) -> Tenant:
+    if not valid_slug(slug):
+        raise CatalogError(
+            f"tenant {slug!r}: use lower-case letters, digits and '-' "
+            "(at most 63, starting with a letter or digit)"
+        )
+    if Tenant.objects.filter(slug=slug).exists():
+        raise CatalogError(f"tenant {slug!r} exists already")
+    created = now()
+    desc = AipDescription(
+        ocfl_id=f"urn:magazin:{slug}:tenant",
+        tenant=slug,
+        ulid="tenant",
+        fonds=None,
+        title=name,
+        dc={"title": [name], "identifier": [slug]},
+        created=created,
+        kind="tenant",
+        events=[
+            AipEvent(
+                new_ulid(),
+                "creation",
+                created,
+                "success",
+                f"tenant {slug} created",
+                agents=[(f"urn:magazin:user:{user}", "implementer")],
+            )
+        ],
+        agents=[software_agent(), user_agent(user)],
+        source_metadata=[("metadata/descriptive/tenant.xml", "magazin-tenant")],
+    )
+    extra = {
+        "metadata/descriptive/tenant.xml": record_xml(
+            "tenant", {"slug": slug, "name": name, "created": created}
+        )
+    }
+    write_small_object(locations(home), desc, extra, user, f"Tenant {slug} created")
+    return Tenant.objects.create(slug=slug, name=name, created=parse_time(created))
+
+
+def create_fonds(home: Home, tenant: Tenant, code: str, title: str, user: str) -> Fonds:
+    if not code or "/" in code or len(code) > 100:
+        raise CatalogError(f"fonds code {code!r}: 1-100 characters, no '/'")
+    if Fonds.objects.filter(tenant=tenant, code=code).exists():
+        raise CatalogError(f"fonds {code!r} exists already in tenant {tenant.slug}")
+    created = now()
+    desc = AipDescription(
+        ocfl_id=f"urn:magazin:{tenant.slug}:fonds:{code}",
+        tenant=tenant.slug,
+        ulid=code,
+        fonds=code,
+        title=title,
+        dc={"title": [title], "identifier": [code]},
+        created=created,
+        kind="fonds",
+        events=[
+            AipEvent(
+                new_ulid(),
+                "creation",
+                created,
+                "success",
+                f"fonds {code} created",
+                agents=[(f"urn:magazin:user:{user}", "implementer")],
+            )
+        ],
+        agents=[software_agent(), user_agent(user)],
+        source_metadata=[("metadata/descriptive/fonds.xml", "magazin-fonds")],
+    )
+    extra = {
+        "metadata/descriptive/fonds.xml": record_xml(
+            "fonds", {"tenant": tenant.slug, "code": code, "title": title, "created": created}
+        )
+    }
+    write_small_object(locations(home), desc, extra, user, f"Fonds {code} created")
+    return Fonds.objects.create(tenant=tenant, code=code, title=title, created=parse_time(created))
+
+
+class DjangoCatalog:
+    """The ingest pipeline's CatalogPort, on the Django ORM."""
+
+    def lookup(self, tenant: str, fonds: str, source_key: str) -> Known | None:
+        u = (
+            Unit.objects.filter(
+                tenant__slug=tenant, fonds__code=fonds, source_key=source_key, parent=None
+            )
+            .select_related("accession")
+            .first()
+        )
+        if u is None:
+            return None
+        return Known(u.aid, u.fingerprint, u.accession.number if u.accession else None)
+
+    def next_accession_number(self, tenant: str) -> str:
+        year = dt.date.today().year
+        prefix = f"{year}-"
+        last = Accession.objects.filter(tenant__slug=tenant, number__startswith=prefix).aggregate(
+            m=Max("number")
+        )["m"]
+        n = int(last.split("-")[1]) + 1 if last else 1
+        return f"{prefix}{n:04d}"
+
+    def record_accession(self, acc: AccessionInfo) -> Accession:
+        tenant = Tenant.objects.get(slug=acc.tenant)
+        fonds = Fonds.objects.get(tenant=tenant, code=acc.fonds)
+        obj, _ = Accession.objects.update_or_create(
+            ulid=acc.ulid,
+            defaults=dict(
+                tenant=tenant,
+                fonds=fonds,
+                number=acc.number,
+                created=parse_time(acc.created),
+                source=acc.source,
+                sip_name=acc.sip_name,
+                files=acc.files,
+                bytes=acc.bytes,
+            ),
+        )
+        return obj
+
+    @transaction.atomic
+    def record_aip(
+        self,
+        aip: AipDescription,
+        locs: list[str],
+        fingerprint: str,
+        accession: AccessionInfo | None,
+    ) -> Unit:
+        acc = self.record_accession(accession) if accession else None
+        return record_unit(aip, locs, fingerprint, acc)
+
+
+def record_unit(
+    aip: AipDescription, locs: list[str], fingerprint: str, acc: Accession | None
+) -> Unit:
+    tenant = Tenant.objects.get(slug=aip.tenant)
+    fonds = Fonds.objects.get(tenant=tenant, code=aip.fonds)
+    unit = Unit.objects.create(
+        tenant=tenant,
+        fonds=fonds,
+        accession=acc,
+        aid=aip.aid,
+        ocfl_id=aip.ocfl_id,
+        title=aip.title,
+        dc=aip.dc,
+        extra=aip.extra,
+        source_key=aip.source_key or "",
+        fingerprint=fingerprint,
+        created=parse_time(aip.created),
+        files_count=len(aip.files),
+        bytes=sum(f.size for f in aip.files),
+    )
+    reps: dict[str, Representation] = {}
+    files = []
+    for f in aip.files:
+        rep = reps.get(f.representation)
+        if rep is None:
+            rep = reps[f.representation] = Representation.objects.create(
+                unit=unit, name=f.representation
+            )
+        files.append(
+            File(
+                representation=rep,
+                path=f.path,
+                size=f.size,
+                sha512=f.sha512,
+                puid=f.puid,
+                format_name=f.format_name,
+                format_version=f.format_version,
+                mime=f.mime,
+                basis=f.basis,
+            )
+        )
+    File.objects.bulk_create(files)
+    Event.objects.bulk_create(
+        [
+            Event(
+                unit=unit,
+                ulid=e.id,
+                type=e.type,
+                datetime=parse_time(e.datetime),
+                outcome=e.outcome,
+                detail=e.detail,
+                outcome_detail=e.outcome_detail,
+                agents=[list(a) for a in e.agents],
+            )
+            for e in aip.events
+        ]
+    )
+    Copy.objects.bulk_create([Copy(unit=unit, location=loc, status="ok") for loc in locs])
+    return unit
+
+
+def iso(t: dt.datetime | None) -> str | None:
+    return t.astimezone(dt.UTC).isoformat() if t else None
+
+
+def aip_summary(u: Unit) -> dict:
+    return {
+        "aid": u.aid,
+        "title": u.title,
+        "tenant": u.tenant.slug,
+        "fonds": u.fonds.code,
+        "files": u.files_count,
+        "bytes": u.bytes,
+    }
+
+
+def aip_detail(u: Unit) -> dict:
+    files = File.objects.filter(representation__unit=u).select_related("representation")
+    return {
+        **aip_summary(u),
+        "ocfl_id": u.ocfl_id,
+        "accession": u.accession.number if u.accession else None,
+        "created": iso(u.created),
+        "dc": u.dc,
+        "extra": u.extra,
+        "files": [
+            {
+                "path": f.path,
+                "representation": f.representation.name,
+                "size": f.size,
+                "sha512": f.sha512,
+                "puid": f.puid,
+                "mime": f.mime,
+                "format": f.format_name,
+                "format_version": f.format_version,
+                "basis": f.basis,
+            }
+            for f in files.order_by("representation__name", "path")
+        ],
+        "events": [
+            {
+                "type": e.type,
+                "outcome": e.outcome,
+                "datetime": iso(e.datetime),
+                "detail": e.detail,
+                "outcome_detail": e.outcome_detail,
+            }
+            for e in u.events.all()
+        ],
+        "copies": [
+            {"location": c.location, "status": c.status, "checked": iso(c.checked)}
+            for c in u.copies.all()
+        ],
+    }

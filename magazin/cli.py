@@ -1,0 +1,697 @@
+"""The `magazin` command: the archive's operations for archivists and operators.
+
+Exit codes: 0 success (a duplicate too), 1 rejected input or failed check, 2 usage error.
+Every reporting command accepts --json."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magazin.settings")
+    import django
+
+    django.setup()
+
+
+def ensure_initialised():
+    """Create the data folder, magazin.toml and the catalog schema where missing."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from magazin.core.config import load_home
+
+    home = load_home()
+    for d in (home.quarantine, home.journal, home.tmp):
+        d.mkdir(parents=True, exist_ok=True)
+    from magazin.core.storage.location import FilesystemLocation
+
+    for c in home.locations:
+        FilesystemLocation(c).staging  # noqa: B018 - creates the staging folder
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", verbosity=0, interactive=False)
+    return home
+
+
+def _user(args) -> str:
+    return getattr(args, "user", None) or os.environ.get("MAGAZIN_USER") or getpass.getuser()
+
+
+def _out(args, data, human) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        human(data)
+
+
+class TqdmProgress:
+    """A terminal progress bar (stderr), only where a person is watching."""
+
+    def __init__(self):
+        self.bar = None
+
+    def start(self, total, what):
+        from tqdm import tqdm
+
+        unit = "B" if what in ("copy", "verify", "audit") else "it"
+        self.bar = tqdm(
+            total=total, desc=what, unit=unit, unit_scale=True, leave=False, file=sys.stderr
+        )
+
+    def advance(self, n):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def done(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _progress(args):
+    from magazin.core.staging import Progress
+
+    if getattr(args, "json", False) or not sys.stderr.isatty():
+        return Progress()
+    return TqdmProgress()
+
+
+def _one_tenant(slug):
+    from magazin.catalog.models import Tenant
+
+    if slug:
+        try:
+            return Tenant.objects.get(slug=slug)
+        except Tenant.DoesNotExist:
+            raise Failure(f"no tenant {slug!r}") from None
+    ts = list(Tenant.objects.all()[:2])
+    if len(ts) != 1:
+        raise UsageError(
+            "--tenant is required (there is "
+            + ("no tenant yet" if not ts else "more than one tenant")
+            + ")"
+        )
+    return ts[0]
+
+
+def _one_fonds(tenant, code):
+    from magazin.catalog.models import Fonds
+
+    if code:
+        try:
+            return Fonds.objects.get(tenant=tenant, code=code)
+        except Fonds.DoesNotExist:
+            raise Failure(f"no fonds {code!r} in tenant {tenant.slug}") from None
+    fs = list(Fonds.objects.filter(tenant=tenant)[:2])
+    if len(fs) != 1:
+        raise UsageError(
+            "--fonds is required (tenant "
+            + tenant.slug
+            + " has "
+            + ("no fonds yet" if not fs else "more than one fonds")
+            + ")"
+        )
+    return fs[0]
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_init(args, home):
+    data = {
+        "home": str(home.path),
+        "locations": [{"name": c.name, "path": str(c.path)} for c in home.locations],
+        "replication": home.replication,
+    }
+    _out(
+        args,
+        data,
+        lambda d: print(
+            f"Magazin data folder ready: {d['home']}\n"
+            f"Storage locations: " + ", ".join(f"{x['name']} ({x['path']})" for x in d["locations"])
+        ),
+    )
+    return EXIT_OK
+
+
+def cmd_tenant_create(args, home):
+    from magazin.catalog.services import CatalogError, create_tenant
+
+    try:
+        t = create_tenant(home, args.slug, args.name, _user(args))
+    except CatalogError as e:
+        raise Failure(str(e)) from None
+    _out(
+        args,
+        {"slug": t.slug, "name": t.name},
+        lambda d: print(f"Tenant {d['slug']} created: {d['name']}"),
+    )
+    return EXIT_OK
+
+
+def cmd_tenant_list(args, home):
+    from magazin.catalog.models import Tenant
+
+    data = [{"slug": t.slug, "name": t.name} for t in Tenant.objects.order_by("slug")]
+    _out(args, data, lambda d: [print(f"{x['slug']:20} {x['name']}") for x in d])
+    return EXIT_OK
+
+
+def cmd_fonds_create(args, home):
+    from magazin.catalog.services import CatalogError, create_fonds
+
+    tenant = _one_tenant(args.tenant)
+    try:
+        f = create_fonds(home, tenant, args.code, args.title, _user(args))
+    except CatalogError as e:
+        raise Failure(str(e)) from None
+    _out(
+        args,
+        {"tenant": tenant.slug, "code": f.code, "title": f.title},
+        lambda d: print(f"Fonds {d['code']} created in {d['tenant']}: {d['title']}"),
+    )
+    return EXIT_OK
+
+
+def cmd_fonds_list(args, home):
+    from magazin.catalog.models import Fonds
+
+    qs = Fonds.objects.select_related("tenant")
+    if args.tenant:
+        qs = qs.filter(tenant__slug=args.tenant)
+    data = [{"tenant": f.tenant.slug, "code": f.code, "title": f.title} for f in qs]
+    _out(args, data, lambda d: [print(f"{x['tenant']:16} {x['code']:20} {x['title']}") for x in d])
+    return EXIT_OK
+
+
+def _parse_map(items):
+    from magazin.core.sip.table import MAP_TARGETS
+
+    mapping = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"--map {item!r}: expected COLUMN=FIELD")
+        col, field = item.rsplit("=", 1)
+        field = field.strip().lower()
+        if field not in MAP_TARGETS:
+            raise UsageError(
+                f"--map {item!r}: FIELD must be one of " + ", ".join(sorted(MAP_TARGETS))
+            )
+        mapping[col.strip()] = field
+    return mapping
+
+
+def _print_ingest(d):
+    if d["status"] == "rejected":
+        print(f"REJECTED: {d.get('sip', '')}", file=sys.stderr)
+        for e in d["errors"]:
+            print(f"  {e['path']}: {e['reason']} [{e['code']}]", file=sys.stderr)
+        if d.get("quarantine"):
+            print(
+                f"Recorded in quarantine {d['quarantine']} "
+                f"(magazin quarantine show {d['quarantine']})",
+                file=sys.stderr,
+            )
+        return
+    stored = sum(1 for a in d["aips"] if a["status"] == "stored")
+    dup = len(d["aips"]) - stored
+    print(f"{d['status']}: accession {d['accession']}, {stored} AIP(s) stored, {dup} duplicate(s)")
+    for a in d["aips"][:20]:
+        print(f"  {a['aid']}  {a['status']:9} {a['files']} file(s), {a['bytes']} bytes")
+    if len(d["aips"]) > 20:
+        print(f"  … and {len(d['aips']) - 20} more")
+    for w in d.get("warnings", []):
+        print(f"  warning: {w['path']}: {w['reason']} [{w['code']}]")
+
+
+def cmd_ingest(args, home):
+    from magazin.core.ingest import IngestRequest
+    from magazin.ingest.services import run_ingest
+
+    tenant = _one_tenant(args.tenant)
+    fonds = _one_fonds(tenant, args.fonds)
+    req = IngestRequest(
+        Path(args.path),
+        tenant.slug,
+        fonds.code,
+        Path(args.metadata) if args.metadata else None,
+        _parse_map(args.map),
+        args.unlisted,
+        _user(args),
+        args.source,
+    )
+    result, q = run_ingest(home, req, _progress(args))
+    data = result.as_dict()
+    if q is not None:
+        data["quarantine"] = q.qid
+    data["sip"] = str(args.path)
+    _out(args, data, _print_ingest)
+    return EXIT_FAIL if result.status == "rejected" else EXIT_OK
+
+
+def cmd_accession_list(args, home):
+    from magazin.catalog.models import Accession
+    from magazin.catalog.services import iso
+
+    qs = Accession.objects.select_related("tenant", "fonds")
+    if args.tenant:
+        qs = qs.filter(tenant__slug=args.tenant)
+    data = [
+        {
+            "number": a.number,
+            "tenant": a.tenant.slug,
+            "fonds": a.fonds.code,
+            "date": iso(a.created),
+            "source": a.source,
+            "sip_name": a.sip_name,
+            "files": a.files,
+            "bytes": a.bytes,
+            "aips": a.units.count(),
+        }
+        for a in qs
+    ]
+    _out(
+        args,
+        data,
+        lambda d: [
+            print(
+                f"{x['tenant']:14} {x['number']:10} {x['date'][:10]} "
+                f"{x['fonds']:14} {x['aips']:6} AIPs {x['files']:7} "
+                f"files {x['bytes']:>14} B  {x['sip_name']}"
+            )
+            for x in d
+        ],
+    )
+    return EXIT_OK
+
+
+def _q_dict(q, full=False):
+    from magazin.catalog.services import iso
+
+    d = {
+        "id": q.qid,
+        "created": iso(q.created),
+        "sip": q.sip_path,
+        "tenant": q.tenant,
+        "fonds": q.fonds,
+        "status": q.status,
+        "problems": len(q.problems),
+    }
+    if full:
+        d["problems"] = q.problems
+        d["request"] = q.request
+        d["resolved"] = iso(q.resolved)
+        d["note"] = q.note
+    return d
+
+
+def _get_q(qid):
+    from magazin.ingest.models import QuarantineEntry
+
+    try:
+        return QuarantineEntry.objects.get(qid=qid)
+    except QuarantineEntry.DoesNotExist:
+        raise Failure(f"no quarantine entry {qid!r}") from None
+
+
+def cmd_quarantine(args, home):
+    import datetime as dt
+
+    from magazin.ingest.models import QuarantineEntry
+    from magazin.ingest.services import request_from_dict, run_ingest
+
+    if args.qaction == "list":
+        qs = QuarantineEntry.objects.all()
+        if args.tenant:
+            qs = qs.filter(tenant=args.tenant)
+        if not args.all:
+            qs = qs.filter(status="open")
+        data = [_q_dict(q) for q in qs]
+        _out(
+            args,
+            data,
+            lambda d: (
+                [
+                    print(
+                        f"{x['id']}  {x['created'][:19]}  {x['status']:9} "
+                        f"{x['problems']:3} problem(s)  {x['sip']}"
+                    )
+                    for x in d
+                ]
+                or print("Quarantine is empty.")
+            ),
+        )
+        return EXIT_OK
+    q = _get_q(args.id)
+    if args.qaction == "show":
+        d = _q_dict(q, full=True)
+
+        def human(d):
+            print(
+                f"Quarantine {d['id']} ({d['status']})\nSIP: {d['sip']}\n"
+                f"Tenant: {d['tenant']}  Fonds: {d['fonds']}\nProblems:"
+            )
+            for p in d["problems"]:
+                print(f"  {p['path']}: {p['reason']} [{p['code']}]")
+
+        _out(args, d, human)
+        return EXIT_OK
+    if q.status != "open":
+        raise Failure(f"quarantine entry {q.qid} is {q.status} already")
+    now = dt.datetime.now(dt.UTC)
+    if args.qaction == "discard":
+        q.status, q.resolved, q.note = "discarded", now, args.reason or ""
+        q.save()
+        _out(
+            args,
+            _q_dict(q, True),
+            lambda d: print(f"Quarantine {d['id']} discarded (the record is kept)."),
+        )
+        return EXIT_OK
+    # retry
+    result, newq = run_ingest(home, request_from_dict(q.request), _progress(args), quarantine=False)
+    data = result.as_dict()
+    data["quarantine"] = q.qid
+    if result.status != "rejected":
+        q.status, q.resolved = "retried", now
+        q.note = f"ingested as accession {result.accession}"
+        q.save()
+    else:
+        q.problems = [p.as_dict() for p in result.errors]
+        q.save()
+    data["sip"] = q.sip_path
+    _out(args, data, _print_ingest)
+    return EXIT_FAIL if result.status == "rejected" else EXIT_OK
+
+
+def cmd_aip_list(args, home):
+    from magazin.catalog.models import Unit
+    from magazin.catalog.services import aip_summary
+
+    qs = Unit.objects.filter(parent=None).select_related("tenant", "fonds")
+    if args.tenant:
+        qs = qs.filter(tenant__slug=args.tenant)
+    if args.fonds:
+        qs = qs.filter(fonds__code=args.fonds)
+    data = [aip_summary(u) for u in qs.order_by("tenant__slug", "aid")]
+    _out(
+        args,
+        data,
+        lambda d: [
+            print(
+                f"{x['aid']}  {x['fonds']:12} {x['files']:4} files {x['bytes']:>12} B  {x['title']}"
+            )
+            for x in d
+        ],
+    )
+    return EXIT_OK
+
+
+def _get_unit(aid):
+    from magazin.catalog.models import Unit
+
+    try:
+        return Unit.objects.select_related("tenant", "fonds", "accession").get(aid=aid)
+    except Unit.DoesNotExist:
+        raise Failure(f"no AIP {aid!r}") from None
+
+
+def cmd_aip_show(args, home):
+    from magazin.catalog.services import aip_detail
+
+    d = aip_detail(_get_unit(args.aid))
+
+    def human(d):
+        print(
+            f"{d['aid']}  {d['title']}\nTenant {d['tenant']}, fonds {d['fonds']}, "
+            f"accession {d['accession']}, OCFL id {d['ocfl_id']}"
+        )
+        for k, vs in d["dc"].items():
+            for v in vs:
+                print(f"  dc:{k}: {v}")
+        print("Files:")
+        for f in d["files"]:
+            print(
+                f"  {f['representation']}/{f['path']}  {f['size']} B  {f['puid'] or '?'} "
+                f"{f['mime'] or ''}"
+            )
+        print("Events:")
+        for e in d["events"]:
+            print(f"  {e['datetime']}  {e['type']:28} {e['outcome']}")
+        print("Copies: " + ", ".join(f"{c['location']} ({c['status']})" for c in d["copies"]))
+
+    _out(args, d, human)
+    return EXIT_OK
+
+
+def cmd_export(args, home):
+    from magazin.access.export import export_dip
+
+    unit = _get_unit(args.aid)
+    out = Path(args.out)
+    info = export_dip(home, unit, out)
+    _out(
+        args, info, lambda d: print(f"DIP of {d['aid']} written to {d['out']} ({d['files']} files)")
+    )
+    return EXIT_OK
+
+
+def cmd_audit(args, home):
+    from magazin.catalog.audit import run_audit
+
+    report = run_audit(home, args.aids, args.location, args.repair, _user(args), _progress(args))
+
+    def human(d):
+        print(
+            f"Audit: {d['checked']} copies checked, {d['ok']} ok, "
+            f"{len(d['failed'])} problem(s), {len(d['repaired'])} repaired"
+        )
+        for f in d["failed"]:
+            print(f"  {f['aid']} @ {f['location']}: {f['path']}: {f['problem']}")
+        for r in d["repaired"]:
+            print(f"  repaired {r['aid']} @ {r['location']} from {r['source']}")
+
+    _out(args, report, human)
+    unresolved = {(f["aid"], f["location"]) for f in report["failed"]} - {
+        (r["aid"], r["location"]) for r in report["repaired"]
+    }
+    return EXIT_FAIL if unresolved else EXIT_OK
+
+
+def cmd_rebuild(args, home):
+    from magazin.catalog.rebuild import rebuild
+
+    counts = rebuild(home, _progress(args))
+    _out(
+        args,
+        counts,
+        lambda d: print(
+            "Catalog rebuilt from storage: " + ", ".join(f"{v} {k}" for k, v in d.items())
+        ),
+    )
+    return EXIT_OK
+
+
+def cmd_formats_identify(args, home):
+    from magazin.core.formats.identify import default_identifier
+
+    ident = default_identifier()
+    out = []
+    for p in args.paths:
+        path = Path(p)
+        if not path.exists():
+            raise Failure(f"{p}: no such file or folder")
+        targets = (
+            [path]
+            if path.is_file()
+            else sorted(x for x in path.rglob("*") if x.is_file() and not x.is_symlink())
+        )
+        for t in targets:
+            r = ident.identify(t)
+            out.append(
+                {
+                    "path": str(t),
+                    "puid": r.puid,
+                    "format": r.format,
+                    "version": r.version,
+                    "mime": r.mime,
+                    "basis": r.basis,
+                    "warning": r.warning,
+                }
+            )
+    _out(
+        args,
+        out,
+        lambda d: [
+            print(
+                f"{x['puid'] or 'unknown':12} {x['basis']:10} "
+                f"{x['path']}  {x['format'] or ''} {x['version'] or ''}"
+                + (f"  ({x['warning']})" if x["warning"] else "")
+            )
+            for x in d
+        ],
+    )
+    return EXIT_OK
+
+
+def cmd_serve(args, home):
+    from django.core.management import call_command
+
+    print(f"Magazin on http://{args.host}:{args.port}/  (data folder {home.path})", file=sys.stderr)
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False, use_threading=True)
+    return EXIT_OK
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"magazin: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="magazin", description="Magazin digital archive")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
+
+    def cmd(parent, name, fn, help_, json_=True):
+        sp = parent.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(fn=fn)
+        if json_:
+            sp.add_argument("--json", action="store_true", help="machine-readable output")
+        return sp
+
+    cmd(sub, "init", cmd_init, "create or check the data folder (MAGAZIN_HOME)")
+    t = sub.add_parser("tenant", help="tenants (archive institutions)")
+    ts = t.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(ts, "create", cmd_tenant_create, "create a tenant")
+    c.add_argument("slug")
+    c.add_argument("--name", required=True)
+    c.add_argument("--user")
+    cmd(ts, "list", cmd_tenant_list, "list tenants")
+    f = sub.add_parser("fonds", help="fonds (Bestände)")
+    fs = f.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(fs, "create", cmd_fonds_create, "create a fonds in a tenant")
+    c.add_argument("tenant", nargs="?")
+    c.add_argument("code")
+    c.add_argument("--title", required=True)
+    c.add_argument("--user")
+    c = cmd(fs, "list", cmd_fonds_list, "list fonds")
+    c.add_argument("--tenant")
+    c = cmd(sub, "ingest", cmd_ingest, "ingest a SIP (folder, ZIP, BagIt bag; optional table)")
+    c.add_argument("path")
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
+    c.add_argument("--metadata", help="metadata table (.csv or .xlsx), one row per file")
+    c.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="map a table column to a field (file, a Dublin Core element, extra)",
+    )
+    c.add_argument(
+        "--unlisted",
+        choices=["reject", "unit"],
+        default="reject",
+        help="payload files the table does not name: reject (default) or unit",
+    )
+    c.add_argument("--source", help="who delivered (recorded with the accession)")
+    c.add_argument("--user")
+    a = sub.add_parser("accession", help="accessions (Zugänge)")
+    as_ = a.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(as_, "list", cmd_accession_list, "list accessions")
+    c.add_argument("--tenant")
+    q = sub.add_parser("quarantine", help="rejected SIPs")
+    qs = q.add_subparsers(dest="qaction", required=True, parser_class=Parser)
+    c = cmd(qs, "list", cmd_quarantine, "list open quarantine entries")
+    c.add_argument("--tenant")
+    c.add_argument("--all", action="store_true", help="also retried and discarded entries")
+    for name, help_ in (
+        ("show", "show one entry with its problems"),
+        ("retry", "ingest the SIP again (after it was corrected)"),
+        ("discard", "close the entry without ingest (the record is kept)"),
+    ):
+        c = cmd(qs, name, cmd_quarantine, help_)
+        c.add_argument("id")
+        if name == "discard":
+            c.add_argument("--reason")
+        if name == "retry":
+            c.add_argument("--user")
+    a = sub.add_parser("aip", help="AIPs (root units)")
+    as_ = a.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(as_, "list", cmd_aip_list, "list AIPs")
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
+    c = cmd(as_, "show", cmd_aip_show, "show one AIP")
+    c.add_argument("aid")
+    c = cmd(sub, "export", cmd_export, "export a DIP (ZIP with files, METS, PREMIS, DC)")
+    c.add_argument("aid")
+    c.add_argument("--out", required=True)
+    c = cmd(sub, "audit", cmd_audit, "re-hash every copy; --repair restores bad copies")
+    c.add_argument("aids", nargs="*", metavar="AID")
+    c.add_argument("--location")
+    c.add_argument("--repair", action="store_true")
+    c.add_argument("--user")
+    cat = sub.add_parser("catalog", help="the catalog (database index)")
+    cs = cat.add_subparsers(dest="action", required=True, parser_class=Parser)
+    cmd(cs, "rebuild", cmd_rebuild, "rebuild the catalog from storage alone")
+    fm = sub.add_parser("formats", help="format identification")
+    fms = fm.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(fms, "identify", cmd_formats_identify, "identify files (folders recursively)")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    c = cmd(sub, "serve", cmd_serve, "run the web UI", json_=False)
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", default="8000")
+    return p
+
+
+def _version() -> str:
+    from magazin import __version__
+
+    return f"magazin {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _setup_django()
+        from magazin.core.config import ConfigError
+
+        try:
+            home = ensure_initialised()
+        except ConfigError as e:
+            print(f"magazin: {e}", file=sys.stderr)
+            return EXIT_FAIL
+        return args.fn(args, home)
+    except UsageError as e:
+        print(f"magazin: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Failure as e:
+        print(f"magazin: {e}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The preservation engine: SIP readers, AIP builder, OCFL storage. Imports no Django."""

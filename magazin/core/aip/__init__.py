@@ -1,0 +1,1 @@
+"""AIP metadata: Dublin Core, METS and PREMIS writers and readers."""

@@ -1,0 +1,103 @@
+"""Turn an AipDescription plus staged content into an OCFL object folder, and read it back."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from lxml import etree
+
+from ... import __version__
+from ..storage.ocfl import NewFile, OcflObject, VersionInfo, build_object
+from .dc import dc_xml, read_dc
+from .mets import DC_PATH, PREMIS_PATH, mets_xml, read_mets
+from .model import AipDescription
+from .premis import file_from_premis, premis_xml, read_premis
+from .xml import NS, parse_xml, to_bytes
+
+SOFTWARE = f"Magazin {__version__}"
+
+
+def record_xml(kind: str, fields: dict[str, str | int | None]) -> bytes:
+    """A small self-describing XML for tenant, fonds and accession objects."""
+    root = etree.Element(f"{{{NS['mz']}}}{kind}", nsmap={"mz": NS["mz"]})
+    for k, v in fields.items():
+        if v is not None:
+            etree.SubElement(root, f"{{{NS['mz']}}}field", name=k).text = str(v)
+    return to_bytes(root)
+
+
+def read_record_xml(data: bytes) -> dict[str, str]:
+    root = parse_xml(data, "record")
+    return {f.get("name"): f.text or "" for f in root.findall("mz:field", NS)}
+
+
+def metadata_files(aip: AipDescription, extra: dict[str, bytes]) -> dict[str, bytes]:
+    """The metadata files of the object (logical path -> bytes); METS last, it lists them."""
+    files = dict(extra)
+    files[DC_PATH] = dc_xml(aip.dc)
+    files[PREMIS_PATH] = premis_xml(aip)
+    files["METS.xml"] = mets_xml(aip, SOFTWARE)
+    return files
+
+
+def write_object(
+    obj_dir: Path,
+    aip: AipDescription,
+    content: list[NewFile],
+    metadata: dict[str, bytes],
+    version: VersionInfo,
+) -> dict:
+    """Write metadata files beside the content and build the OCFL object (inventory last)."""
+    meta_dir = obj_dir.parent / (obj_dir.name + ".meta")
+    meta_dir.mkdir(parents=True, exist_ok=True)
+    new_files = list(content)
+    for i, (lp, data) in enumerate(metadata.items()):
+        p = meta_dir / f"m{i}"
+        p.write_bytes(data)
+        new_files.append(NewFile(lp, p, hashlib.sha512(data).hexdigest()))
+    inv = build_object(obj_dir, aip.ocfl_id, new_files, version)
+    meta_dir.rmdir()
+    return inv
+
+
+def read_aip(obj: OcflObject) -> AipDescription:
+    """Read what Magazin wrote (METS, PREMIS, DC) back into an AipDescription."""
+    state = obj.state()
+    mets = read_mets(obj.read("METS.xml"))
+    premis = (
+        read_premis(obj.read(PREMIS_PATH))
+        if PREMIS_PATH in state
+        else {"files": {}, "events": [], "agents": [], "identifiers": {}}
+    )
+    dc = read_dc(obj.read(DC_PATH)) if DC_PATH in state else {}
+    objid = mets["objid"] or obj.id
+    tenant = mets["tenant"] or objid.split(":")[2]
+    ulid = objid.rsplit(":", 1)[-1]
+    files = [
+        file_from_premis(lp, info, mets["mimes"].get(lp)) for lp, info in premis["files"].items()
+    ]
+    extra: dict[str, str] = {}
+    for path, mdtype in mets["sources"]:
+        if mdtype == "table-row" and path in state:
+            row = parse_xml(obj.read(path), path)
+            for cell in row.findall("mz:cell", NS):
+                if cell.get("field") == "extra" and cell.text:
+                    extra[cell.get("column")] = cell.text
+    return AipDescription(
+        ocfl_id=objid,
+        tenant=tenant,
+        ulid=ulid,
+        fonds=mets["fonds"],
+        title=mets["label"] or (dc.get("title") or [""])[0],
+        dc=dc,
+        created=mets["created"] or "",
+        files=files,
+        events=premis["events"],
+        agents=premis["agents"],
+        source_key=mets["source_key"],
+        accession=mets["accession"],
+        kind=mets["kind"],
+        source_metadata=mets["sources"],
+        extra=extra,
+    )

@@ -1,0 +1,65 @@
+"""The description of an AIP that METS and PREMIS carry, and that a rebuild reads back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AipFile:
+    path: str  # relative to the representation's data/ folder, exactly as received
+    representation: str
+    size: int
+    sha512: str
+    puid: str | None = None
+    format_name: str | None = None
+    format_version: str | None = None
+    mime: str | None = None
+    basis: str = "none"
+
+    @property
+    def logical_path(self) -> str:
+        return f"representations/{self.representation}/data/{self.path}"
+
+
+@dataclass
+class Agent:
+    id_type: str
+    id_value: str
+    name: str
+    type: str  # software | person | organization
+    version: str | None = None
+
+
+@dataclass
+class AipEvent:
+    id: str
+    type: str  # PREMIS event type (LoC vocabulary)
+    datetime: str
+    outcome: str  # success | failure | warning
+    detail: str = ""
+    outcome_detail: str = ""
+    agents: list[tuple[str, str]] = field(default_factory=list)  # (agent id value, role)
+
+
+@dataclass
+class AipDescription:
+    ocfl_id: str
+    tenant: str
+    ulid: str
+    fonds: str | None
+    title: str
+    dc: dict[str, list[str]]
+    created: str
+    files: list[AipFile] = field(default_factory=list)
+    events: list[AipEvent] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+    source_key: str | None = None
+    accession: str | None = None
+    kind: str = "unit"  # unit | tenant | fonds | accession
+    source_metadata: list[tuple[str, str]] = field(default_factory=list)  # (logical path, type)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def aid(self) -> str:
+        return f"{self.tenant}-{self.ulid}"

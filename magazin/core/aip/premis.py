@@ -1,0 +1,197 @@
+"""PREMIS 3 for an AIP: the intellectual entity, its files, events and agents."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .model import Agent, AipDescription, AipEvent, AipFile
+from .xml import NS, parse_xml, q, to_bytes
+
+_EVENT_TYPE_URI = "http://id.loc.gov/vocabulary/preservation/eventType"
+
+
+def _sub(parent, local: str, text: str | None = None, **attrs):
+    el = etree.SubElement(parent, q("premis", local), **attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _ident(parent, kind: str, id_type: str, value: str) -> None:
+    el = _sub(parent, f"{kind}Identifier")
+    _sub(el, f"{kind}IdentifierType", id_type)
+    _sub(el, f"{kind}IdentifierValue", value)
+
+
+def premis_xml(aip: AipDescription) -> bytes:
+    root = etree.Element(
+        q("premis", "premis"), nsmap={"premis": NS["premis"], "xsi": NS["xsi"]}, version="3.0"
+    )
+    xsi_type = q("xsi", "type")
+    ie = _sub(root, "object", **{xsi_type: "premis:intellectualEntity"})
+    _ident(ie, "object", "OCFL object id", aip.ocfl_id)
+    if aip.kind == "unit":
+        _ident(ie, "object", "magazin AID", aip.aid)
+    if aip.source_key:
+        _ident(ie, "object", "magazin source key", aip.source_key)
+    reps = sorted({f.representation for f in aip.files})
+    for rep in reps:
+        ro = _sub(root, "object", **{xsi_type: "premis:representation"})
+        _ident(ro, "object", "local", f"representations/{rep}")
+        rel = _sub(ro, "relationship")
+        _sub(rel, "relationshipType", "structural")
+        _sub(rel, "relationshipSubType", "is part of")
+        _ident_rel(rel, aip.ocfl_id)
+    for f in aip.files:
+        fo = _sub(root, "object", **{xsi_type: "premis:file"})
+        _ident(fo, "object", "local", f.logical_path)
+        oc = _sub(fo, "objectCharacteristics")
+        _sub(oc, "compositionLevel", "0")
+        fx = _sub(oc, "fixity")
+        _sub(fx, "messageDigestAlgorithm", "SHA-512")
+        _sub(fx, "messageDigest", f.sha512)
+        _sub(fx, "messageDigestOriginator", "Magazin")
+        _sub(oc, "size", str(f.size))
+        fmt = _sub(oc, "format")
+        fd = _sub(fmt, "formatDesignation")
+        _sub(fd, "formatName", f.format_name or "Unknown")
+        if f.format_version:
+            _sub(fd, "formatVersion", f.format_version)
+        if f.puid:
+            reg = _sub(fmt, "formatRegistry")
+            _sub(reg, "formatRegistryName", "PRONOM")
+            _sub(reg, "formatRegistryKey", f.puid)
+            _sub(reg, "formatRegistryRole", "specification")
+        _sub(fmt, "formatNote", f"basis: {f.basis}")
+        _sub(fo, "originalName", f.path)
+        rel = _sub(fo, "relationship")
+        _sub(rel, "relationshipType", "structural")
+        _sub(rel, "relationshipSubType", "is included in")
+        _ident_rel(rel, f"representations/{f.representation}", "local")
+    for ev in aip.events:
+        e = _sub(root, "event")
+        _ident(e, "event", "ULID", ev.id)
+        _sub(e, "eventType", ev.type, authority="eventType", authorityURI=_EVENT_TYPE_URI)
+        _sub(e, "eventDateTime", ev.datetime)
+        if ev.detail:
+            edi = _sub(e, "eventDetailInformation")
+            _sub(edi, "eventDetail", ev.detail)
+        eo = _sub(e, "eventOutcomeInformation")
+        _sub(eo, "eventOutcome", ev.outcome)
+        if ev.outcome_detail:
+            eod = _sub(eo, "eventOutcomeDetail")
+            _sub(eod, "eventOutcomeDetailNote", ev.outcome_detail)
+        agent_types = {a.id_value: a.id_type for a in aip.agents}
+        for agent_id, role in ev.agents:
+            la = _sub(e, "linkingAgentIdentifier")
+            _sub(la, "linkingAgentIdentifierType", agent_types.get(agent_id, "local"))
+            _sub(la, "linkingAgentIdentifierValue", agent_id)
+            _sub(la, "linkingAgentRole", role)
+        lo = _sub(e, "linkingObjectIdentifier")
+        _sub(lo, "linkingObjectIdentifierType", "OCFL object id")
+        _sub(lo, "linkingObjectIdentifierValue", aip.ocfl_id)
+    for a in aip.agents:
+        ag = _sub(root, "agent")
+        _ident(ag, "agent", a.id_type, a.id_value)
+        _sub(ag, "agentName", a.name)
+        _sub(ag, "agentType", a.type)
+        if a.version:
+            _sub(ag, "agentVersion", a.version)
+    return to_bytes(root)
+
+
+def _ident_rel(rel, value: str, id_type: str = "OCFL object id") -> None:
+    ri = _sub(rel, "relatedObjectIdentifier")
+    _sub(ri, "relatedObjectIdentifierType", id_type)
+    _sub(ri, "relatedObjectIdentifierValue", value)
+
+
+def _t(el, path: str) -> str | None:
+    found = el.find(path, NS)
+    return found.text if found is not None else None
+
+
+def read_premis(data: bytes) -> dict:
+    """Files (by logical path), events and agents as stored; for rebuild and display."""
+    root = parse_xml(data, "premis.xml")
+    files: dict[str, dict] = {}
+    idents: dict[str, str] = {}
+    for obj in root.findall("premis:object", NS):
+        kind = obj.get(q("xsi", "type"), "")
+        if kind.endswith("intellectualEntity"):
+            for oi in obj.findall("premis:objectIdentifier", NS):
+                idents[_t(oi, "premis:objectIdentifierType") or ""] = (
+                    _t(oi, "premis:objectIdentifierValue") or ""
+                )
+        elif kind.endswith("file"):
+            lp = _t(obj, "premis:objectIdentifier/premis:objectIdentifierValue") or ""
+            oc = "premis:objectCharacteristics/"
+            files[lp] = {
+                "sha512": _t(obj, oc + "premis:fixity/premis:messageDigest"),
+                "size": int(_t(obj, oc + "premis:size") or 0),
+                "format_name": _t(
+                    obj, oc + "premis:format/premis:formatDesignation/premis:formatName"
+                ),
+                "format_version": _t(
+                    obj, oc + "premis:format/premis:formatDesignation/premis:formatVersion"
+                ),
+                "puid": _t(
+                    obj, oc + "premis:format/premis:formatRegistry/premis:formatRegistryKey"
+                ),
+                "basis": (
+                    _t(obj, oc + "premis:format/premis:formatNote") or "basis: none"
+                ).removeprefix("basis: "),
+                "original_name": _t(obj, "premis:originalName"),
+            }
+            if files[lp]["format_name"] == "Unknown" and not files[lp]["puid"]:
+                files[lp]["format_name"] = None
+    events = []
+    for e in root.findall("premis:event", NS):
+        events.append(
+            AipEvent(
+                id=_t(e, "premis:eventIdentifier/premis:eventIdentifierValue") or "",
+                type=_t(e, "premis:eventType") or "",
+                datetime=_t(e, "premis:eventDateTime") or "",
+                outcome=_t(e, "premis:eventOutcomeInformation/premis:eventOutcome") or "",
+                detail=_t(e, "premis:eventDetailInformation/premis:eventDetail") or "",
+                outcome_detail=_t(
+                    e,
+                    "premis:eventOutcomeInformation/premis:eventOutcomeDetail/"
+                    "premis:eventOutcomeDetailNote",
+                )
+                or "",
+                agents=[
+                    (
+                        _t(la, "premis:linkingAgentIdentifierValue") or "",
+                        _t(la, "premis:linkingAgentRole") or "",
+                    )
+                    for la in e.findall("premis:linkingAgentIdentifier", NS)
+                ],
+            )
+        )
+    agents = [
+        Agent(
+            _t(a, "premis:agentIdentifier/premis:agentIdentifierType") or "",
+            _t(a, "premis:agentIdentifier/premis:agentIdentifierValue") or "",
+            _t(a, "premis:agentName") or "",
+            _t(a, "premis:agentType") or "",
+            _t(a, "premis:agentVersion"),
+        )
+        for a in root.findall("premis:agent", NS)
+    ]
+    return {"identifiers": idents, "files": files, "events": events, "agents": agents}
+
+
+def file_from_premis(logical_path: str, info: dict, mime: str | None) -> AipFile:
+    rep, _, path = logical_path.removeprefix("representations/").partition("/data/")
+    return AipFile(
+        path=path,
+        representation=rep,
+        size=info["size"],
+        sha512=info["sha512"],
+        puid=info["puid"],
+        format_name=info["format_name"],
+        format_version=info["format_version"],
+        mime=mime,
+        basis=info["basis"],
+    )

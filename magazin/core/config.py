@@ -1,0 +1,121 @@
+"""The data folder (MAGAZIN_HOME) and its magazin.toml: storage locations and replication."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sip.limits import Limits
+
+DEFAULT_TOML = """\
+# Magazin configuration. Paths are relative to this folder unless absolute.
+
+# Storage locations: places that hold one OCFL storage root per tenant.
+[[locations]]
+name = "local-1"
+type = "filesystem"
+path = "storage/local-1"
+
+[[locations]]
+name = "local-2"
+type = "filesystem"
+path = "storage/local-2"
+
+# How many copies of every AIP, and where. Ingest writes and verifies all of them.
+[replication]
+locations = ["local-1", "local-2"]
+
+# Protection against hostile containers.
+[limits]
+zip_max_total_bytes = 4398046511104   # 4 TiB unpacked
+zip_max_ratio = 200                   # per entry larger than 1 MiB
+zip_max_total_ratio = 100             # whole ZIP, when it unpacks to more than 100 MiB
+"""
+
+
+class ConfigError(Exception):
+    """magazin.toml is missing something or names something that does not exist."""
+
+
+@dataclass
+class LocationConfig:
+    name: str
+    type: str
+    path: Path
+
+
+@dataclass
+class Home:
+    path: Path
+    locations: list[LocationConfig] = field(default_factory=list)
+    replication: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def toml(self) -> Path:
+        return self.path / "magazin.toml"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.path / "quarantine"
+
+    @property
+    def journal(self) -> Path:
+        return self.path / "journal"
+
+    @property
+    def tmp(self) -> Path:
+        return self.path / "tmp"
+
+    def location(self, name: str) -> LocationConfig:
+        for loc in self.locations:
+            if loc.name == name:
+                return loc
+        raise ConfigError(f"{self.toml}: no storage location named {name!r}")
+
+    def replica_locations(self) -> list[LocationConfig]:
+        return [self.location(n) for n in self.replication]
+
+
+def home_path() -> Path:
+    return Path(os.environ.get("MAGAZIN_HOME") or "magazin-data").absolute()
+
+
+def load_home(path: Path | None = None, create: bool = True) -> Home:
+    """Read MAGAZIN_HOME/magazin.toml, writing the default (two local locations) if absent."""
+    path = (path or home_path()).absolute()
+    toml = path / "magazin.toml"
+    if not toml.exists():
+        if not create:
+            raise ConfigError(f"{toml} does not exist; run `magazin init`")
+        path.mkdir(parents=True, exist_ok=True)
+        toml.write_text(DEFAULT_TOML, encoding="utf-8")
+    try:
+        data = tomllib.loads(toml.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{toml}: {e}") from e
+    locs = []
+    for entry in data.get("locations", []):
+        try:
+            name, p = entry["name"], Path(entry["path"])
+        except KeyError as e:
+            raise ConfigError(f"{toml}: a [[locations]] entry lacks {e}") from e
+        kind = entry.get("type", "filesystem")
+        if kind != "filesystem":
+            raise ConfigError(f"{toml}: location {name!r}: type {kind!r} is not supported yet")
+        locs.append(LocationConfig(name, kind, p if p.is_absolute() else path / p))
+    if not locs:
+        raise ConfigError(f"{toml}: no [[locations]] configured")
+    rep = data.get("replication", {}).get("locations") or [loc.name for loc in locs]
+    lim = data.get("limits", {})
+    limits = Limits(
+        max_total_bytes=int(lim.get("zip_max_total_bytes", Limits.max_total_bytes)),
+        max_ratio=int(lim.get("zip_max_ratio", Limits.max_ratio)),
+        max_total_ratio=int(lim.get("zip_max_total_ratio", Limits.max_total_ratio)),
+    )
+    home = Home(path, locs, list(rep), limits)
+    for n in rep:
+        home.location(n)
+    return home

@@ -1,0 +1,1 @@
+"""Format identification (PRONOM PUIDs), later validation and text extraction."""

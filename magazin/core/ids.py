@@ -1,0 +1,34 @@
+"""Identifiers: AIDs (`<tenant>-<ULID>`) and OCFL object ids (`urn:magazin:<tenant>:<ULID>`)."""
+
+from __future__ import annotations
+
+import re
+
+from ulid import ULID
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+AID_RE = re.compile(r"^(?P<tenant>[a-z0-9][a-z0-9-]*)-(?P<ulid>[0-9A-HJKMNP-TV-Z]{26})$")
+
+
+def new_ulid() -> str:
+    return str(ULID())
+
+
+def aid_for(tenant: str, ulid: str) -> str:
+    return f"{tenant}-{ulid}"
+
+
+def ocfl_id_for(tenant: str, ulid: str) -> str:
+    return f"urn:magazin:{tenant}:{ulid}"
+
+
+def parse_aid(aid: str) -> tuple[str, str]:
+    """Split an AID into (tenant slug, ULID); ValueError if it is not one."""
+    m = AID_RE.match(aid)
+    if not m:
+        raise ValueError(f"not an AID: {aid!r}")
+    return m.group("tenant"), m.group("ulid")
+
+
+def valid_slug(slug: str) -> bool:
+    return bool(SLUG_RE.match(slug))

@@ -1,0 +1,594 @@
+"""The ingest pipeline: SIP -> staged, verified copies -> one OCFL object per record in every
+replica location -> catalog. Atomic per AIP, idempotent per record.
+
+A catalog is plugged in through `CatalogPort`; the engine itself knows no database. A run that
+dies half-way leaves a journal (MAGAZIN_HOME/journal) naming the ULIDs it planned, so that the
+next run with the same SIP completes those objects instead of making new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .aip.builder import read_aip, record_xml, write_object
+from .aip.model import Agent, AipDescription, AipEvent, AipFile
+from .config import Home
+from .formats.identify import default_identifier
+from .ids import new_ulid
+from .problems import Problem, ProblemList, RejectedSIP
+from .sip import read_sip
+from .sip.model import Record, Transfer
+from .staging import Progress, StagedFile, discard, stage_transfer, verify_copies
+from .storage.location import FilesystemLocation
+from .storage.ocfl import NewFile, OcflError, OcflObject, VersionInfo, sha512_file
+
+BATCH_FILES = 500
+BATCH_BYTES = 2 * 1024**3
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+@dataclass
+class AccessionInfo:
+    ulid: str
+    number: str
+    tenant: str
+    fonds: str
+    sip_name: str
+    source: str
+    created: str
+    files: int = 0
+    bytes: int = 0
+
+    @property
+    def ocfl_id(self) -> str:
+        return f"urn:magazin:{self.tenant}:accession:{self.ulid}"
+
+
+@dataclass
+class Known:
+    aid: str
+    fingerprint: str
+    accession: str | None
+
+
+class CatalogPort(Protocol):
+    def lookup(self, tenant: str, fonds: str, source_key: str) -> Known | None: ...
+
+    def next_accession_number(self, tenant: str) -> str: ...
+
+    def record_aip(
+        self, aip: AipDescription, locations: list[str], fingerprint: str, accession: AccessionInfo
+    ) -> None: ...
+
+    def record_accession(self, acc: AccessionInfo) -> None: ...
+
+
+@dataclass
+class IngestRequest:
+    path: Path
+    tenant: str
+    fonds: str
+    table: Path | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    unlisted: str = "reject"
+    user: str = "magazin"
+    source: str | None = None
+
+
+@dataclass
+class AipResult:
+    aid: str
+    status: str  # stored | duplicate
+    files: int
+    bytes: int
+
+
+@dataclass
+class IngestResult:
+    status: str
+    accession: str | None
+    aips: list[AipResult]
+    errors: list[Problem]
+    warnings: list[Problem]
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "accession": self.accession,
+            "aips": [a.__dict__ for a in self.aips],
+            "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
+
+
+def fingerprint(dc: dict, extra: dict) -> str:
+    blob = json.dumps({"dc": dc, "extra": extra}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def source_key(t: Transfer, rec: Record, staged: dict[str, StagedFile]) -> str:
+    if not t.one_aip:
+        return f"table:{rec.row_path}:{staged[rec.files[0]].sha512}"
+    lines = sorted(f"{staged[p].sha512}  {p}" for p in rec.files)
+    return "manifest:" + hashlib.sha512("\n".join(lines).encode()).hexdigest()
+
+
+def user_agent(user: str) -> Agent:
+    return Agent("magazin user", f"urn:magazin:user:{user}", user, "person")
+
+
+def software_agent() -> Agent:
+    from .. import __version__
+
+    return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
+
+
+@dataclass
+class _Placed:
+    """An AIP of the current batch: built in staging (one folder per location) or found."""
+
+    desc: AipDescription
+    fingerprint: str
+    nbytes: int
+    staged: list[Path] | None
+    existing: Path | None
+
+
+class Journal:
+    """ULIDs planned for the records of one SIP, kept until the catalog has them."""
+
+    def __init__(self, home: Home, tenant: str, sip_key: str):
+        self.path = home.journal / tenant / f"{sip_key}.json"
+
+    def load(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def save(self, data: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1), "utf-8")
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class Ingest:
+    """One ingest run (see module docstring)."""
+
+    def __init__(self, home: Home, catalog: CatalogPort, progress: Progress | None = None):
+        self.home = home
+        self.catalog = catalog
+        self.progress = progress or Progress()
+        self.locations = [FilesystemLocation(c) for c in home.replica_locations()]
+
+    def run(self, req: IngestRequest) -> IngestResult:
+        self.home.tmp.mkdir(parents=True, exist_ok=True)
+        transfer = read_sip(
+            req.path, req.table, req.mapping, req.unlisted, self.home.limits, tmp=self.home.tmp
+        )
+        with transfer:
+            return self._run(req, transfer)
+
+    def _run(self, req: IngestRequest, transfer: Transfer) -> IngestResult:
+        work_id = new_ulid()
+        work_dirs = [loc.staging / work_id for loc in self.locations]
+        problems = ProblemList()
+        try:
+            staged = stage_transfer(
+                transfer, [d / "payload" for d in work_dirs], problems, self.progress
+            )
+            problems.raise_if_any()
+            t_digest = now()
+            verify_copies(staged, problems, self.progress)
+            problems.raise_if_any()
+            t_fixity = now()
+            ident = default_identifier()
+            self.progress.start(len(staged), "identify")
+            for sf in staged.values():
+                sf.ident = ident.identify(sf.copies[0])
+                self.progress.advance(1)
+            self.progress.done()
+            t_ident = now()
+            return self._store(
+                req,
+                transfer,
+                staged,
+                work_dirs,
+                {"digest": t_digest, "fixity": t_fixity, "ident": t_ident},
+                ident.agent,
+            )
+        finally:
+            discard(work_dirs)
+
+    # -- planning -------------------------------------------------------------------------
+
+    def _store(
+        self,
+        req: IngestRequest,
+        t: Transfer,
+        staged: dict[str, StagedFile],
+        work_dirs: list[Path],
+        times: dict[str, str],
+        ident_agent: str,
+    ) -> IngestResult:
+        plans = []
+        problems = ProblemList()
+        results: list[AipResult] = []
+        accession_of_dupes = None
+        for rec in t.records:
+            key = source_key(t, rec, staged)
+            fp = fingerprint(rec.dc, rec.extra)
+            known = self.catalog.lookup(req.tenant, req.fonds, key)
+            files = [staged[p] for p in rec.files]
+            nbytes = sum(f.size for f in files)
+            if known is not None:
+                if known.fingerprint != fp:
+                    problems.add(
+                        rec.files[0] if len(rec.files) == 1 else t.name,
+                        f"already stored as {known.aid} with different metadata ({rec.label})",
+                        "conflicting-duplicate",
+                    )
+                else:
+                    results.append(AipResult(known.aid, "duplicate", len(files), nbytes))
+                    accession_of_dupes = accession_of_dupes or known.accession
+                continue
+            plans.append((rec, key, fp, files, nbytes))
+        problems.raise_if_any()
+        if not plans:
+            return IngestResult("duplicate", accession_of_dupes, results, [], t.warnings)
+        sip_key = hashlib.sha256(
+            (req.fonds + "\n" + "\n".join(sorted(p[1] for p in plans))).encode()
+        ).hexdigest()
+        journal = Journal(self.home, req.tenant, sip_key)
+        jdata = journal.load()
+        if jdata is None:
+            acc = AccessionInfo(
+                new_ulid(),
+                self.catalog.next_accession_number(req.tenant),
+                req.tenant,
+                req.fonds,
+                t.name,
+                req.source or t.info.get("Source-Organization", ""),
+                now(),
+            )
+            jdata = {"accession": acc.__dict__, "records": {p[1]: new_ulid() for p in plans}}
+            journal.save(jdata)
+        acc = AccessionInfo(**jdata["accession"])
+        acc.files = sum(p[3].__len__() for p in plans) + sum(r.files for r in results)
+        acc.bytes = sum(p[4] for p in plans) + sum(r.bytes for r in results)
+        for loc in self.locations:
+            loc.ensure_root(req.tenant)
+        batch: list = []
+        size = 0
+        for plan in plans:
+            batch.append(plan)
+            size += plan[4]
+            if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                results += self._store_batch(
+                    req, t, batch, jdata, acc, work_dirs, times, ident_agent
+                )
+                batch, size = [], 0
+        if batch:
+            results += self._store_batch(req, t, batch, jdata, acc, work_dirs, times, ident_agent)
+        self._store_accession(acc, req.user)
+        journal.remove()
+        status = "stored" if any(r.status == "stored" for r in results) else "duplicate"
+        return IngestResult(status, acc.number, results, [], t.warnings)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _describe(
+        self,
+        req: IngestRequest,
+        t: Transfer,
+        rec: Record,
+        key: str,
+        ulid: str,
+        files: list[StagedFile],
+        acc: AccessionInfo,
+        times: dict[str, str],
+        ident_agent: str,
+    ) -> AipDescription:
+        tenant = req.tenant
+        ocfl_id = f"urn:magazin:{tenant}:{ulid}"
+        sw, user = software_agent(), user_agent(req.user)
+        fido = Agent("software", ident_agent, ident_agent.split(" (")[0], "software")
+        aip_files = [
+            AipFile(
+                path=f.path,
+                representation="original",
+                size=f.size,
+                sha512=f.sha512,
+                puid=f.ident.puid,
+                format_name=f.ident.format,
+                format_version=f.ident.version,
+                mime=f.ident.mime,
+                basis=f.ident.basis,
+            )
+            for f in files
+        ]
+        declared = sorted({alg for f in files for alg in f.declared})
+        ident_warn = [f"{f.path}: {f.ident.warning}" for f in files if f.ident.warning]
+        unknown = [f.path for f in files if f.ident.puid is None]
+        title = (rec.dc.get("title") or [rec.label or t.name])[0]
+        sw_id, user_id = sw.id_value, user.id_value
+        events = [
+            AipEvent(
+                new_ulid(),
+                "message digest calculation",
+                times["digest"],
+                "success",
+                f"SHA-512 of {len(files)} file(s) computed while copying from the SIP",
+                agents=[(sw_id, "executing program")],
+            ),
+            AipEvent(
+                new_ulid(),
+                "fixity check",
+                times["fixity"],
+                "success",
+                "every staged copy re-read and compared with the SHA-512 computed on the "
+                "way in"
+                + (
+                    f"; digests declared in the SIP ({', '.join(declared)}) compared"
+                    if declared
+                    else ""
+                ),
+                agents=[(sw_id, "executing program")],
+            ),
+            AipEvent(
+                new_ulid(),
+                "format identification",
+                times["ident"],
+                "warning" if (ident_warn or unknown) else "success",
+                f"PRONOM identification with {ident_agent}",
+                "; ".join(ident_warn + [f"{p}: format unknown" for p in unknown]),
+                agents=[(fido.id_value, "executing program")],
+            ),
+            AipEvent(
+                new_ulid(),
+                "accession",
+                acc.created,
+                "success",
+                f"accession {acc.number}: SIP {t.name!r} ({t.kind}"
+                + (f", table {t.table}" if t.table else "")
+                + ")"
+                + (f", source {acc.source}" if acc.source else ""),
+                agents=[(user_id, "implementer")],
+            ),
+            AipEvent(
+                new_ulid(),
+                "replication",
+                now(),
+                "success",
+                f"{len(self.locations)} copies written and verified: "
+                + ", ".join(loc.name for loc in self.locations),
+                agents=[(sw_id, "executing program")],
+            ),
+        ]
+        warn = [w for w in t.warnings]
+        events.append(
+            AipEvent(
+                new_ulid(),
+                "ingestion",
+                now(),
+                "warning" if warn else "success",
+                f"ingested by {req.user} into fonds {req.fonds}",
+                "; ".join(f"{w.path}: {w.reason}" for w in warn),
+                agents=[(sw_id, "executing program"), (user_id, "implementer")],
+            )
+        )
+        sources = []
+        if rec.source_metadata:
+            name = rec.source_metadata[0]
+            sources.append(
+                (f"metadata/descriptive/{name}", "table-row" if name == "table-row.xml" else name)
+            )
+        return AipDescription(
+            ocfl_id=ocfl_id,
+            tenant=tenant,
+            ulid=ulid,
+            fonds=req.fonds,
+            title=title,
+            dc=rec.dc,
+            created=now(),
+            files=aip_files,
+            events=events,
+            agents=[sw, user, fido],
+            source_key=key,
+            accession=acc.number,
+            source_metadata=sources,
+            extra=rec.extra,
+        )
+
+    def _store_batch(self, req, t, batch, jdata, acc, work_dirs, times, ident_agent):
+        """Build, verify, flush and rename a batch of AIPs, then catalog each one."""
+        from .aip.builder import metadata_files
+
+        version = VersionInfo(
+            now(),
+            f"Ingest of {t.name} (accession {acc.number})",
+            req.user,
+            f"urn:magazin:user:{req.user}",
+        )
+        todo: list[_Placed] = []
+        for rec, key, fp, files, nbytes in batch:
+            ulid = jdata["records"][key]
+            existing = self._existing(req.tenant, f"urn:magazin:{req.tenant}:{ulid}")
+            if existing is not None:
+                # a killed earlier run put this object in place: complete it, don't redo it
+                desc = read_aip(OcflObject.open(existing))
+                todo.append(_Placed(desc, fp, nbytes, None, existing))
+                continue
+            desc = self._describe(req, t, rec, key, ulid, files, acc, times, ident_agent)
+            source_md = {}
+            if rec.source_metadata:
+                source_md[f"metadata/descriptive/{rec.source_metadata[0]}"] = rec.source_metadata[1]
+            meta = metadata_files(desc, source_md)
+            objs = []
+            for i, wd in enumerate(work_dirs):
+                content = [
+                    NewFile(f"representations/original/data/{f.path}", f.copies[i], f.sha512)
+                    for f in files
+                ]
+                obj = wd / "objects" / ulid
+                write_object(obj, desc, content, meta, version)
+                objs.append(obj)
+            todo.append(_Placed(desc, fp, nbytes, objs, None))
+        self._verify_metadata([o for p in todo if p.staged for o in p.staged])
+        for loc in self.locations:
+            loc.sync()
+        for p in todo:
+            for i, loc in enumerate(self.locations):
+                target = loc.object_dir(p.desc.tenant, p.desc.ocfl_id)
+                if target.exists():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if p.staged is not None:
+                    os.rename(p.staged[i], target)
+                else:
+                    self._copy_object(p.existing, target, loc)
+        for loc in self.locations:
+            loc.sync()
+        results = []
+        for p in todo:
+            self.catalog.record_aip(
+                p.desc, [loc.name for loc in self.locations], p.fingerprint, acc
+            )
+            results.append(AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes))
+        return results
+
+    def _verify_metadata(self, objs: list[Path]) -> None:
+        """Check the object folders against their inventories before they go into place."""
+        for obj in objs:
+            o = OcflObject.open(obj)
+            for content_path, digest in o.content_files().items():
+                if content_path.startswith("v1/content/representations/"):
+                    continue  # payload verified already, byte for byte
+                if sha512_file(obj / content_path) != digest:
+                    raise OcflError(f"{obj / content_path}: differs from its inventory digest")
+
+    def _existing(self, tenant: str, ocfl_id: str) -> Path | None:
+        """An object a killed earlier run already put into place in some location."""
+        for loc in self.locations:
+            p = loc.object_dir(tenant, ocfl_id)
+            if p.exists():
+                try:
+                    o = OcflObject.open(p)
+                    for cp, d in o.content_files().items():
+                        if sha512_file(p / cp) != d:
+                            raise OcflError(f"{p / cp}: digest mismatch")
+                    return p
+                except OcflError:
+                    continue
+        return None
+
+    def _copy_object(self, src: Path, target: Path, loc: FilesystemLocation) -> None:
+        tmp = loc.staging / f"copy-{new_ulid()}"
+        shutil.copytree(src, tmp)
+        o = OcflObject.open(tmp)
+        for cp, d in o.content_files().items():
+            if sha512_file(tmp / cp) != d:
+                shutil.rmtree(tmp)
+                raise OcflError(f"copy of {src} to {loc.name} failed verification")
+        loc.sync()
+        os.rename(tmp, target)
+
+    def _store_accession(self, acc: AccessionInfo, user: str) -> None:
+        desc = AipDescription(
+            ocfl_id=acc.ocfl_id,
+            tenant=acc.tenant,
+            ulid=acc.ulid,
+            fonds=acc.fonds,
+            title=f"Zugang {acc.number}",
+            created=acc.created,
+            kind="accession",
+            accession=acc.number,
+            dc={
+                "title": [f"Zugang {acc.number}: {acc.sip_name}"],
+                "identifier": [acc.number],
+                "date": [acc.created[:10]],
+            },
+            events=[
+                AipEvent(
+                    new_ulid(),
+                    "accession",
+                    acc.created,
+                    "success",
+                    f"accession {acc.number} of SIP {acc.sip_name!r}",
+                    agents=[(f"urn:magazin:user:{user}", "implementer")],
+                )
+            ],
+            agents=[software_agent(), user_agent(user)],
+            source_metadata=[("metadata/descriptive/accession.xml", "magazin-accession")],
+        )
+        extra = {
+            "metadata/descriptive/accession.xml": record_xml(
+                "accession",
+                {
+                    "ulid": acc.ulid,
+                    "number": acc.number,
+                    "tenant": acc.tenant,
+                    "fonds": acc.fonds,
+                    "sip_name": acc.sip_name,
+                    "source": acc.source,
+                    "created": acc.created,
+                    "files": acc.files,
+                    "bytes": acc.bytes,
+                },
+            )
+        }
+        write_small_object(self.locations, desc, extra, user, f"Accession {acc.number}")
+        self.catalog.record_accession(acc)
+
+
+def write_small_object(
+    locations: list[FilesystemLocation],
+    desc: AipDescription,
+    extra: dict[str, bytes],
+    user: str,
+    message: str,
+) -> None:
+    """Write a metadata-only object (tenant, fonds, accession) to every location, if absent."""
+    from .aip.builder import metadata_files
+
+    version = VersionInfo(now(), message, user, f"urn:magazin:user:{user}")
+    meta = metadata_files(desc, extra)
+    for loc in locations:
+        loc.ensure_root(desc.tenant)
+        target = loc.object_dir(desc.tenant, desc.ocfl_id)
+        if target.exists():
+            continue
+        tmp = loc.staging / f"small-{new_ulid()}"
+        write_object(tmp / "obj", desc, [], meta, version)
+        loc.sync()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(tmp / "obj", target)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+__all__ = [
+    "Ingest",
+    "IngestRequest",
+    "IngestResult",
+    "CatalogPort",
+    "AccessionInfo",
+    "Known",
+    "RejectedSIP",
+    "write_small_object",
+]

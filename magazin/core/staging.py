@@ -1,0 +1,125 @@
+"""The single streaming pass: each payload byte is read once, hashed, and written to the
+staging folder of every storage location at the same time."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .formats.identify import Identification
+from .problems import ProblemList
+from .sip.model import PayloadFile, Transfer
+
+CHUNK = 1 << 20
+
+
+@dataclass
+class StagedFile:
+    path: str
+    size: int
+    sha512: str
+    declared: dict[str, str]
+    copies: list[Path]  # one per location, same order as the locations
+    ident: Identification | None = None
+
+
+class Progress:
+    """Receives progress; the CLI plugs a terminal bar in, everything else ignores it."""
+
+    def start(self, total: int, what: str) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def done(self) -> None: ...
+
+
+def _stage_one(
+    pf: PayloadFile, targets: list[Path], problems: ProblemList, progress: Progress
+) -> StagedFile | None:
+    hashers = {"sha512": hashlib.sha512()}
+    for alg in pf.declared:
+        if alg not in hashers:
+            hashers[alg] = hashlib.new(alg)
+    outs = []
+    n = 0
+    try:
+        for t in targets:
+            t.parent.mkdir(parents=True, exist_ok=True)
+            outs.append(open(t, "wb"))  # noqa: SIM115
+        with pf.opener() as src:
+            while chunk := src.read(CHUNK):
+                n += len(chunk)
+                for h in hashers.values():
+                    h.update(chunk)
+                for o in outs:
+                    o.write(chunk)
+                progress.advance(len(chunk))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        problems.add(pf.path, f"cannot unpack from the ZIP: {e}", "bad-zip")
+        return None
+    except OSError as e:
+        problems.add(pf.path, f"cannot read or copy: {e.strerror or e}", "unreadable")
+        return None
+    finally:
+        for o in outs:
+            o.close()
+    if n != pf.size:
+        problems.add(
+            pf.path,
+            f"size changed while reading: expected {pf.size} bytes, read {n}",
+            "size-mismatch",
+        )
+        return None
+    digests = {alg: h.hexdigest() for alg, h in hashers.items()}
+    ok = True
+    for alg, expected in pf.declared.items():
+        if digests[alg] != expected.lower():
+            problems.add(
+                pf.path,
+                f"{alg} declared in the SIP is {expected}, the file's is {digests[alg]}",
+                "checksum-mismatch",
+            )
+            ok = False
+    if not ok:
+        return None
+    return StagedFile(pf.path, n, digests["sha512"], dict(pf.declared), list(targets))
+
+
+def stage_transfer(
+    transfer: Transfer, staging_dirs: list[Path], problems: ProblemList, progress: Progress
+) -> dict[str, StagedFile]:
+    """Copy every payload file into each staging dir; problems collect every failure."""
+    staged: dict[str, StagedFile] = {}
+    progress.start(transfer.total_bytes, "copy")
+    for pf in transfer.files:
+        sf = _stage_one(pf, [d / pf.path for d in staging_dirs], problems, progress)
+        if sf is not None:
+            staged[pf.path] = sf
+    progress.done()
+    return staged
+
+
+def verify_copies(staged: dict[str, StagedFile], problems: ProblemList, progress: Progress) -> None:
+    """Re-read every staged copy and compare with the digest computed on the way in."""
+    progress.start(sum(s.size * len(s.copies) for s in staged.values()), "verify")
+    for sf in staged.values():
+        for copy in sf.copies:
+            h = hashlib.sha512()
+            with open(copy, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    h.update(chunk)
+                    progress.advance(len(chunk))
+            if h.hexdigest() != sf.sha512:
+                problems.add(
+                    sf.path, f"staged copy {copy} differs from the bytes read", "copy-mismatch"
+                )
+    progress.done()
+
+
+def discard(dirs: list[Path]) -> None:
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)

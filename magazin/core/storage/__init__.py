@@ -1,0 +1,1 @@
+"""Archival storage: OCFL objects in storage roots held by storage locations."""

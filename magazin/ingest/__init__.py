@@ -1,0 +1,1 @@
+"""Ingest jobs and quarantine (the database side of the ingest pipeline)."""

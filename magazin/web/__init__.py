@@ -1,0 +1,1 @@
+"""The archivists' web pages."""
