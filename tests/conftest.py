@@ -1,0 +1,93 @@
+"""Shared test fixtures: a fresh MAGAZIN_HOME per test, the CLI in-process, ../shared."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from magazin.core.config import load_home
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_fixtures() -> Path | None:
+    p = Path(os.environ.get("MAGAZIN_FIXTURES") or REPO.parent / "shared" / "fixtures")
+    return p if p.is_dir() else None
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    p = shared_fixtures()
+    if p is None:
+        pytest.skip("../shared/fixtures not present (set MAGAZIN_FIXTURES to its path)")
+    return p
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    h = tmp_path / "home"
+    monkeypatch.setenv("MAGAZIN_HOME", str(h))
+    monkeypatch.setenv("MAGAZIN_USER", "tester")
+    return load_home(h)
+
+
+class CLI:
+    """Run `magazin …` in-process against the test database; returns (exit code, output)."""
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        from magazin.cli import main
+
+        self.capsys.readouterr()
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as e:
+            code = e.code
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *argv: str, expect: int = 0):
+        code, out, err = self(*argv, "--json")
+        assert code == expect, f"exit {code} (expected {expect}): {err}\n{out}"
+        return json.loads(out)
+
+
+@pytest.fixture
+def cli(home, capsys, db):
+    return CLI(capsys)
+
+
+@pytest.fixture
+def archive(cli):
+    """A tenant `stadt` with the fonds `OB-Reden`."""
+    cli.json("tenant", "create", "stadt", "--name", "Stadtarchiv Magdeburg")
+    cli.json("fonds", "create", "stadt", "OB-Reden", "--title", "Oberbürgermeister, Reden")
+    return cli
+
+
+def write_tree(root: Path, files: dict[str, bytes | str]) -> Path:
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data.encode() if isinstance(data, str) else data)
+    return root
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    """Every file below `path` with its bytes (to prove that nothing changed)."""
+    if not path.exists():
+        return {}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file()}
+
+
+def storage_objects(home) -> list[Path]:
+    out = []
+    for loc in home.locations:
+        out += [p.parent for p in (loc.path / "roots").rglob("0=ocfl_object_1.1")]
+    return out
