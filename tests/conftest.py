@@ -82,8 +82,9 @@ def snapshot(path: Path) -> dict[str, bytes]:
     """Every file below `path` with its bytes (to prove that nothing changed)."""
     if not path.exists():
         return {}
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+    }
 
 
 def storage_objects(home) -> list[Path]:

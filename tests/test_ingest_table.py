@@ -24,10 +24,13 @@ CSV_CP1252 = (
 
 @pytest.fixture
 def speeches(tmp_path):
-    sip = write_tree(tmp_path / "sip", {
-        "Reden/2014/rede 1.txt": "Sehr geehrte Damen und Herren, …",
-        "Reden/2014/Grüße.pdf": PDF,
-    })
+    sip = write_tree(
+        tmp_path / "sip",
+        {
+            "Reden/2014/rede 1.txt": "Sehr geehrte Damen und Herren, …",
+            "Reden/2014/Grüße.pdf": PDF,
+        },
+    )
     table = tmp_path / "reden.csv"
     table.write_bytes(CSV_CP1252)
     return sip, table
@@ -58,15 +61,23 @@ def test_table_rows_become_aips_with_dublin_core(archive, home, speeches):
     assert f["path"] == "Reden/2014/Grüße.pdf" and f["representation"] == "original"
     assert f["size"] == len(PDF) and f["sha512"] == hashlib.sha512(PDF).hexdigest()
     assert f["puid"] == "fmt/18" and f["mime"] == "application/pdf"
-    txt = archive.json("aip", "show", next(x["aid"] for x in listed if x["title"] ==
-                                           "Neujahrsempfang"))["files"][0]
+    txt = archive.json(
+        "aip", "show", next(x["aid"] for x in listed if x["title"] == "Neujahrsempfang")
+    )["files"][0]
     # a plain text file matches no signature; several formats share .txt: no guess
     assert txt["puid"] is None and txt["basis"] == "extension" and txt["mime"] == "text/plain"
     types = {e["type"] for e in show["events"]}
-    assert {"ingestion", "message digest calculation", "format identification",
-            "fixity check", "replication", "accession"} <= types
-    assert all(dt.datetime.fromisoformat(e["datetime"]).utcoffset() is not None
-               for e in show["events"])
+    assert {
+        "ingestion",
+        "message digest calculation",
+        "format identification",
+        "fixity check",
+        "replication",
+        "accession",
+    } <= types
+    assert all(
+        dt.datetime.fromisoformat(e["datetime"]).utcoffset() is not None for e in show["events"]
+    )
     assert sorted(c["location"] for c in show["copies"]) == ["local-1", "local-2"]
     assert {c["status"] for c in show["copies"]} == {"ok"}
     # one OCFL object per AIP per location, plus tenant, fonds and accession objects
@@ -92,7 +103,7 @@ def test_same_record_with_changed_metadata_is_an_error(archive, home, speeches, 
     sip, table = speeches
     archive.json("ingest", sip, "--metadata", table)
     changed = tmp_path / "changed.csv"
-    changed.write_bytes(CSV_CP1252.replace("Neujahrsempfang".encode(), b"Anderer Titel"))
+    changed.write_bytes(CSV_CP1252.replace(b"Neujahrsempfang", b"Anderer Titel"))
     objects = set(storage_objects(home))
     r = archive.json("ingest", sip, "--metadata", changed, expect=1)
     assert r["status"] == "rejected"
@@ -125,8 +136,7 @@ def test_unlisted_payload_rejected_by_default_or_stored_as_unit(archive, home, s
     sip, table = speeches
     (sip / "Reden/extra.txt").write_text("nicht in der Tabelle")
     r = archive.json("ingest", sip, "--metadata", table, expect=1)
-    assert [(e["path"], e["code"]) for e in r["errors"]] == [("Reden/extra.txt",
-                                                              "unlisted-file")]
+    assert [(e["path"], e["code"]) for e in r["errors"]] == [("Reden/extra.txt", "unlisted-file")]
     assert Unit.objects.count() == 0
     r = archive.json("ingest", sip, "--metadata", table, "--unlisted", "unit")
     assert len(r["aips"]) == 3
@@ -141,8 +151,16 @@ def test_xlsx_table_with_map_and_real_dates(archive, home, tmp_path):
     ws.append(["a.txt", "Rede A", dt.datetime(2015, 3, 1), "Ratssitzung", "X"])
     ws.append(["b\\c.txt", "Rede C", "12.2016", "Jubiläum", "Y"])
     wb.save(tmp_path / "t.xlsx")
-    r = archive.json("ingest", sip, "--metadata", tmp_path / "t.xlsx",
-                     "--map", "Redner/in=creator", "--map", "Veranstaltung=description")
+    r = archive.json(
+        "ingest",
+        sip,
+        "--metadata",
+        tmp_path / "t.xlsx",
+        "--map",
+        "Redner/in=creator",
+        "--map",
+        "Veranstaltung=description",
+    )
     assert r["status"] == "stored"
     units = {u.title: u for u in Unit.objects.all()}
     assert units["Rede A"].dc["date"] == ["2015-03-01"]
@@ -154,14 +172,20 @@ def test_xlsx_table_with_map_and_real_dates(archive, home, tmp_path):
 def test_utf8_bom_comma_csv_and_english_headers(archive, tmp_path):
     sip = write_tree(tmp_path / "sip", {"x.txt": "x"})
     t = tmp_path / "t.csv"
-    t.write_bytes("\ufefffile,title,date,creator,reference,description,Occasion\n"
-                  "x.txt,\"Title, with comma\",2014-12-31,Müller,R-1,Desc,Gala\n"
-                  .encode("utf-8"))
+    t.write_bytes(
+        "\ufefffile,title,date,creator,reference,description,Occasion\n"
+        'x.txt,"Title, with comma",2014-12-31,Müller,R-1,Desc,Gala\n'.encode("utf-8")
+    )
     archive.json("ingest", sip, "--metadata", t)
     u = Unit.objects.get()
     assert u.title == "Title, with comma"
-    assert u.dc == {"title": ["Title, with comma"], "date": ["2014-12-31"],
-                    "creator": ["Müller"], "identifier": ["R-1"], "description": ["Desc"]}
+    assert u.dc == {
+        "title": ["Title, with comma"],
+        "date": ["2014-12-31"],
+        "creator": ["Müller"],
+        "identifier": ["R-1"],
+        "description": ["Desc"],
+    }
     assert u.extra == {"Occasion": "Gala"}
 
 
