@@ -120,11 +120,19 @@ def _read_zip(
         zf.close()
         _xdomea_problem(path.name, problems)
         return None
+
+    def bag_at(prefix: str) -> bool:
+        inner = [n[len(prefix) :] for n in names if n.startswith(prefix)]
+        return "bagit.txt" in inner or (
+            any(n.startswith("data/") for n in inner)
+            and any(n.startswith("manifest-") and "/" not in n for n in inner)
+        )
+
     tops = {n.split("/", 1)[0] for n in names}
     prefix = ""
-    if "bagit.txt" not in names and len(tops) == 1 and f"{next(iter(tops))}/bagit.txt" in names:
+    if not bag_at("") and len(tops) == 1 and bag_at(next(iter(tops)) + "/"):
         prefix = next(iter(tops)) + "/"
-    if f"{prefix}bagit.txt" in names:
+    if bag_at(prefix):
         entries = {f.path[len(prefix) :]: f for f in files if f.path.startswith(prefix)}
         tmp_parent = tmp or Path(tempfile.gettempdir())
         tmp_parent.mkdir(parents=True, exist_ok=True)

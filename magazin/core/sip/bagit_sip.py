@@ -32,7 +32,10 @@ _HASHES = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
 
 
 def is_bag(root: Path) -> bool:
-    return (root / "bagit.txt").is_file()
+    """A bag, or a folder that looks like one (payload and manifests) but lacks bagit.txt."""
+    return (root / "bagit.txt").is_file() or (
+        (root / "data").is_dir() and any(root.glob("manifest-*.txt"))
+    )
 
 
 class _Capture(logging.Handler):
@@ -65,9 +68,11 @@ def _check_bagit_txt(root: Path, problems: ProblemList) -> None:
             )
 
 
-def _manifest_paths(bag: bagit.Bag, manifest: str) -> set[str]:
+def _manifest_paths(bag: bagit.Bag, manifest: str, warnings: list[Problem]) -> set[str]:
     """The normalised entry paths of one manifest file (as bagit itself reads them)."""
     out: set[str] = set()
+    name = os.path.basename(manifest)
+    star = dotslash = False
     with open(manifest, encoding=bag.encoding) as f:
         for line in f:
             line = line.strip().lstrip("\ufeff")
@@ -75,8 +80,20 @@ def _manifest_paths(bag: bagit.Bag, manifest: str) -> set[str]:
                 continue
             parts = line.split(None, 1)
             if len(parts) == 2:
+                star = star or parts[1].startswith("*")
+                dotslash = dotslash or parts[1].lstrip("*").startswith("./")
                 p = bagit._decode_filename(os.path.normpath(parts[1].lstrip("*")))
                 out.add(unicodedata.normalize("NFC", p))
+    if star:
+        warnings.append(
+            Problem(
+                name,
+                "manifest written by md5sum-style tools ('*' binary marker before the path)",
+                "bag-warning",
+            )
+        )
+    if dotslash:
+        warnings.append(Problem(name, "manifest paths start with './'", "bag-warning"))
     return out
 
 
@@ -96,6 +113,9 @@ def check_bag(
     `payload` lists the files under data/ with paths relative to the bag root; their
     `declared` digests are filled in. Returns the bag-info tags (first value of each).
     """
+    if not (root / "bagit.txt").is_file():
+        problems.add("bagit.txt", "the bag has no bagit.txt (required bag declaration)", "bad-bag")
+        return {}
     _check_bagit_txt(root, problems)
     if problems:
         return {}
@@ -107,7 +127,6 @@ def check_bag(
             bag._validate_structure()
             bag._validate_bagittxt()
             bag.validate_fetch()
-            bag._validate_oxum()
         except bagit.BagError as e:
             details = getattr(e, "details", None) or []
             problems.add(root.name, f"not a valid bag: {e}", "bad-bag")
@@ -150,8 +169,18 @@ def check_bag(
             problems.add(
                 f, "listed in fetch.txt but not present: Magazin never fetches", "fetch-not-present"
             )
+        missing_system = [w for w in warnings if w.code == "system-file-missing"]
+        try:
+            bag._validate_oxum()
+        except bagit.BagError as e:
+            if missing_system:
+                warnings.append(
+                    Problem("bag-info.txt", f"{e} (absent system files)", "bag-warning")
+                )
+            else:
+                problems.add("bag-info.txt", str(e), "bad-bag")
         for m in bag.manifest_files():
-            listed = _manifest_paths(bag, m)
+            listed = _manifest_paths(bag, m, warnings)
             for p in sorted(set(fs_by_norm) - listed):
                 if p in manifest_paths:
                     problems.add(

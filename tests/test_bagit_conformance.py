@@ -1,0 +1,95 @@
+"""BagIt conformance (Library of Congress suite, all versions): valid bags are accepted,
+invalid and linux-only bags rejected, warning bags accepted with a warning, except bags whose
+names collide by case or Unicode normalisation, which are rejected."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import shared_fixtures
+
+SUITE = (shared_fixtures() or Path("/nonexistent")) / "bagit" / "conformance-suite"
+COLLIDING = {
+    "duplicate-file-with-different-case",
+    "same-filename-listed-twice-with-different-normalization",
+}
+
+
+def _bags(kinds):
+    if not SUITE.is_dir():
+        return [pytest.param(None, id="suite-missing")]
+    return [
+        pytest.param(p, id=f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
+        for kind in kinds
+        for p in sorted(SUITE.glob(f"v*/{kind}/*"))
+        if p.is_dir()
+    ]
+
+
+def _need(bag):
+    if bag is None:
+        pytest.skip("../shared/fixtures/bagit/conformance-suite not present")
+
+
+def _zip_bag(bag: Path, out: Path) -> Path:
+    with zipfile.ZipFile(out, "w") as zf:
+        for p in sorted(bag.rglob("*")):
+            if p.is_file():
+                zf.write(p, f"{bag.name}/{p.relative_to(bag).as_posix()}")
+    return out
+
+
+@pytest.mark.parametrize("bag", _bags(["valid"]))
+def test_valid_bags_are_accepted(archive, bag, tmp_path):
+    _need(bag)
+    r = archive.json("ingest", bag)
+    assert r["status"] == "stored", r
+    show = archive.json("aip", "show", r["aips"][0]["aid"])
+    payload = sorted(
+        p.relative_to(bag / "data").as_posix() for p in (bag / "data").rglob("*") if p.is_file()
+    )
+    assert sorted(f["path"] for f in show["files"]) == payload
+
+
+@pytest.mark.parametrize("bag", _bags(["valid"]))
+def test_valid_bags_are_accepted_as_zip(archive, bag, tmp_path):
+    _need(bag)
+    r = archive.json("ingest", _zip_bag(bag, tmp_path / f"{bag.name}.zip"))
+    assert r["status"] == "stored", r
+
+
+@pytest.mark.parametrize("bag", _bags(["invalid", "linux-only"]))
+def test_invalid_bags_are_rejected(archive, bag, tmp_path):
+    _need(bag)
+    r = archive.json("ingest", bag, expect=1)
+    assert r["status"] == "rejected" and r["errors"]
+    assert all(e["path"] and e["reason"] and e["code"] for e in r["errors"])
+    rz = archive.json("ingest", _zip_bag(bag, tmp_path / "b.zip"), expect=1)
+    assert rz["status"] == "rejected"
+
+
+@pytest.mark.parametrize("bag", _bags(["warning"]))
+def test_warning_bags(archive, bag):
+    _need(bag)
+    if bag.name in COLLIDING:
+        r = archive.json("ingest", bag, expect=1)
+        assert "name-collision" in {e["code"] for e in r["errors"]}
+    else:
+        r = archive.json("ingest", bag)
+        assert r["status"] == "stored" and r["warnings"], r
+
+
+def test_wrong_checksum_in_a_bag_rejects_it(archive, home, tmp_path):
+    src = SUITE / "v1.0" / "valid" / "basicBag"
+    if not src.is_dir():
+        pytest.skip("../shared/fixtures/bagit/conformance-suite not present")
+    bag = tmp_path / "bag"
+    shutil.copytree(src, bag)
+    f = next(p for p in (bag / "data").rglob("*") if p.is_file())
+    f.write_bytes(f.read_bytes() + b"!")
+    r = archive.json("ingest", bag, expect=1)
+    assert any(e["code"] in ("checksum-mismatch", "bad-bag") for e in r["errors"])
