@@ -497,9 +497,12 @@ def cmd_audit(args, home):
 
 
 def cmd_rebuild(args, home):
-    from magazin.catalog.rebuild import rebuild
+    from magazin.catalog.rebuild import RebuildError, rebuild
 
-    counts = rebuild(home, _progress(args))
+    try:
+        counts = rebuild(home, _progress(args))
+    except RebuildError as e:
+        raise Failure(str(e)) from None
     _out(
         args,
         counts,

@@ -10,6 +10,7 @@ from magazin.core.config import Home
 from magazin.core.ingest import fingerprint
 from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import OcflError, OcflObject, iter_object_roots
+from magazin.core.storage.validate import validate_object
 
 from .models import Accession, Copy, Event, File, Fonds, Representation, Tenant, Unit
 from .services import parse_time, record_unit
@@ -20,36 +21,69 @@ class RebuildError(Exception):
 
 
 def _scan(home: Home, progress):
-    found: dict[str, dict] = {}
-    errors = []
+    """Every object in every location: per OCFL id, the first valid copy is read; copies
+    that fail OCFL validation are recorded as damaged."""
+    copies: dict[str, list[tuple[str, object, bool]]] = {}
+    unreadable = []
     for c in home.locations:
         loc = FilesystemLocation(c)
         for tenant in loc.tenants():
             for obj_dir in iter_object_roots(loc.root(tenant)):
                 progress.advance(1)
+                valid, errors, _ = validate_object(obj_dir, check_digests=False)
                 try:
                     obj = OcflObject.open(obj_dir)
-                    if obj.id in found:
-                        found[obj.id]["locations"].append(loc.name)
-                        continue
-                    desc = read_aip(obj)
-                    records = {}
-                    for path, mdtype in desc.source_metadata:
-                        if mdtype and mdtype.startswith("magazin-"):
-                            records = read_record_xml(obj.read(path))
-                    found[obj.id] = {"desc": desc, "record": records, "locations": [loc.name]}
-                except (OcflError, ValueError, KeyError) as e:
-                    errors.append(f"{obj_dir}: {e}")
-    return found, errors
+                    oid = obj.id
+                except OcflError as e:
+                    valid, obj, oid = False, None, _id_from_path(obj_dir)
+                    errors = [str(e)]
+                if not valid:
+                    unreadable.append(f"{obj_dir}: {errors[0]}")
+                if oid:
+                    copies.setdefault(oid, []).append((loc.name, obj, valid))
+    found: dict[str, dict] = {}
+    errors = []
+    for oid, items in copies.items():
+        good = [obj for _, obj, ok in items if ok]
+        if not good:
+            errors.append(f"{oid}: no valid copy in any location")
+            continue
+        try:
+            desc = read_aip(good[0])
+            records = {}
+            for path, mdtype in desc.source_metadata:
+                if mdtype and mdtype.startswith("magazin-"):
+                    records = read_record_xml(good[0].read(path))
+        except (ValueError, KeyError) as e:
+            errors.append(f"{good[0].path}: {e}")
+            continue
+        found[oid] = {
+            "desc": desc,
+            "record": records,
+            "copies": {loc: ("ok" if ok else "damaged") for loc, _, ok in items},
+        }
+    return found, errors, unreadable
+
+
+def _id_from_path(obj_dir) -> str | None:
+    """Layout 0003 keeps the percent-encoded id as the folder name (unless truncated)."""
+    from urllib.parse import unquote
+
+    name = obj_dir.name
+    if len(name) > 100:
+        return None
+    return unquote(name)
 
 
 @transaction.atomic
 def rebuild(home: Home, progress) -> dict:
     progress.start(None, "rebuild")
-    found, errors = _scan(home, progress)
+    found, errors, damaged = _scan(home, progress)
     progress.done()
     if errors:
-        raise RebuildError("unreadable objects: " + "; ".join(errors[:20]))
+        raise RebuildError(
+            "cannot rebuild, storage holds unreadable objects: " + "; ".join(errors[:20])
+        )
     for model in (Copy, Event, File, Representation, Unit, Accession, Fonds, Tenant):
         model.objects.all().delete()
     by_kind: dict[str, list] = {"tenant": [], "fonds": [], "accession": [], "unit": []}
@@ -87,10 +121,14 @@ def rebuild(home: Home, progress) -> dict:
     for item in by_kind["unit"]:
         d = item["desc"]
         acc = accessions.get((d.tenant, d.accession))
-        record_unit(d, sorted(item["locations"]), fingerprint(d.dc, d.extra), acc)
+        unit = record_unit(d, sorted(item["copies"]), fingerprint(d.dc, d.extra), acc)
+        for loc, status in item["copies"].items():
+            if status != "ok":
+                Copy.objects.filter(unit=unit, location=loc).update(status=status)
     return {
         "tenants": len(tenants),
         "fonds": len(fonds),
         "accessions": len(accessions),
         "aips": len(by_kind["unit"]),
+        "damaged_copies": len(damaged),
     }

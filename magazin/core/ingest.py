@@ -133,6 +133,11 @@ def software_agent() -> Agent:
     return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
 
 
+def place_object(staged: Path, target: Path) -> None:
+    """The moment an object appears in a storage root: one atomic rename, complete or not."""
+    os.rename(staged, target)
+
+
 @dataclass
 class _Placed:
     """An AIP of the current batch: built in staging (one folder per location) or found."""
@@ -231,8 +236,8 @@ class Ingest:
         problems = ProblemList()
         results: list[AipResult] = []
         accession_of_dupes = None
-        for rec in t.records:
-            key = source_key(t, rec, staged)
+        keys = [source_key(t, rec, staged) for rec in t.records]
+        for rec, key in zip(t.records, keys, strict=True):
             fp = fingerprint(rec.dc, rec.extra)
             known = self.catalog.lookup(req.tenant, req.fonds, key)
             files = [staged[p] for p in rec.files]
@@ -252,9 +257,9 @@ class Ingest:
         problems.raise_if_any()
         if not plans:
             return IngestResult("duplicate", accession_of_dupes, results, [], t.warnings)
-        sip_key = hashlib.sha256(
-            (req.fonds + "\n" + "\n".join(sorted(p[1] for p in plans))).encode()
-        ).hexdigest()
+        # the journal is found by all records of the SIP, stored ones included, so that a
+        # re-run after a kill finds the ULIDs and the accession it planned
+        sip_key = hashlib.sha256((req.fonds + "\n" + "\n".join(sorted(keys))).encode()).hexdigest()
         journal = Journal(self.home, req.tenant, sip_key)
         jdata = journal.load()
         if jdata is None:
@@ -460,7 +465,7 @@ class Ingest:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if p.staged is not None:
-                    os.rename(p.staged[i], target)
+                    place_object(p.staged[i], target)
                 else:
                     self._copy_object(p.existing, target, loc)
         for loc in self.locations:

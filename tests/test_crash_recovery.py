@@ -1,0 +1,117 @@
+"""A process killed at any moment leaves no partial object in a storage root and no catalog
+rows for it; running the same ingest again completes it, never making two AIPs per record."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from magazin.catalog.models import Accession, Unit
+from magazin.core import ingest as ingest_mod
+from magazin.core.storage.validate import validate_object
+
+from .conftest import storage_objects, write_tree
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs (no except Exception catches it)."""
+
+
+@pytest.fixture
+def delivery(archive, tmp_path):
+    sip = write_tree(tmp_path / "sip", {f"r{i}.txt": f"Rede {i}" for i in range(4)})
+    t = tmp_path / "t.csv"
+    t.write_text("Datei;Titel\n" + "".join(f"r{i}.txt;Rede {i}\n" for i in range(4)))
+    return sip, t
+
+
+def _aip_objects(home):
+    """Object folders of AIPs (urn:magazin:<tenant>:<ULID>), not tenant/fonds/accession."""
+    return [
+        p
+        for p in storage_objects(home)
+        if re.fullmatch(r"urn%3amagazin%3a[a-z0-9-]+%3a[0-9A-Z]{26}", p.name)
+    ]
+
+
+def _check_storage(home):
+    """Every object in every root is complete and valid."""
+    for obj in storage_objects(home):
+        ok, errors, warnings = validate_object(obj)
+        assert ok and not warnings, (obj, errors, warnings)
+
+
+def _kill_on(monkeypatch, target, name, n):
+    calls = {"n": 0}
+    orig = getattr(target, name)
+
+    def wrapper(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise Killed()
+        return orig(*a, **kw)
+
+    monkeypatch.setattr(target, name, wrapper)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "point,n",
+    [
+        ("write_object", 3),  # while building objects in staging
+        ("place", 1),  # after staging, before anything is in place
+        ("place", 2),  # first AIP in local-1 only
+        ("place", 5),  # two AIPs in both locations, the third in one; none catalogued
+        ("record_aip", 2),  # first AIP catalogued, the others in place
+    ],
+)
+def test_killed_ingest_is_completed_by_running_it_again(
+    archive, home, delivery, monkeypatch, point, n
+):
+    sip, table = delivery
+    with monkeypatch.context() as m:
+        if point == "write_object":
+            _kill_on(m, ingest_mod, "write_object", n)
+        elif point == "place":
+            _kill_on(m, ingest_mod, "place_object", n)
+        else:
+            from magazin.catalog.services import DjangoCatalog
+
+            _kill_on(m, DjangoCatalog, "record_aip", n)
+        with pytest.raises(Killed):
+            archive("ingest", sip, "--metadata", table)
+    _check_storage(home)
+    planned = set(Unit.objects.values_list("ocfl_id", flat=True))
+    placed = {p.name for p in _aip_objects(home)}
+    assert Unit.objects.count() == (n - 1 if point == "record_aip" else 0)
+
+    r = archive.json("ingest", sip, "--metadata", table)
+    assert r["status"] in ("stored", "duplicate")
+    assert Unit.objects.count() == 4, "exactly one AIP per record"
+    assert Accession.objects.count() == 1
+    assert planned <= set(Unit.objects.values_list("ocfl_id", flat=True))
+    _check_storage(home)
+    aip_objects = _aip_objects(home)
+    assert len(aip_objects) == 4 * 2, "each AIP once in each location"
+    assert placed <= {p.name for p in aip_objects}, "objects placed before are completed"
+    assert archive.json("audit")["ok"] == 8
+    assert not any(home.journal.rglob("*.json")), "journal cleared after completion"
+    again = archive.json("ingest", sip, "--metadata", table)
+    assert again["status"] == "duplicate" and Unit.objects.count() == 4
+
+
+def test_rerun_reuses_the_planned_identifiers(archive, home, delivery, monkeypatch):
+    sip, table = delivery
+    with monkeypatch.context() as m:
+        _kill_on(m, ingest_mod, "place_object", 3)
+        with pytest.raises(Killed):
+            archive("ingest", sip, "--metadata", table)
+    placed = {p.name for p in _aip_objects(home)}
+    assert placed
+    r = archive.json("ingest", sip, "--metadata", table)
+    aids = {a["aid"].split("-", 1)[1] for a in r["aips"]}
+    placed_ulids = {n.rsplit("%3a", 1)[1] for n in placed}
+    assert placed_ulids & aids, "objects placed before the kill are completed, not replaced"
+    assert not os.path.exists(home.journal / "stadt") or not any((home.journal / "stadt").iterdir())
