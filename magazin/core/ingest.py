@@ -20,7 +20,7 @@ from typing import Protocol
 from .aip.builder import read_aip, record_xml, write_object
 from .aip.model import Agent, AipDescription, AipEvent, AipFile
 from .config import Home
-from .formats.identify import default_identifier
+from .formats.identify import Identifier, default_identifier
 from .ids import new_ulid
 from .problems import Problem, ProblemList, RejectedSIP
 from .sip import read_sip
@@ -176,8 +176,15 @@ class Journal:
 class Ingest:
     """One ingest run (see module docstring)."""
 
-    def __init__(self, home: Home, catalog: CatalogPort, progress: Progress | None = None):
+    def __init__(
+        self,
+        home: Home,
+        catalog: CatalogPort,
+        progress: Progress | None = None,
+        identifier: Identifier | None = None,
+    ):
         self.home = home
+        self.identifier = identifier
         self.catalog = catalog
         self.progress = progress or Progress()
         self.locations = [FilesystemLocation(c) for c in home.replica_locations()]
@@ -203,7 +210,7 @@ class Ingest:
             verify_copies(staged, problems, self.progress)
             problems.raise_if_any()
             t_fixity = now()
-            ident = default_identifier()
+            ident = self.identifier or default_identifier()
             self.progress.start(len(staged), "identify")
             for sf in staged.values():
                 sf.ident = ident.identify(sf.copies[0])

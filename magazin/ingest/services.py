@@ -7,6 +7,7 @@ from pathlib import Path
 
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.config import Home
+from magazin.core.formats.identify import Identifier
 from magazin.core.ids import new_ulid
 from magazin.core.ingest import Ingest, IngestRequest, IngestResult, now
 from magazin.core.problems import RejectedSIP
@@ -43,10 +44,14 @@ def request_from_dict(d: dict) -> IngestRequest:
 
 
 def run_ingest(
-    home: Home, req: IngestRequest, progress: Progress | None = None, quarantine: bool = True
+    home: Home,
+    req: IngestRequest,
+    progress: Progress | None = None,
+    quarantine: bool = True,
+    identifier: Identifier | None = None,
 ) -> tuple[IngestResult, QuarantineEntry | None]:
     try:
-        return Ingest(home, DjangoCatalog(), progress).run(req), None
+        return Ingest(home, DjangoCatalog(), progress, identifier).run(req), None
     except RejectedSIP as e:
         result = IngestResult("rejected", None, [], e.problems, [])
         if not quarantine:

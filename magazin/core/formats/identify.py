@@ -13,6 +13,7 @@ import mimetypes
 import os
 import threading
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class Identification:
 
 
 UNKNOWN = Identification(None, None, None, None, "none", None)
+
+
+class Identifier(Protocol):
+    """What the ingest needs from an identification engine."""
+
+    agent: str
+
+    def identify(self, path: str | os.PathLike[str]) -> Identification: ...
+
 
 # fido reports OOXML through its own ids; DROID and siegfried use these PUIDs
 _FIDO_OOXML = {
