@@ -115,3 +115,28 @@ def test_rerun_reuses_the_planned_identifiers(archive, home, delivery, monkeypat
     placed_ulids = {n.rsplit("%3a", 1)[1] for n in placed}
     assert placed_ulids & aids, "objects placed before the kill are completed, not replaced"
     assert not os.path.exists(home.journal / "stadt") or not any((home.journal / "stadt").iterdir())
+
+
+def test_staging_left_by_a_killed_run_is_cleaned_but_a_running_one_is_kept(archive, home, tmp_path):
+    from magazin.core.staging import claim, clean_stale
+
+    staging = home.locations[0].path / "staging"
+    dead = staging / "01DEADDEADDEADDEADDEADDEAD"
+    fd = claim(dead)
+    (dead / "payload").mkdir()
+    os.close(fd)  # the process that held it is gone
+    alive = staging / "01A11VEA11VEA11VEA11VEA11V"
+    fd_alive = claim(alive)
+    old = staging / "copy-01OLD"
+    old.mkdir()
+    os.utime(old, (0, 0))
+    fresh = staging / "copy-01NEW"
+    fresh.mkdir()
+    try:
+        archive.json("ingest", write_tree(tmp_path / "sip", {"a.txt": "a"}))
+        left = {p.name for p in staging.iterdir()}
+        assert dead.name not in left and f"{dead.name}.lock" not in left
+        assert alive.name in left and old.name not in left and fresh.name in left
+    finally:
+        os.close(fd_alive)
+    assert alive.name in clean_stale(staging)

@@ -25,7 +25,15 @@ from .ids import new_ulid
 from .problems import Problem, ProblemList, RejectedSIP
 from .sip import read_sip
 from .sip.model import Record, Transfer
-from .staging import Progress, StagedFile, discard, stage_transfer, verify_copies
+from .staging import (
+    Progress,
+    StagedFile,
+    claim,
+    clean_stale,
+    discard,
+    stage_transfer,
+    verify_copies,
+)
 from .storage.location import FilesystemLocation
 from .storage.ocfl import NewFile, OcflError, OcflObject, VersionInfo, sha512_file
 
@@ -199,7 +207,10 @@ class Ingest:
 
     def _run(self, req: IngestRequest, transfer: Transfer) -> IngestResult:
         work_id = new_ulid()
+        for loc in self.locations:
+            clean_stale(loc.staging)
         work_dirs = [loc.staging / work_id for loc in self.locations]
+        locks = [claim(d) for d in work_dirs]
         problems = ProblemList()
         try:
             staged = stage_transfer(
@@ -227,6 +238,8 @@ class Ingest:
             )
         finally:
             discard(work_dirs)
+            for fd in locks:
+                os.close(fd)
 
     # -- planning -------------------------------------------------------------------------
 

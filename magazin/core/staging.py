@@ -3,8 +3,11 @@ staging folder of every storage location at the same time."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -123,3 +126,45 @@ def verify_copies(staged: dict[str, StagedFile], problems: ProblemList, progress
 def discard(dirs: list[Path]) -> None:
     for d in dirs:
         shutil.rmtree(d, ignore_errors=True)
+        d.with_name(d.name + ".lock").unlink(missing_ok=True)
+
+
+def claim(work_dir: Path):
+    """Create a work folder and hold an exclusive lock on it while this process lives."""
+    work_dir.mkdir(parents=True)
+    fd = os.open(work_dir.with_name(work_dir.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+STALE_UNLOCKED_SECONDS = 6 * 3600
+
+
+def clean_stale(staging: Path) -> list[str]:
+    """Remove what killed runs left in a staging folder: locked work folders whose lock no
+    process holds any more, and unlocked temporary folders older than a few hours."""
+    removed = []
+    if not staging.is_dir():
+        return removed
+    now = time.time()
+    for entry in sorted(staging.iterdir()):
+        if entry.name.endswith(".lock"):
+            continue
+        lock = entry.with_name(entry.name + ".lock")
+        if lock.exists():
+            fd = os.open(lock, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a running ingest owns it
+            finally:
+                os.close(fd)
+        elif now - entry.stat().st_mtime < STALE_UNLOCKED_SECONDS:
+            continue
+        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
+        lock.unlink(missing_ok=True)
+        removed.append(entry.name)
+    for lock in staging.glob("*.lock"):
+        if not (staging / lock.name[: -len(".lock")]).exists():
+            lock.unlink(missing_ok=True)
+    return removed

@@ -152,18 +152,53 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _read_xlsx(path: Path) -> list[list[str]]:
-    import openpyxl
+class UnsafeTable(ValueError):
+    """A workbook whose XML declares entities (XXE, entity expansion)."""
+
+
+XLSX_MAX_UNPACKED = 512 * 1024 * 1024
+
+
+def _precheck_xlsx(path: Path) -> None:
+    """Refuse DTDs/entities in any XML part and workbooks that unpack to absurd sizes."""
+    import zipfile
 
     try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f"not a readable XLSX workbook: {e}") from e
+    with zf:
+        total = sum(i.file_size for i in zf.infolist())
+        if total > XLSX_MAX_UNPACKED:
+            raise ValueError(
+                f"the workbook unpacks to {total} bytes (limit {XLSX_MAX_UNPACKED}); zip bomb?"
+            )
+        for info in zf.infolist():
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            with zf.open(info) as f:
+                head = f.read(64 * 1024)
+            # a DOCTYPE can only stand before the root element, in the first bytes
+            if b"<!doctype" in head.lower() or b"<!entity" in head.lower():
+                raise UnsafeTable(f"{info.filename} declares a DTD or entities (XXE); refused")
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    import defusedxml
+    import openpyxl
+
+    _precheck_xlsx(path)
+    try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    except defusedxml.DefusedXmlException as e:
+        raise UnsafeTable(f"the workbook's XML declares entities, refused: {e}") from e
     except Exception as e:  # openpyxl raises many kinds for broken files
         raise ValueError(f"not a readable XLSX workbook: {e}") from e
-    try:
-        ws = wb.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
 
 
 _DE_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -228,6 +263,9 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
         else:
             problems.add(name, "metadata table must be .csv or .xlsx", "bad-table")
             return None
+    except UnsafeTable as e:
+        problems.add(name, str(e), "unsafe-xml")
+        return None
     except ValueError as e:
         problems.add(name, str(e), "bad-table")
         return None

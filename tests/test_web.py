@@ -1,0 +1,22 @@
+"""The holdings page: fonds and AIPs, German by default, English on request."""
+
+from __future__ import annotations
+
+from .conftest import write_tree
+
+
+def test_holdings_page_lists_fonds_and_aips_in_german_and_english(archive, client, tmp_path):
+    r = archive.json("ingest", write_tree(tmp_path / "sip", {"rede.txt": "Rede"}))
+    aid = r["aips"][0]["aid"]
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Bestände" in page and "OB-Reden" in page and aid in page
+    page_en = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Fonds" in page_en and "Bestände" not in page_en
+    detail = client.get(f"/aip/{aid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "rede.txt" in detail and "Ereignisse" in detail and "ingestion" in detail
+    assert client.get("/aip/stadt-00000000000000000000000000/").status_code == 404
+
+
+def test_empty_archive_page(db, client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Noch keine Bestände." in page
