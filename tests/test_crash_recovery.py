@@ -64,7 +64,7 @@ def _kill_on(monkeypatch, target, name, n):
         ("place", 1),  # after staging, before anything is in place
         ("place", 2),  # first AIP in local-1 only
         ("place", 5),  # two AIPs in both locations, the third in one; none catalogued
-        ("record_aip", 2),  # first AIP catalogued, the others in place
+        ("record_aips", 2),  # first AIP catalogued, the others in place
     ],
 )
 def test_killed_ingest_is_completed_by_running_it_again(
@@ -79,13 +79,14 @@ def test_killed_ingest_is_completed_by_running_it_again(
         else:
             from magazin.catalog.services import DjangoCatalog
 
-            _kill_on(m, DjangoCatalog, "record_aip", n)
+            m.setattr(ingest_mod, "BATCH_FILES", 1)  # one AIP per batch and transaction
+            _kill_on(m, DjangoCatalog, "record_aips", n)
         with pytest.raises(Killed):
             archive("ingest", sip, "--metadata", table)
     _check_storage(home)
     planned = set(Unit.objects.values_list("ocfl_id", flat=True))
     placed = {p.name for p in _aip_objects(home)}
-    assert Unit.objects.count() == (n - 1 if point == "record_aip" else 0)
+    assert Unit.objects.count() == (n - 1 if point == "record_aips" else 0)
 
     r = archive.json("ingest", sip, "--metadata", table)
     assert r["status"] in ("stored", "duplicate")

@@ -186,11 +186,9 @@ def _record_repair(
     version = VersionInfo(
         now(), "Repair after failed fixity check", user, f"urn:magazin:user:{user}"
     )
-    for loc, d in dirs:
+    for _loc, d in dirs:
         obj = OcflObject.open(d)
-        tmp = loc.staging / f"premis-{new_ulid()}"
-        tmp.write_bytes(data)
-        add_version(d, obj.inventory, [NewFile(PREMIS_PATH, tmp, digest)], version)
+        add_version(d, obj.inventory, [NewFile(PREMIS_PATH, None, digest, data=data)], version)
     with transaction.atomic():
         Event.objects.bulk_create(
             [

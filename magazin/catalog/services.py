@@ -155,6 +155,21 @@ class DjangoCatalog:
         )
         return obj
 
+    def lookup_many(self, tenant: str, fonds: str, keys: list[str]) -> dict[str, Known]:
+        out: dict[str, Known] = {}
+        for i in range(0, len(keys), 500):
+            qs = Unit.objects.filter(
+                tenant__slug=tenant,
+                fonds__code=fonds,
+                source_key__in=keys[i : i + 500],
+                parent=None,
+            ).select_related("accession")
+            for u in qs:
+                out[u.source_key] = Known(
+                    u.aid, u.fingerprint, u.accession.number if u.accession else None
+                )
+        return out
+
     @transaction.atomic
     def record_aip(
         self,
@@ -163,69 +178,102 @@ class DjangoCatalog:
         fingerprint: str,
         accession: AccessionInfo | None,
     ) -> Unit:
+        return self.record_aips([(aip, fingerprint)], locs, accession)[0]
+
+    @transaction.atomic
+    def record_aips(
+        self,
+        aips: list[tuple[AipDescription, str]],
+        locs: list[str],
+        accession: AccessionInfo | None,
+    ) -> list[Unit]:
+        """Catalogue a batch of stored AIPs in one transaction."""
         acc = self.record_accession(accession) if accession else None
-        return record_unit(aip, locs, fingerprint, acc)
+        return record_units([(a, locs, fp) for a, fp in aips], acc)
 
 
 def record_unit(
     aip: AipDescription, locs: list[str], fingerprint: str, acc: Accession | None
 ) -> Unit:
-    tenant = Tenant.objects.get(slug=aip.tenant)
-    fonds = Fonds.objects.get(tenant=tenant, code=aip.fonds)
-    unit = Unit.objects.create(
-        tenant=tenant,
-        fonds=fonds,
-        accession=acc,
-        aid=aip.aid,
-        ocfl_id=aip.ocfl_id,
-        title=aip.title,
-        dc=aip.dc,
-        extra=aip.extra,
-        source_key=aip.source_key or "",
-        fingerprint=fingerprint,
-        created=parse_time(aip.created),
-        files_count=len(aip.files),
-        bytes=sum(f.size for f in aip.files),
-    )
-    reps: dict[str, Representation] = {}
-    files = []
-    for f in aip.files:
-        rep = reps.get(f.representation)
-        if rep is None:
-            rep = reps[f.representation] = Representation.objects.create(
-                unit=unit, name=f.representation
+    return record_units([(aip, locs, fingerprint)], acc)[0]
+
+
+def record_units(
+    items: list[tuple[AipDescription, list[str], str]], acc: Accession | None
+) -> list[Unit]:
+    """Insert units with their representations, files, events and copies in bulk."""
+    tenants: dict[str, Tenant] = {}
+    fonds: dict[tuple[str, str], Fonds] = {}
+    units = []
+    for aip, _locs, fp in items:
+        if aip.tenant not in tenants:
+            tenants[aip.tenant] = Tenant.objects.get(slug=aip.tenant)
+        if (aip.tenant, aip.fonds) not in fonds:
+            fonds[(aip.tenant, aip.fonds)] = Fonds.objects.get(
+                tenant=tenants[aip.tenant], code=aip.fonds
             )
-        files.append(
-            File(
-                representation=rep,
-                path=f.path,
-                size=f.size,
-                sha512=f.sha512,
-                puid=f.puid,
-                format_name=f.format_name,
-                format_version=f.format_version,
-                mime=f.mime,
-                basis=f.basis,
+        units.append(
+            Unit(
+                tenant=tenants[aip.tenant],
+                fonds=fonds[(aip.tenant, aip.fonds)],
+                accession=acc,
+                aid=aip.aid,
+                ocfl_id=aip.ocfl_id,
+                title=aip.title,
+                dc=aip.dc,
+                extra=aip.extra,
+                source_key=aip.source_key or "",
+                fingerprint=fp,
+                created=parse_time(aip.created),
+                files_count=len(aip.files),
+                bytes=sum(f.size for f in aip.files),
             )
         )
-    File.objects.bulk_create(files)
-    Event.objects.bulk_create(
-        [
-            Event(
-                unit=unit,
-                ulid=e.id,
-                type=e.type,
-                datetime=parse_time(e.datetime),
-                outcome=e.outcome,
-                detail=e.detail,
-                outcome_detail=e.outcome_detail,
-                agents=[list(a) for a in e.agents],
+    Unit.objects.bulk_create(units)
+    if any(u.pk is None for u in units):  # backends that do not return keys
+        by_aid = dict(Unit.objects.filter(aid__in=[u.aid for u in units]).values_list("aid", "pk"))
+        for u in units:
+            u.pk = by_aid[u.aid]
+    reps = []
+    for unit, (aip, _locs, _fp) in zip(units, items, strict=True):
+        for name in dict.fromkeys(f.representation for f in aip.files):
+            reps.append(Representation(unit=unit, name=name))
+    Representation.objects.bulk_create(reps)
+    rep_of = {(r.unit.aid, r.name): r for r in reps}
+    files, events, copies = [], [], []
+    for unit, (aip, locs, _fp) in zip(units, items, strict=True):
+        for f in aip.files:
+            files.append(
+                File(
+                    representation=rep_of[(unit.aid, f.representation)],
+                    path=f.path,
+                    size=f.size,
+                    sha512=f.sha512,
+                    puid=f.puid,
+                    format_name=f.format_name,
+                    format_version=f.format_version,
+                    mime=f.mime,
+                    basis=f.basis,
+                )
             )
-            for e in aip.events
-        ]
-    )
-    Copy.objects.bulk_create([Copy(unit=unit, location=loc, status="ok") for loc in locs])
-    return unit
+        for e in aip.events:
+            events.append(
+                Event(
+                    unit=unit,
+                    ulid=e.id,
+                    type=e.type,
+                    datetime=parse_time(e.datetime),
+                    outcome=e.outcome,
+                    detail=e.detail,
+                    outcome_detail=e.outcome_detail,
+                    agents=[list(a) for a in e.agents],
+                )
+            )
+        copies += [Copy(unit=unit, location=loc, status="ok") for loc in locs]
+    File.objects.bulk_create(files, batch_size=1000)
+    Event.objects.bulk_create(events, batch_size=1000)
+    Copy.objects.bulk_create(copies, batch_size=1000)
+    return units
 
 
 def iso(t: dt.datetime | None) -> str | None:

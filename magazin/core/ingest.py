@@ -70,13 +70,16 @@ class Known:
 
 
 class CatalogPort(Protocol):
-    def lookup(self, tenant: str, fonds: str, source_key: str) -> Known | None: ...
+    def lookup_many(self, tenant: str, fonds: str, keys: list[str]) -> dict[str, Known]: ...
 
     def next_accession_number(self, tenant: str) -> str: ...
 
-    def record_aip(
-        self, aip: AipDescription, locations: list[str], fingerprint: str, accession: AccessionInfo
-    ) -> None: ...
+    def record_aips(
+        self,
+        aips: list[tuple[AipDescription, str]],
+        locations: list[str],
+        accession: AccessionInfo,
+    ) -> object: ...
 
     def record_accession(self, acc: AccessionInfo) -> None: ...
 
@@ -257,9 +260,10 @@ class Ingest:
         results: list[AipResult] = []
         accession_of_dupes = None
         keys = [source_key(t, rec, staged) for rec in t.records]
+        known_keys = self.catalog.lookup_many(req.tenant, req.fonds, keys)
         for rec, key in zip(t.records, keys, strict=True):
             fp = fingerprint(rec.dc, rec.extra)
-            known = self.catalog.lookup(req.tenant, req.fonds, key)
+            known = known_keys.get(key)
             files = [staged[p] for p in rec.files]
             nbytes = sum(f.size for f in files)
             if known is not None:
@@ -443,7 +447,7 @@ class Ingest:
 
     def _store_batch(self, req, t, batch, jdata, acc, work_dirs, times, ident_agent):
         """Build, verify, flush and rename a batch of AIPs, then catalog each one."""
-        from .aip.builder import metadata_files
+        from .aip.builder import metadata_files, metadata_newfiles
 
         version = VersionInfo(
             now(),
@@ -464,7 +468,7 @@ class Ingest:
             source_md = {}
             if rec.source_metadata:
                 source_md[f"metadata/descriptive/{rec.source_metadata[0]}"] = rec.source_metadata[1]
-            meta = metadata_files(desc, source_md)
+            meta = metadata_newfiles(metadata_files(desc, source_md))
             objs = []
             for i, wd in enumerate(work_dirs):
                 content = [
@@ -490,13 +494,10 @@ class Ingest:
                     self._copy_object(p.existing, target, loc)
         for loc in self.locations:
             loc.sync()
-        results = []
-        for p in todo:
-            self.catalog.record_aip(
-                p.desc, [loc.name for loc in self.locations], p.fingerprint, acc
-            )
-            results.append(AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes))
-        return results
+        self.catalog.record_aips(
+            [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc
+        )
+        return [AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes) for p in todo]
 
     def _verify_metadata(self, objs: list[Path]) -> None:
         """Check the object folders against their inventories before they go into place."""

@@ -41,7 +41,11 @@ class Progress:
 
 
 def _stage_one(
-    pf: PayloadFile, targets: list[Path], problems: ProblemList, progress: Progress
+    pf: PayloadFile,
+    targets: list[Path],
+    problems: ProblemList,
+    progress: Progress,
+    made: set[Path],
 ) -> StagedFile | None:
     hashers = {"sha512": hashlib.sha512()}
     for alg in pf.declared:
@@ -51,7 +55,9 @@ def _stage_one(
     n = 0
     try:
         for t in targets:
-            t.parent.mkdir(parents=True, exist_ok=True)
+            if t.parent not in made:
+                t.parent.mkdir(parents=True, exist_ok=True)
+                made.add(t.parent)
             outs.append(open(t, "wb"))  # noqa: SIM115
         with pf.opener() as src:
             while chunk := src.read(CHUNK):
@@ -98,8 +104,9 @@ def stage_transfer(
     """Copy every payload file into each staging dir; problems collect every failure."""
     staged: dict[str, StagedFile] = {}
     progress.start(transfer.total_bytes, "copy")
+    made: set[Path] = set()
     for pf in transfer.files:
-        sf = _stage_one(pf, [d / pf.path for d in staging_dirs], problems, progress)
+        sf = _stage_one(pf, [d / pf.path for d in staging_dirs], problems, progress, made)
         if sf is not None:
             staged[pf.path] = sf
     progress.done()

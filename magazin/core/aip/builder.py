@@ -45,20 +45,21 @@ def write_object(
     obj_dir: Path,
     aip: AipDescription,
     content: list[NewFile],
-    metadata: dict[str, bytes],
+    metadata: dict[str, bytes] | list[NewFile],
     version: VersionInfo,
 ) -> dict:
-    """Write metadata files beside the content and build the OCFL object (inventory last)."""
-    meta_dir = obj_dir.parent / (obj_dir.name + ".meta")
-    meta_dir.mkdir(parents=True, exist_ok=True)
-    new_files = list(content)
-    for i, (lp, data) in enumerate(metadata.items()):
-        p = meta_dir / f"m{i}"
-        p.write_bytes(data)
-        new_files.append(NewFile(lp, p, hashlib.sha512(data).hexdigest()))
-    inv = build_object(obj_dir, aip.ocfl_id, new_files, version)
-    meta_dir.rmdir()
-    return inv
+    """Build the OCFL object: content moved in, metadata written from memory, inventory last."""
+    if isinstance(metadata, dict):
+        metadata = metadata_newfiles(metadata)
+    return build_object(obj_dir, aip.ocfl_id, list(content) + metadata, version)
+
+
+def metadata_newfiles(metadata: dict[str, bytes]) -> list[NewFile]:
+    """Metadata files as OCFL content, digests computed once for every copy."""
+    return [
+        NewFile(lp, None, hashlib.sha512(data).hexdigest(), data=data)
+        for lp, data in metadata.items()
+    ]
 
 
 def read_aip(obj: OcflObject) -> AipDescription:

@@ -76,9 +76,10 @@ class NewFile:
     """A file for a new version: its logical path, where its bytes are now, its sha512."""
 
     logical_path: str
-    source: Path
+    source: Path | None
     sha512: str
     move: bool = True  # rename the source into place (staging) rather than copy
+    data: bytes | None = None  # small files (metadata) are written from memory
 
 
 def _dump_inventory(inv: dict) -> bytes:
@@ -92,16 +93,30 @@ def _replace(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _write_inventory(where: Path, inv: dict) -> None:
-    data = _dump_inventory(inv)
-    _replace(where / "inventory.json", data)
-    digest = hashlib.sha512(data).hexdigest()
-    _replace(where / "inventory.json.sha512", f"{digest} inventory.json\n".encode())
+def _write_inventory(where: Path, data: bytes, sidecar: bytes, atomic: bool) -> None:
+    put = _replace if atomic else _write
+    put(where / "inventory.json", data)
+    put(where / "inventory.json.sha512", sidecar)
 
 
-def _place(nf: NewFile, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if nf.move:
+class _Dirs:
+    """Creates each folder once (an object has many files in few folders)."""
+
+    def __init__(self) -> None:
+        self.made: set[Path] = set()
+
+    def ensure(self, d: Path) -> None:
+        if d not in self.made:
+            d.mkdir(parents=True, exist_ok=True)
+            self.made.add(d)
+
+
+def _place(nf: NewFile, target: Path, dirs: _Dirs) -> None:
+    dirs.ensure(target.parent)
+    if nf.data is not None:
+        with open(target, "wb") as f:
+            f.write(nf.data)
+    elif nf.move:
         os.rename(nf.source, target)
     else:
         import shutil
@@ -140,6 +155,7 @@ def add_version(
     paths in `remove` are dropped from the new state.
     """
     versions = inv["versions"]
+    updating = bool(versions)
     n = len(versions) + 1
     vname = f"v{n}"
     state: dict[str, list[str]] = {}
@@ -153,12 +169,13 @@ def add_version(
             if not state[d]:
                 del state[d]
     manifest = inv["manifest"]
+    dirs = _Dirs()
     for nf in files:
         if nf.sha512 not in manifest:
             content_path = f"{vname}/content/{nf.logical_path}"
-            _place(nf, obj_dir / content_path)
+            _place(nf, obj_dir / content_path, dirs)
             manifest[nf.sha512] = [content_path]
-        elif nf.move:
+        elif nf.move and nf.data is None:
             os.unlink(nf.source)  # same bytes already stored: OCFL keeps them once
         state.setdefault(nf.sha512, []).append(nf.logical_path)
     for d in state:
@@ -170,9 +187,11 @@ def add_version(
         "user": {"name": version.user_name, "address": version.user_address},
     }
     inv["head"] = vname
-    (obj_dir / vname).mkdir(exist_ok=True)
-    _write_inventory(obj_dir / vname, inv)
-    _write_inventory(obj_dir, inv)
+    dirs.ensure(obj_dir / vname)
+    data = _dump_inventory(inv)
+    sidecar = f"{hashlib.sha512(data).hexdigest()} inventory.json\n".encode()
+    _write_inventory(obj_dir / vname, data, sidecar, atomic=False)
+    _write_inventory(obj_dir, data, sidecar, atomic=updating)
     return inv
 
 
