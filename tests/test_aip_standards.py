@@ -122,3 +122,32 @@ def test_each_tenant_has_its_own_storage_root(archive, home, tmp_path):
             if aid.split("-", 1)[1] in str(p)
         ]
         assert len(found) == 1 and "/roots/partner/" in str(found[0])
+
+
+def test_identical_files_are_stored_once_per_object(archive, home, tmp_path):
+    from magazin.core.storage.ocfl import OcflObject
+    from magazin.core.storage.validate import validate_object
+
+    sip = write_tree(tmp_path / "sip", {"a/same.txt": "gleich", "b/c/same.txt": "gleich",
+                                        "d.txt": "anders"})
+    r = archive.json("ingest", sip)
+    shown = archive.json("aip", "show", r["aips"][0]["aid"])
+    assert sorted(f["path"] for f in shown["files"]) == ["a/same.txt", "b/c/same.txt", "d.txt"]
+    ulid = r["aips"][0]["aid"].split("-", 1)[1]
+    for obj_dir in storage_objects(home):
+        if ulid not in obj_dir.name:
+            continue
+        ok, errors, warnings = validate_object(obj_dir)
+        assert ok and not warnings, errors + warnings
+        obj = OcflObject.open(obj_dir)
+        data = [p for p in obj.content_files() if "/data/" in p]
+        assert len(data) == 2  # "gleich" once, "anders" once
+        state = obj.state()
+        assert state["representations/original/data/a/same.txt"] == \
+            state["representations/original/data/b/c/same.txt"]
+    out = tmp_path / "dip.zip"
+    archive.json("export", r["aips"][0]["aid"], "--out", out)
+    import zipfile
+
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("representations/original/data/b/c/same.txt") == b"gleich"

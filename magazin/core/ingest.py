@@ -35,7 +35,7 @@ from .staging import (
     verify_copies,
 )
 from .storage.location import FilesystemLocation
-from .storage.ocfl import NewFile, OcflError, OcflObject, VersionInfo, sha512_file
+from .storage.ocfl import Dirs, NewFile, OcflError, OcflObject, VersionInfo, sha512_file
 
 BATCH_FILES = 500
 BATCH_BYTES = 2 * 1024**3
@@ -208,6 +208,17 @@ class Ingest:
         with transfer:
             return self._run(req, transfer)
 
+    @staticmethod
+    def _object_folder(index: int) -> str:
+        return f"objects/r{index}"
+
+    def _staged_path(self, transfer: Transfer):
+        """Each payload file is staged where it will lie in its object: no moves later."""
+        folder = {
+            p: self._object_folder(i) for i, r in enumerate(transfer.records) for p in r.files
+        }
+        return lambda p: f"{folder[p]}/v1/content/representations/original/data/{p}"
+
     def _run(self, req: IngestRequest, transfer: Transfer) -> IngestResult:
         work_id = new_ulid()
         for loc in self.locations:
@@ -217,7 +228,7 @@ class Ingest:
         problems = ProblemList()
         try:
             staged = stage_transfer(
-                transfer, [d / "payload" for d in work_dirs], problems, self.progress
+                transfer, work_dirs, problems, self.progress, self._staged_path(transfer)
             )
             problems.raise_if_any()
             t_digest = now()
@@ -456,6 +467,7 @@ class Ingest:
             f"urn:magazin:user:{req.user}",
         )
         todo: list[_Placed] = []
+        index = {id(r): i for i, r in enumerate(t.records)}
         for rec, key, fp, files, nbytes in batch:
             ulid = jdata["records"][key]
             existing = self._existing(req.tenant, f"urn:magazin:{req.tenant}:{ulid}")
@@ -475,19 +487,20 @@ class Ingest:
                     NewFile(f"representations/original/data/{f.path}", f.copies[i], f.sha512)
                     for f in files
                 ]
-                obj = wd / "objects" / ulid
+                obj = wd / self._object_folder(index[id(rec)])
                 write_object(obj, desc, content, meta, version)
                 objs.append(obj)
             todo.append(_Placed(desc, fp, nbytes, objs, None))
         self._verify_metadata([o for p in todo if p.staged for o in p.staged])
         for loc in self.locations:
             loc.sync()
+        dirs = [Dirs(loc.root(req.tenant)) for loc in self.locations]
         for p in todo:
             for i, loc in enumerate(self.locations):
                 target = loc.object_dir(p.desc.tenant, p.desc.ocfl_id)
                 if target.exists():
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
+                dirs[i].ensure(target.parent)
                 if p.staged is not None:
                     place_object(p.staged[i], target)
                 else:

@@ -10,12 +10,14 @@ import shutil
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .formats.identify import Identification
 from .problems import ProblemList
 from .sip.model import PayloadFile, Transfer
+from .storage.ocfl import Dirs
 
 CHUNK = 1 << 20
 
@@ -45,7 +47,7 @@ def _stage_one(
     targets: list[Path],
     problems: ProblemList,
     progress: Progress,
-    made: set[Path],
+    made: Dirs,
 ) -> StagedFile | None:
     hashers = {"sha512": hashlib.sha512()}
     for alg in pf.declared:
@@ -55,9 +57,7 @@ def _stage_one(
     n = 0
     try:
         for t in targets:
-            if t.parent not in made:
-                t.parent.mkdir(parents=True, exist_ok=True)
-                made.add(t.parent)
+            made.ensure(t.parent)
             outs.append(open(t, "wb"))  # noqa: SIM115
         with pf.opener() as src:
             while chunk := src.read(CHUNK):
@@ -99,14 +99,18 @@ def _stage_one(
 
 
 def stage_transfer(
-    transfer: Transfer, staging_dirs: list[Path], problems: ProblemList, progress: Progress
+    transfer: Transfer,
+    staging_dirs: list[Path],
+    problems: ProblemList,
+    progress: Progress,
+    target: Callable[[str], str] = lambda p: f"payload/{p}",
 ) -> dict[str, StagedFile]:
     """Copy every payload file into each staging dir; problems collect every failure."""
     staged: dict[str, StagedFile] = {}
     progress.start(transfer.total_bytes, "copy")
-    made: set[Path] = set()
+    made = Dirs(*staging_dirs)
     for pf in transfer.files:
-        sf = _stage_one(pf, [d / pf.path for d in staging_dirs], problems, progress, made)
+        sf = _stage_one(pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made)
         if sf is not None:
             staged[pf.path] = sf
     progress.done()

@@ -99,36 +99,59 @@ def _write_inventory(where: Path, data: bytes, sidecar: bytes, atomic: bool) -> 
     put(where / "inventory.json.sha512", sidecar)
 
 
-class _Dirs:
-    """Creates each folder once (an object has many files in few folders)."""
+class Dirs:
+    """Creates each folder once, parents first: one mkdir per new folder, no retries."""
 
-    def __init__(self) -> None:
-        self.made: set[Path] = set()
+    def __init__(self, *existing: Path) -> None:
+        self.made: set[Path] = set(existing)
 
     def ensure(self, d: Path) -> None:
-        if d not in self.made:
-            d.mkdir(parents=True, exist_ok=True)
-            self.made.add(d)
+        if d in self.made:
+            return
+        if d.parent not in self.made and d.parent != d:
+            self.ensure(d.parent)
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            pass
+        self.made.add(d)
 
 
-def _place(nf: NewFile, target: Path, dirs: _Dirs) -> None:
-    dirs.ensure(target.parent)
+def _place(nf: NewFile, target: Path, dirs: Dirs) -> None:
     if nf.data is not None:
+        dirs.ensure(target.parent)
         with open(target, "wb") as f:
             f.write(nf.data)
+    elif nf.source == target:
+        return  # staged in place already
     elif nf.move:
+        dirs.ensure(target.parent)
         os.rename(nf.source, target)
     else:
         import shutil
 
+        dirs.ensure(target.parent)
         shutil.copyfile(nf.source, target)
+
+
+def _drop_duplicate(source: Path, stop: Path) -> None:
+    """Remove a staged file whose bytes the object holds already, and folders it empties."""
+    os.unlink(source)
+    d = source.parent
+    while d != stop and stop in d.parents:
+        try:
+            d.rmdir()
+        except OSError:
+            break
+        d = d.parent
 
 
 def build_object(
     obj_dir: Path, object_id: str, files: Iterable[NewFile], version: VersionInfo
 ) -> dict:
-    """Write a new object with one version (v1) into `obj_dir` (must not exist yet)."""
-    obj_dir.mkdir(parents=True)
+    """Write a new object with one version (v1) into `obj_dir` (new, or holding only content
+    staged in place under v1/content)."""
+    obj_dir.mkdir(parents=True, exist_ok=True)
     (obj_dir / OBJECT_DECL).write_bytes(b"ocfl_object_1.1\n")
     inv = {
         "id": object_id,
@@ -169,14 +192,15 @@ def add_version(
             if not state[d]:
                 del state[d]
     manifest = inv["manifest"]
-    dirs = _Dirs()
+    dirs = Dirs(obj_dir)
     for nf in files:
         if nf.sha512 not in manifest:
             content_path = f"{vname}/content/{nf.logical_path}"
             _place(nf, obj_dir / content_path, dirs)
             manifest[nf.sha512] = [content_path]
         elif nf.move and nf.data is None:
-            os.unlink(nf.source)  # same bytes already stored: OCFL keeps them once
+            # same bytes already stored: OCFL keeps them once
+            _drop_duplicate(nf.source, obj_dir / vname / "content")
         state.setdefault(nf.sha512, []).append(nf.logical_path)
     for d in state:
         state[d].sort()
