@@ -556,10 +556,16 @@ def cmd_formats_identify(args, home):
 
 
 def cmd_serve(args, home):
-    from django.core.management import call_command
+    """The web UI on waitress (a production WSGI server, pure Python, many threads)."""
+    from waitress import serve
 
-    print(f"Magazin on http://{args.host}:{args.port}/  (data folder {home.path})", file=sys.stderr)
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False, use_threading=True)
+    from magazin.wsgi import application
+
+    print(
+        f"Magazin on http://{args.host}:{args.port}/  (data folder {home.path})",
+        file=sys.stderr,
+    )
+    serve(application, host=args.host, port=int(args.port), threads=8, ident="Magazin")
     return EXIT_OK
 
 

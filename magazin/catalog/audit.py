@@ -17,14 +17,14 @@ from magazin.core.aip.mets import PREMIS_PATH
 from magazin.core.aip.model import AipEvent
 from magazin.core.aip.premis import premis_xml
 from magazin.core.config import Home
-from magazin.core.ids import new_ulid
-from magazin.core.ingest import now, software_agent, user_agent
+from magazin.core.ids import new_ulid, now
+from magazin.core.records import software_agent, user_agent
 from magazin.core.storage.fixity import check_object
 from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import NewFile, OcflObject, VersionInfo, add_version
 
 from .models import Copy, Event, Unit
-from .services import parse_time
+from .services import event_rows
 
 
 def _locations(home: Home, only: str | None) -> list[FilesystemLocation]:
@@ -190,21 +190,7 @@ def _record_repair(
         obj = OcflObject.open(d)
         add_version(d, obj.inventory, [NewFile(PREMIS_PATH, None, digest, data=data)], version)
     with transaction.atomic():
-        Event.objects.bulk_create(
-            [
-                Event(
-                    unit=unit,
-                    ulid=e.id,
-                    type=e.type,
-                    datetime=parse_time(e.datetime),
-                    outcome=e.outcome,
-                    detail=e.detail,
-                    outcome_detail=e.outcome_detail,
-                    agents=[list(a) for a in e.agents],
-                )
-                for e in new_events
-            ]
-        )
+        Event.objects.bulk_create(event_rows(unit, new_events))
         for r in repaired:
             Copy.objects.update_or_create(
                 unit=unit,

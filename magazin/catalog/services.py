@@ -7,18 +7,11 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max
 
-from magazin.core.aip.builder import record_xml
 from magazin.core.aip.model import AipDescription, AipEvent
 from magazin.core.config import Home
-from magazin.core.ids import new_ulid, valid_slug
-from magazin.core.ingest import (
-    AccessionInfo,
-    Known,
-    now,
-    software_agent,
-    user_agent,
-    write_small_object,
-)
+from magazin.core.ids import now, valid_slug
+from magazin.core.ingest import AccessionInfo, Known
+from magazin.core.records import store_record
 from magazin.core.storage.location import FilesystemLocation
 
 from .models import Accession, Copy, Event, File, Fonds, Representation, Tenant, Unit
@@ -45,34 +38,18 @@ def create_tenant(home: Home, slug: str, name: str, user: str) -> Tenant:
     if Tenant.objects.filter(slug=slug).exists():
         raise CatalogError(f"tenant {slug!r} exists already")
     created = now()
-    desc = AipDescription(
-        ocfl_id=f"urn:magazin:{slug}:tenant",
+    store_record(
+        locations(home),
+        kind="tenant",
         tenant=slug,
-        ulid="tenant",
-        fonds=None,
+        key="tenant",
         title=name,
         dc={"title": [name], "identifier": [slug]},
+        fields={"slug": slug, "name": name, "created": created},
+        user=user,
+        event=("creation", f"Tenant {slug} created"),
         created=created,
-        kind="tenant",
-        events=[
-            AipEvent(
-                new_ulid(),
-                "creation",
-                created,
-                "success",
-                f"tenant {slug} created",
-                agents=[(f"urn:magazin:user:{user}", "implementer")],
-            )
-        ],
-        agents=[software_agent(), user_agent(user)],
-        source_metadata=[("metadata/descriptive/tenant.xml", "magazin-tenant")],
     )
-    extra = {
-        "metadata/descriptive/tenant.xml": record_xml(
-            "tenant", {"slug": slug, "name": name, "created": created}
-        )
-    }
-    write_small_object(locations(home), desc, extra, user, f"Tenant {slug} created")
     return Tenant.objects.create(slug=slug, name=name, created=parse_time(created))
 
 
@@ -82,34 +59,19 @@ def create_fonds(home: Home, tenant: Tenant, code: str, title: str, user: str) -
     if Fonds.objects.filter(tenant=tenant, code=code).exists():
         raise CatalogError(f"fonds {code!r} exists already in tenant {tenant.slug}")
     created = now()
-    desc = AipDescription(
-        ocfl_id=f"urn:magazin:{tenant.slug}:fonds:{code}",
+    store_record(
+        locations(home),
+        kind="fonds",
         tenant=tenant.slug,
-        ulid=code,
+        key=code,
         fonds=code,
         title=title,
         dc={"title": [title], "identifier": [code]},
+        fields={"tenant": tenant.slug, "code": code, "title": title, "created": created},
+        user=user,
+        event=("creation", f"Fonds {code} created"),
         created=created,
-        kind="fonds",
-        events=[
-            AipEvent(
-                new_ulid(),
-                "creation",
-                created,
-                "success",
-                f"fonds {code} created",
-                agents=[(f"urn:magazin:user:{user}", "implementer")],
-            )
-        ],
-        agents=[software_agent(), user_agent(user)],
-        source_metadata=[("metadata/descriptive/fonds.xml", "magazin-fonds")],
     )
-    extra = {
-        "metadata/descriptive/fonds.xml": record_xml(
-            "fonds", {"tenant": tenant.slug, "code": code, "title": title, "created": created}
-        )
-    }
-    write_small_object(locations(home), desc, extra, user, f"Fonds {code} created")
     return Fonds.objects.create(tenant=tenant, code=code, title=title, created=parse_time(created))
 
 
@@ -256,24 +218,29 @@ def record_units(
                     basis=f.basis,
                 )
             )
-        for e in aip.events:
-            events.append(
-                Event(
-                    unit=unit,
-                    ulid=e.id,
-                    type=e.type,
-                    datetime=parse_time(e.datetime),
-                    outcome=e.outcome,
-                    detail=e.detail,
-                    outcome_detail=e.outcome_detail,
-                    agents=[list(a) for a in e.agents],
-                )
-            )
+        events += event_rows(unit, aip.events)
         copies += [Copy(unit=unit, location=loc, status="ok") for loc in locs]
     File.objects.bulk_create(files, batch_size=1000)
     Event.objects.bulk_create(events, batch_size=1000)
     Copy.objects.bulk_create(copies, batch_size=1000)
     return units
+
+
+def event_rows(unit: Unit, events: list[AipEvent]) -> list[Event]:
+    """Catalog rows for PREMIS events (to be bulk-created)."""
+    return [
+        Event(
+            unit=unit,
+            ulid=e.id,
+            type=e.type,
+            datetime=parse_time(e.datetime),
+            outcome=e.outcome,
+            detail=e.detail,
+            outcome_detail=e.outcome_detail,
+            agents=[list(a) for a in e.agents],
+        )
+        for e in events
+    ]
 
 
 def iso(t: dt.datetime | None) -> str | None:

@@ -1,7 +1,8 @@
-"""Identifiers: AIDs (`<tenant>-<ULID>`) and OCFL object ids (`urn:magazin:<tenant>:<ULID>`)."""
+"""Identifiers and timestamps: AIDs (`<tenant>-<ULID>`), OCFL ids (`urn:magazin:<tenant>:<id>`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from ulid import ULID
@@ -32,3 +33,8 @@ def parse_aid(aid: str) -> tuple[str, str]:
 
 def valid_slug(slug: str) -> bool:
     return bool(SLUG_RE.match(slug))
+
+
+def now() -> str:
+    """The current time, ISO 8601 with UTC offset and microseconds (PREMIS, OCFL, catalog)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")

@@ -8,21 +8,22 @@ next run with the same SIP completes those objects instead of making new ones.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .aip.builder import read_aip, record_xml, write_object
+from .aip.builder import read_aip, write_object
 from .aip.model import Agent, AipDescription, AipEvent, AipFile
 from .config import Home
 from .formats.identify import Identifier, default_identifier
-from .ids import new_ulid
+from .ids import new_ulid, now
 from .problems import Problem, ProblemList, RejectedSIP
+from .records import software_agent, store_record, user_agent
 from .sip import read_sip
 from .sip.model import Record, Transfer
 from .staging import (
@@ -39,10 +40,6 @@ from .storage.ocfl import Dirs, NewFile, OcflError, OcflObject, VersionInfo, sha
 
 BATCH_FILES = 500
 BATCH_BYTES = 2 * 1024**3
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass
@@ -132,16 +129,6 @@ def source_key(t: Transfer, rec: Record, staged: dict[str, StagedFile]) -> str:
         return f"table:{rec.row_path}:{staged[rec.files[0]].sha512}"
     lines = sorted(f"{staged[p].sha512}  {p}" for p in rec.files)
     return "manifest:" + hashlib.sha512("\n".join(lines).encode()).hexdigest()
-
-
-def user_agent(user: str) -> Agent:
-    return Agent("magazin user", f"urn:magazin:user:{user}", user, "person")
-
-
-def software_agent() -> Agent:
-    from .. import __version__
-
-    return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
 
 
 def place_object(staged: Path, target: Path) -> None:
@@ -467,6 +454,7 @@ class Ingest:
             f"urn:magazin:user:{req.user}",
         )
         todo: list[_Placed] = []
+        builds: list[tuple] = []  # (desc, content per location, metadata, folder per location)
         index = {id(r): i for i, r in enumerate(t.records)}
         for rec, key, fp, files, nbytes in batch:
             ulid = jdata["records"][key]
@@ -481,17 +469,27 @@ class Ingest:
             if rec.source_metadata:
                 source_md[f"metadata/descriptive/{rec.source_metadata[0]}"] = rec.source_metadata[1]
             meta = metadata_newfiles(metadata_files(desc, source_md))
-            objs = []
-            for i, wd in enumerate(work_dirs):
-                content = [
+            objs = [wd / self._object_folder(index[id(rec)]) for wd in work_dirs]
+            contents = [
+                [
                     NewFile(f"representations/original/data/{f.path}", f.copies[i], f.sha512)
                     for f in files
                 ]
-                obj = wd / self._object_folder(index[id(rec)])
-                write_object(obj, desc, content, meta, version)
-                objs.append(obj)
+                for i in range(len(work_dirs))
+            ]
+            builds.append((desc, contents, meta, objs))
             todo.append(_Placed(desc, fp, nbytes, objs, None))
-        self._verify_metadata([o for p in todo if p.staged for o in p.staged])
+
+        def build_in(i: int) -> None:
+            for desc, contents, meta, objs in builds:
+                write_object(objs[i], desc, contents[i], meta, version)
+
+        # one thread per location: creating files and folders waits on the disk, not the CPU
+        with ThreadPoolExecutor(len(work_dirs)) as pool:
+            list(pool.map(build_in, range(len(work_dirs))))
+        # The payload was verified byte for byte above. Metadata and inventories are written
+        # from the very bytes their digests were computed from (short writes raise); reading
+        # them back at once would only read the page cache, so it is not done.
         for loc in self.locations:
             loc.sync()
         dirs = [Dirs(loc.root(req.tenant)) for loc in self.locations]
@@ -511,16 +509,6 @@ class Ingest:
             [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc
         )
         return [AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes) for p in todo]
-
-    def _verify_metadata(self, objs: list[Path]) -> None:
-        """Check the object folders against their inventories before they go into place."""
-        for obj in objs:
-            o = OcflObject.open(obj)
-            for content_path, digest in o.content_files().items():
-                if content_path.startswith("v1/content/representations/"):
-                    continue  # payload verified already, byte for byte
-                if sha512_file(obj / content_path) != digest:
-                    raise OcflError(f"{obj / content_path}: differs from its inventory digest")
 
     def _existing(self, tenant: str, ocfl_id: str) -> Path | None:
         """An object a killed earlier run already put into place in some location."""
@@ -549,76 +537,35 @@ class Ingest:
         os.rename(tmp, target)
 
     def _store_accession(self, acc: AccessionInfo, user: str) -> None:
-        desc = AipDescription(
-            ocfl_id=acc.ocfl_id,
-            tenant=acc.tenant,
-            ulid=acc.ulid,
-            fonds=acc.fonds,
-            title=f"Zugang {acc.number}",
-            created=acc.created,
+        store_record(
+            self.locations,
             kind="accession",
+            tenant=acc.tenant,
+            key=acc.ulid,
+            fonds=acc.fonds,
             accession=acc.number,
+            title=f"Zugang {acc.number}",
             dc={
                 "title": [f"Zugang {acc.number}: {acc.sip_name}"],
                 "identifier": [acc.number],
                 "date": [acc.created[:10]],
             },
-            events=[
-                AipEvent(
-                    new_ulid(),
-                    "accession",
-                    acc.created,
-                    "success",
-                    f"accession {acc.number} of SIP {acc.sip_name!r}",
-                    agents=[(f"urn:magazin:user:{user}", "implementer")],
-                )
-            ],
-            agents=[software_agent(), user_agent(user)],
-            source_metadata=[("metadata/descriptive/accession.xml", "magazin-accession")],
+            fields={
+                "ulid": acc.ulid,
+                "number": acc.number,
+                "tenant": acc.tenant,
+                "fonds": acc.fonds,
+                "sip_name": acc.sip_name,
+                "source": acc.source,
+                "created": acc.created,
+                "files": acc.files,
+                "bytes": acc.bytes,
+            },
+            user=user,
+            event=("accession", f"Accession {acc.number} of SIP {acc.sip_name!r}"),
+            created=acc.created,
         )
-        extra = {
-            "metadata/descriptive/accession.xml": record_xml(
-                "accession",
-                {
-                    "ulid": acc.ulid,
-                    "number": acc.number,
-                    "tenant": acc.tenant,
-                    "fonds": acc.fonds,
-                    "sip_name": acc.sip_name,
-                    "source": acc.source,
-                    "created": acc.created,
-                    "files": acc.files,
-                    "bytes": acc.bytes,
-                },
-            )
-        }
-        write_small_object(self.locations, desc, extra, user, f"Accession {acc.number}")
         self.catalog.record_accession(acc)
-
-
-def write_small_object(
-    locations: list[FilesystemLocation],
-    desc: AipDescription,
-    extra: dict[str, bytes],
-    user: str,
-    message: str,
-) -> None:
-    """Write a metadata-only object (tenant, fonds, accession) to every location, if absent."""
-    from .aip.builder import metadata_files
-
-    version = VersionInfo(now(), message, user, f"urn:magazin:user:{user}")
-    meta = metadata_files(desc, extra)
-    for loc in locations:
-        loc.ensure_root(desc.tenant)
-        target = loc.object_dir(desc.tenant, desc.ocfl_id)
-        if target.exists():
-            continue
-        tmp = loc.staging / f"small-{new_ulid()}"
-        write_object(tmp / "obj", desc, [], meta, version)
-        loc.sync()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(tmp / "obj", target)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 __all__ = [
@@ -629,5 +576,4 @@ __all__ = [
     "AccessionInfo",
     "Known",
     "RejectedSIP",
-    "write_small_object",
 ]

@@ -8,8 +8,8 @@ from pathlib import Path
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.config import Home
 from magazin.core.formats.identify import Identifier
-from magazin.core.ids import new_ulid
-from magazin.core.ingest import Ingest, IngestRequest, IngestResult, now
+from magazin.core.ids import new_ulid, now
+from magazin.core.ingest import Ingest, IngestRequest, IngestResult
 from magazin.core.problems import RejectedSIP
 from magazin.core.quarantine import write_report
 from magazin.core.staging import Progress

@@ -15,25 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..aip.dc import ELEMENTS
 from ..problems import ProblemList
 
-DC_ELEMENTS = (
-    "title",
-    "creator",
-    "subject",
-    "description",
-    "publisher",
-    "contributor",
-    "date",
-    "type",
-    "format",
-    "identifier",
-    "source",
-    "language",
-    "relation",
-    "coverage",
-    "rights",
-)
+DC_ELEMENTS = ELEMENTS
 
 # header (normalised) -> field; "file" is the path column, the rest are DC elements
 HEADER_FIELDS: dict[str, str] = {}

@@ -36,9 +36,9 @@ def sha512_file(path: str | os.PathLike[str]) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
-        f.write(data)
+        if f.write(data) != len(data):
+            raise OSError(f"{path}: short write")
 
 
 def init_storage_root(root: Path) -> None:
@@ -49,6 +49,7 @@ def init_storage_root(root: Path) -> None:
     if any(root.iterdir()):
         raise OcflError(f"{root}: not empty and not an OCFL storage root")
     ext = root / "extensions" / layout.EXTENSION
+    ext.mkdir(parents=True)
     _write(ext / "config.json", json.dumps(layout.CONFIG, indent=2).encode())
     _write(
         root / "ocfl_layout.json",
@@ -120,8 +121,7 @@ class Dirs:
 def _place(nf: NewFile, target: Path, dirs: Dirs) -> None:
     if nf.data is not None:
         dirs.ensure(target.parent)
-        with open(target, "wb") as f:
-            f.write(nf.data)
+        _write(target, nf.data)
     elif nf.source == target:
         return  # staged in place already
     elif nf.move:

@@ -1,0 +1,98 @@
+"""Tenants, fonds and accessions kept as small self-describing OCFL objects (METS, PREMIS,
+DC and a record XML with every field), so that `catalog rebuild` restores them from storage."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from .aip.builder import metadata_files, record_xml, write_object
+from .aip.model import Agent, AipDescription, AipEvent
+from .ids import new_ulid, now
+from .storage.location import FilesystemLocation
+from .storage.ocfl import VersionInfo
+
+
+def user_agent(user: str) -> Agent:
+    return Agent("magazin user", f"urn:magazin:user:{user}", user, "person")
+
+
+def software_agent() -> Agent:
+    from .. import __version__
+
+    return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
+
+
+def record_object_id(tenant: str, kind: str, key: str) -> str:
+    return (
+        f"urn:magazin:{tenant}:tenant"
+        if kind == "tenant"
+        else (f"urn:magazin:{tenant}:{kind}:{key}")
+    )
+
+
+def store_record(
+    locations: list[FilesystemLocation],
+    *,
+    kind: str,
+    tenant: str,
+    key: str,
+    title: str,
+    dc: dict[str, list[str]],
+    fields: dict[str, str | int | None],
+    user: str,
+    event: tuple[str, str],
+    created: str,
+    fonds: str | None = None,
+    accession: str | None = None,
+) -> None:
+    """Describe a tenant, fonds or accession and write it to every location (if absent)."""
+    event_type, detail = event
+    desc = AipDescription(
+        ocfl_id=record_object_id(tenant, kind, key),
+        tenant=tenant,
+        ulid=key,
+        fonds=fonds,
+        title=title,
+        dc=dc,
+        created=created,
+        kind=kind,
+        accession=accession,
+        events=[
+            AipEvent(
+                new_ulid(),
+                event_type,
+                created,
+                "success",
+                detail,
+                agents=[(user_agent(user).id_value, "implementer")],
+            )
+        ],
+        agents=[software_agent(), user_agent(user)],
+        source_metadata=[(f"metadata/descriptive/{kind}.xml", f"magazin-{kind}")],
+    )
+    extra = {f"metadata/descriptive/{kind}.xml": record_xml(kind, fields)}
+    write_small_object(locations, desc, extra, user, detail)
+
+
+def write_small_object(
+    locations: list[FilesystemLocation],
+    desc: AipDescription,
+    extra: dict[str, bytes],
+    user: str,
+    message: str,
+) -> None:
+    """Write a metadata-only object to every location where it is absent."""
+    version = VersionInfo(now(), message, user, f"urn:magazin:user:{user}")
+    meta = metadata_files(desc, extra)
+    for loc in locations:
+        loc.ensure_root(desc.tenant)
+        target = loc.object_dir(desc.tenant, desc.ocfl_id)
+        if target.exists():
+            continue
+        tmp = loc.staging / f"small-{new_ulid()}"
+        write_object(tmp / "obj", desc, [], meta, version)
+        loc.sync()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(tmp / "obj", target)
+        shutil.rmtree(tmp, ignore_errors=True)
