@@ -128,8 +128,9 @@ def test_identical_files_are_stored_once_per_object(archive, home, tmp_path):
     from magazin.core.storage.ocfl import OcflObject
     from magazin.core.storage.validate import validate_object
 
-    sip = write_tree(tmp_path / "sip", {"a/same.txt": "gleich", "b/c/same.txt": "gleich",
-                                        "d.txt": "anders"})
+    sip = write_tree(
+        tmp_path / "sip", {"a/same.txt": "gleich", "b/c/same.txt": "gleich", "d.txt": "anders"}
+    )
     r = archive.json("ingest", sip)
     shown = archive.json("aip", "show", r["aips"][0]["aid"])
     assert sorted(f["path"] for f in shown["files"]) == ["a/same.txt", "b/c/same.txt", "d.txt"]
@@ -143,8 +144,10 @@ def test_identical_files_are_stored_once_per_object(archive, home, tmp_path):
         data = [p for p in obj.content_files() if "/data/" in p]
         assert len(data) == 2  # "gleich" once, "anders" once
         state = obj.state()
-        assert state["representations/original/data/a/same.txt"] == \
-            state["representations/original/data/b/c/same.txt"]
+        assert (
+            state["representations/original/data/a/same.txt"]
+            == state["representations/original/data/b/c/same.txt"]
+        )
     out = tmp_path / "dip.zip"
     archive.json("export", r["aips"][0]["aid"], "--out", out)
     import zipfile
