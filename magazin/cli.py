@@ -12,15 +12,13 @@ import os
 import sys
 from pathlib import Path
 
+from magazin.errors import Failure
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
-    pass
-
-
-class Failure(Exception):
-    pass
+    """Wrong or missing arguments: exit code 2."""
 
 
 def _setup_django():

@@ -65,6 +65,7 @@ def _kill_on(monkeypatch, target, name, n):
         ("place", 2),  # first AIP in local-1 only
         ("place", 5),  # two AIPs in both locations, the third in one; none catalogued
         ("record_aips", 2),  # first AIP catalogued, the others in place
+        ("store_record", 1),  # every AIP catalogued, the accession object not yet written
     ],
 )
 def test_killed_ingest_is_completed_by_running_it_again(
@@ -72,8 +73,8 @@ def test_killed_ingest_is_completed_by_running_it_again(
 ):
     sip, table = delivery
     with monkeypatch.context() as m:
-        if point == "write_object":
-            _kill_on(m, ingest_mod, "write_object", n)
+        if point in ("write_object", "store_record"):
+            _kill_on(m, ingest_mod, point, n)
         elif point == "place":
             _kill_on(m, ingest_mod, "place_object", n)
         else:
@@ -86,7 +87,8 @@ def test_killed_ingest_is_completed_by_running_it_again(
     _check_storage(home)
     planned = set(Unit.objects.values_list("ocfl_id", flat=True))
     placed = {p.name for p in _aip_objects(home)}
-    assert Unit.objects.count() == (n - 1 if point == "record_aips" else 0)
+    catalogued = {"record_aips": n - 1, "store_record": 4}.get(point, 0)
+    assert Unit.objects.count() == catalogued
 
     r = archive.json("ingest", sip, "--metadata", table)
     assert r["status"] in ("stored", "duplicate")
@@ -99,6 +101,8 @@ def test_killed_ingest_is_completed_by_running_it_again(
     assert placed <= {p.name for p in aip_objects}, "objects placed before are completed"
     assert archive.json("audit")["ok"] == 8
     assert not any(home.journal.rglob("*.json")), "journal cleared after completion"
+    accession_objects = [p for p in storage_objects(home) if "%3aaccession%3a" in p.name]
+    assert len(accession_objects) == 2, "the accession object in each location"
     again = archive.json("ingest", sip, "--metadata", table)
     assert again["status"] == "duplicate" and Unit.objects.count() == 4
 

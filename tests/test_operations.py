@@ -88,9 +88,11 @@ def test_audit_without_good_copy_cannot_repair(archive, home, two_aips):
     assert r["repaired"] == [] and len(r["failed"]) == 2
 
 
-def test_audit_of_unknown_aid_fails(archive, two_aips):
+def test_audit_of_unknown_aid_or_location_fails(archive, two_aips):
     code, _, err = archive("audit", "stadt-00000000000000000000000000")
     assert code == 1 and "no AIP" in err
+    code, _, err = archive("audit", "--location", "mars")
+    assert code == 1 and "mars" in err
 
 
 def test_export_dip(archive, home, tmp_path, two_aips):

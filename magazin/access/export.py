@@ -14,6 +14,7 @@ from pathlib import Path
 from magazin.core.config import Home
 from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import OcflError, OcflObject
+from magazin.errors import Failure
 
 CHUNK = 1 << 20
 
@@ -35,8 +36,6 @@ def export_dip(home: Home, unit, out: Path) -> dict:
             return {"aid": unit.aid, "out": str(out), "files": n, "location": loc.name}
         except (OcflError, ExportError) as e:
             last_error = f"{loc.name}: {e}"
-    from magazin.cli import Failure
-
     raise Failure(f"cannot export {unit.aid}: {last_error}")
 
 

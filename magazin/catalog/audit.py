@@ -22,6 +22,7 @@ from magazin.core.records import software_agent, user_agent
 from magazin.core.storage.fixity import check_object
 from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import NewFile, OcflObject, VersionInfo, add_version
+from magazin.errors import Failure
 
 from .models import Copy, Event, Unit
 from .services import event_rows
@@ -32,7 +33,7 @@ def _locations(home: Home, only: str | None) -> list[FilesystemLocation]:
     if only:
         locs = [loc for loc in locs if loc.name == only]
         if not locs:
-            raise ValueError(f"no storage location named {only!r}")
+            raise Failure(f"no storage location named {only!r}")
     return locs
 
 
@@ -44,17 +45,10 @@ def run_audit(
         units = units.filter(aid__in=aids)
         missing = set(aids) - set(units.values_list("aid", flat=True))
         if missing:
-            from magazin.cli import Failure
-
             raise Failure("no AIP " + ", ".join(sorted(missing)))
     all_locs = [FilesystemLocation(c) for c in home.locations]
     replica_names = set(home.replication)
-    try:
-        locs = _locations(home, location)
-    except ValueError as e:
-        from magazin.cli import Failure
-
-        raise Failure(str(e)) from None
+    locs = _locations(home, location)
     report = {"checked": 0, "ok": 0, "failed": [], "repaired": []}
     progress.start(units.count() * len(locs), "audit")
     for unit in units:

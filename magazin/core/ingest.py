@@ -137,6 +137,17 @@ def place_object(staged: Path, target: Path) -> None:
 
 
 @dataclass
+class _Plan:
+    """A record of the SIP that is not stored yet."""
+
+    rec: Record
+    key: str
+    fingerprint: str
+    files: list[StagedFile]
+    nbytes: int
+
+
+@dataclass
 class _Placed:
     """An AIP of the current batch: built in staging (one folder per location) or found."""
 
@@ -253,7 +264,7 @@ class Ingest:
         times: dict[str, str],
         ident_agent: str,
     ) -> IngestResult:
-        plans = []
+        plans: list[_Plan] = []
         problems = ProblemList()
         results: list[AipResult] = []
         accession_of_dupes = None
@@ -275,15 +286,15 @@ class Ingest:
                     results.append(AipResult(known.aid, "duplicate", len(files), nbytes))
                     accession_of_dupes = accession_of_dupes or known.accession
                 continue
-            plans.append((rec, key, fp, files, nbytes))
+            plans.append(_Plan(rec, key, fp, files, nbytes))
         problems.raise_if_any()
-        if not plans:
-            return IngestResult("duplicate", accession_of_dupes, results, [], t.warnings)
         # the journal is found by all records of the SIP, stored ones included, so that a
         # re-run after a kill finds the ULIDs and the accession it planned
         sip_key = hashlib.sha256((req.fonds + "\n" + "\n".join(sorted(keys))).encode()).hexdigest()
         journal = Journal(self.home, req.tenant, sip_key)
         jdata = journal.load()
+        if not plans and jdata is None:
+            return IngestResult("duplicate", accession_of_dupes, results, [], t.warnings)
         if jdata is None:
             acc = AccessionInfo(
                 new_ulid(),
@@ -294,18 +305,22 @@ class Ingest:
                 req.source or t.info.get("Source-Organization", ""),
                 now(),
             )
-            jdata = {"accession": acc.__dict__, "records": {p[1]: new_ulid() for p in plans}}
+            jdata = {"accession": acc.__dict__, "records": {p.key: new_ulid() for p in plans}}
+            journal.save(jdata)
+        elif any(p.key not in jdata["records"] for p in plans):
+            for p in plans:
+                jdata["records"].setdefault(p.key, new_ulid())
             journal.save(jdata)
         acc = AccessionInfo(**jdata["accession"])
-        acc.files = sum(p[3].__len__() for p in plans) + sum(r.files for r in results)
-        acc.bytes = sum(p[4] for p in plans) + sum(r.bytes for r in results)
+        acc.files = sum(len(p.files) for p in plans) + sum(r.files for r in results)
+        acc.bytes = sum(p.nbytes for p in plans) + sum(r.bytes for r in results)
         for loc in self.locations:
             loc.ensure_root(req.tenant)
-        batch: list = []
+        batch: list[_Plan] = []
         size = 0
         for plan in plans:
             batch.append(plan)
-            size += plan[4]
+            size += plan.nbytes
             if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
                 results += self._store_batch(
                     req, t, batch, jdata, acc, work_dirs, times, ident_agent
@@ -313,6 +328,7 @@ class Ingest:
                 batch, size = [], 0
         if batch:
             results += self._store_batch(req, t, batch, jdata, acc, work_dirs, times, ident_agent)
+        # after a kill, the accession may be the one thing left to complete
         self._store_accession(acc, req.user)
         journal.remove()
         status = "stored" if any(r.status == "stored" for r in results) else "duplicate"
@@ -456,7 +472,14 @@ class Ingest:
         todo: list[_Placed] = []
         builds: list[tuple] = []  # (desc, content per location, metadata, folder per location)
         index = {id(r): i for i, r in enumerate(t.records)}
-        for rec, key, fp, files, nbytes in batch:
+        for plan in batch:
+            rec, key, fp, files, nbytes = (
+                plan.rec,
+                plan.key,
+                plan.fingerprint,
+                plan.files,
+                plan.nbytes,
+            )
             ulid = jdata["records"][key]
             existing = self._existing(req.tenant, f"urn:magazin:{req.tenant}:{ulid}")
             if existing is not None:
