@@ -224,6 +224,11 @@ def main() -> None:
     ap.add_argument("--large-count", type=int, default=3)
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="runs per case; the best counts")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="only ocfl-py and magazin without identification (for tuning)",
+    )
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--case")
     ap.add_argument("--sip", type=Path)
@@ -251,6 +256,8 @@ def main() -> None:
     results: dict = {"raw_sha512_mb_s": round(sha, 1), "corpus": {"files": n, "bytes": nbytes}}
     (a.out / "work").mkdir(exist_ok=True)
     names = ("ocfl-py", "fido", "magazin-no-identification", "magazin")
+    if a.quick:
+        names = ("ocfl-py", "magazin-no-identification")
     best = run_cases(
         names,
         sip,
@@ -264,6 +271,12 @@ def main() -> None:
     (a.out / "work").mkdir()
     _print(f"Scenario corpus ({n} files, one AIP per table row, 2 copies):", rows)
     by = {r["case"]: r for r in rows}
+    if a.quick:
+        print(
+            f"  magazin without identification / ocfl-py:     "
+            f"{by['magazin-no-identification']['seconds'] / by['ocfl-py']['seconds']:.2f}x"
+        )
+        return
     ratio = by["magazin"]["seconds"] / by["ocfl-py"]["seconds"]
     ratio_noid = by["magazin-no-identification"]["seconds"] / by["ocfl-py"]["seconds"]
     print(f"  magazin / ocfl-py time:                       {ratio:.2f}x  (target <= 2)")

@@ -225,8 +225,18 @@ class Ingest:
         locks = [claim(d) for d in work_dirs]
         problems = ProblemList()
         try:
+            metadata_folders = [
+                f"{self._object_folder(i)}/v1/content/metadata/{sub}"
+                for i in range(len(transfer.records))
+                for sub in ("descriptive", "preservation")
+            ]
             staged = stage_transfer(
-                transfer, work_dirs, problems, self.progress, self._staged_path(transfer)
+                transfer,
+                work_dirs,
+                problems,
+                self.progress,
+                self._staged_path(transfer),
+                metadata_folders,
             )
             problems.raise_if_any()
             t_digest = now()

@@ -11,6 +11,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,11 +105,29 @@ def stage_transfer(
     problems: ProblemList,
     progress: Progress,
     target: Callable[[str], str] = lambda p: f"payload/{p}",
+    extra_folders: list[str] = (),
 ) -> dict[str, StagedFile]:
-    """Copy every payload file into each staging dir; problems collect every failure."""
+    """Copy every payload file into each staging dir; problems collect every failure.
+
+    The folders are made first, one thread per staging dir: making folders waits on the
+    disk, and the two copies usually live on different disks."""
     staged: dict[str, StagedFile] = {}
-    progress.start(transfer.total_bytes, "copy")
+    folders = sorted(
+        {str(Path(target(pf.path)).parent) for pf in transfer.files} | set(extra_folders), key=len
+    )
+
+    def make_folders(root: Path) -> Dirs:
+        made = Dirs(root)
+        for f in folders:
+            made.ensure(root / f)
+        return made
+
+    with ThreadPoolExecutor(len(staging_dirs)) as pool:
+        per_dir = list(pool.map(make_folders, staging_dirs))
     made = Dirs(*staging_dirs)
+    for d in per_dir:
+        made.made |= d.made
+    progress.start(transfer.total_bytes, "copy")
     for pf in transfer.files:
         sf = _stage_one(pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made)
         if sf is not None:

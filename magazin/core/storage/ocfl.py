@@ -87,17 +87,19 @@ def _dump_inventory(inv: dict) -> bytes:
     return json.dumps(inv, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write via a temporary name and rename: a reader sees the old file or the new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    _write(tmp, data)
-    os.replace(tmp, path)
-
-
-def _write_inventory(where: Path, data: bytes, sidecar: bytes, atomic: bool) -> None:
-    put = _replace if atomic else _write
-    put(where / "inventory.json", data)
-    put(where / "inventory.json.sha512", sidecar)
+def _link_inventory(version_dir: Path, obj_dir: Path, atomic: bool) -> None:
+    """The root inventory is byte for byte the head version's: a hard link costs no new inode
+    (creating files is the dominant cost of ingest). Replacing goes through a temporary name,
+    so older versions' inventories are never touched."""
+    for name in ("inventory.json", "inventory.json.sha512"):
+        target = obj_dir / name
+        tmp = target.with_name(name + ".tmp") if atomic else target
+        try:
+            os.link(version_dir / name, tmp)
+        except OSError:  # a file system without hard links
+            _write(tmp, (version_dir / name).read_bytes())
+        if atomic:
+            os.replace(tmp, target)
 
 
 class Dirs:
@@ -214,8 +216,9 @@ def add_version(
     dirs.ensure(obj_dir / vname)
     data = _dump_inventory(inv)
     sidecar = f"{hashlib.sha512(data).hexdigest()} inventory.json\n".encode()
-    _write_inventory(obj_dir / vname, data, sidecar, atomic=False)
-    _write_inventory(obj_dir, data, sidecar, atomic=updating)
+    _write(obj_dir / vname / "inventory.json", data)
+    _write(obj_dir / vname / "inventory.json.sha512", sidecar)
+    _link_inventory(obj_dir / vname, obj_dir, atomic=updating)
     return inv
 
 
