@@ -64,7 +64,10 @@ class TqdmProgress:
     """A terminal progress bar (stderr), only where a person is watching."""
 
     def __init__(self):
+        import threading
+
         self.bar = None
+        self.lock = threading.Lock()  # the ingest advances it from several threads
 
     def start(self, total, what):
         from tqdm import tqdm
@@ -75,8 +78,9 @@ class TqdmProgress:
         )
 
     def advance(self, n):
-        if self.bar is not None:
-            self.bar.update(n)
+        with self.lock:
+            if self.bar is not None:
+                self.bar.update(n)
 
     def done(self):
         if self.bar is not None:

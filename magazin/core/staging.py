@@ -128,18 +128,38 @@ def stage_transfer(
     for d in per_dir:
         made.made |= d.made
     progress.start(transfer.total_bytes, "copy")
-    for pf in transfer.files:
+
+    def stage(pf: PayloadFile) -> None:
         sf = _stage_one(pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made)
         if sf is not None:
             staged[pf.path] = sf
+
+    in_threads(stage, transfer.files)
     progress.done()
-    return staged
+    problems.items.sort(key=lambda p: p.path)
+    return {pf.path: staged[pf.path] for pf in transfer.files if pf.path in staged}
+
+
+THREADS = 2
+
+
+def in_threads(fn: Callable, items: list, threads: int = THREADS) -> None:
+    """Run `fn` over `items` in a few threads. Creating files waits on the disk and hashing
+    releases the GIL, so two threads keep both cores and the disk busy."""
+    if threads <= 1 or len(items) < 2:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(lambda k: [fn(x) for x in items[k::threads]], range(threads)):
+            pass
 
 
 def verify_copies(staged: dict[str, StagedFile], problems: ProblemList, progress: Progress) -> None:
     """Re-read every staged copy and compare with the digest computed on the way in."""
     progress.start(sum(s.size * len(s.copies) for s in staged.values()), "verify")
-    for sf in staged.values():
+
+    def verify(sf: StagedFile) -> None:
         for copy in sf.copies:
             h = hashlib.sha512()
             with open(copy, "rb") as f:
@@ -150,7 +170,10 @@ def verify_copies(staged: dict[str, StagedFile], problems: ProblemList, progress
                 problems.add(
                     sf.path, f"staged copy {copy} differs from the bytes read", "copy-mismatch"
                 )
+
+    in_threads(verify, list(staged.values()))
     progress.done()
+    problems.items.sort(key=lambda p: p.path)
 
 
 def discard(dirs: list[Path]) -> None:
