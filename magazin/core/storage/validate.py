@@ -465,19 +465,24 @@ def validate_object(path: Path, check_digests: bool = True) -> tuple[bool, list[
     for p in sorted(listed - on_disk):
         res.error("E092", f"{p}: listed in the manifest but not present")
     if check_digests and alg in _HASHLIB:
-        fixity = inv.get("fixity") if isinstance(inv.get("fixity"), dict) else {}
         for p in sorted(listed & on_disk):
             d = root_inv.manifest_by_path[p]
             if _digest(path / p, alg) != d.lower():
                 res.error("E092", f"{p}: content does not match its manifest digest")
-        for falg, block in fixity.items():
-            if falg not in _HASHLIB or not isinstance(block, dict):
-                continue
-            for d, paths in block.items():
-                for p in paths if isinstance(paths, list) else []:
-                    if p in on_disk and _digest(path / p, falg) != str(d).lower():
-                        res.error("E093", f"{p}: content does not match its fixity {falg}")
+        _check_fixity(res, path, inv, "inventory.json")
     return not res.errors, res.errors, res.warnings
+
+
+def _check_fixity(res: _Result, path: Path, inv: dict, label: str) -> None:
+    """Files whose bytes do not match a digest of the inventory's fixity block (E093)."""
+    fixity = inv.get("fixity") if isinstance(inv.get("fixity"), dict) else {}
+    for alg, block in fixity.items():
+        if alg not in _HASHLIB or not isinstance(block, dict):
+            continue
+        for d, paths in block.items():
+            for p in paths if isinstance(paths, list) else []:
+                if (path / p).is_file() and _digest(path / p, alg) != str(d).lower():
+                    res.error("E093", f"{label}: {p} does not match its {alg} fixity digest")
 
 
 def _walk(d: Path) -> tuple[list[str], list[str]]:
@@ -545,14 +550,7 @@ def _compare_version_inventory(
         for p, d in vinv.manifest_by_path.items():
             if (path / p).is_file() and _digest(path / p, valg) != d.lower():
                 res.error("E092", f"{v}/inventory.json: {p} does not match its {valg} digest")
-    vfix = vdata.get("fixity") if isinstance(vdata.get("fixity"), dict) else {}
-    for falg, block in vfix.items():
-        if falg not in _HASHLIB or not isinstance(block, dict):
-            continue
-        for d, paths in block.items():
-            for p in paths if isinstance(paths, list) else []:
-                if (path / p).is_file() and _digest(path / p, falg) != str(d).lower():
-                    res.error("E093", f"{v}/inventory.json: {p} does not match its {falg}")
+    _check_fixity(res, path, vdata, f"{v}/inventory.json")
     if same_alg:
         for p, d in vinv.manifest_by_path.items():
             if root.manifest_by_path.get(p, "").lower() != d.lower():
