@@ -93,3 +93,32 @@ def test_wrong_checksum_in_a_bag_rejects_it(archive, home, tmp_path):
     f.write_bytes(f.read_bytes() + b"!")
     r = archive.json("ingest", bag, expect=1)
     assert any(e["code"] in ("checksum-mismatch", "bad-bag") for e in r["errors"])
+
+
+def test_fetch_txt_naming_absent_files_is_rejected(archive, home, tmp_path):
+    src = SUITE / "v0.97" / "valid" / "holey-bag"
+    if not src.is_dir():
+        pytest.skip("../shared/fixtures/bagit/conformance-suite not present")
+    bag = tmp_path / "holey"
+    shutil.copytree(src, bag)
+    (bag / "data" / "dir2" / "test4.txt").unlink()
+    r = archive.json("ingest", bag, expect=1)
+    assert ("data/dir2/test4.txt", "fetch-not-present") in {
+        (e["path"], e["code"]) for e in r["errors"]
+    }
+    assert "never fetches" in r["errors"][0]["reason"]
+
+
+def test_bag_made_by_bagit_python_is_accepted_with_its_declared_digests(archive, fixtures):
+    bag = fixtures / "bagit" / "generated" / "bagit-python-sample-bag"
+    r = archive.json("ingest", bag)
+    assert r["status"] == "stored" and r["aips"][0]["files"] == 2
+    show = archive.json("aip", "show", r["aips"][0]["aid"])
+    manifest = (bag / "manifest-sha512.txt").read_text().split("\n")
+    declared = {
+        ln.split(None, 1)[1].removeprefix("data/"): ln.split()[0] for ln in manifest if ln.strip()
+    }
+    assert {f["path"]: f["sha512"] for f in show["files"]} == declared
+    assert {f["puid"] for f in show["files"]} <= {"fmt/43", "fmt/44", "fmt/645"}
+    details = " ".join(e["detail"] for e in show["events"] if e["type"] == "fixity check")
+    assert "sha256" in details and "sha512" in details
