@@ -13,4 +13,5 @@ test:
 	bash scripts/test.sh
 
 bench:
+	python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
 	python3 bench/ingest.py

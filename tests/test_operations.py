@@ -285,3 +285,30 @@ def test_list_commands_cover_all_tenants_unless_named(archive, tmp_path):
     assert {a["tenant"] for a in archive.json("aip", "list", "--tenant", "partner")} == {"partner"}
     assert len(archive.json("accession", "list")) == 2
     assert len(archive.json("accession", "list", "--tenant", "stadt")) == 1
+
+
+def test_ingest_reports_progress_of_every_phase(archive, home, tmp_path):
+    from magazin.core.ingest import IngestRequest
+    from magazin.ingest.services import run_ingest
+
+    class Recorder:
+        def __init__(self):
+            self.phases, self.current = {}, None
+
+        def start(self, total, what):
+            self.current = what
+            self.phases[what] = [total, 0]
+
+        def advance(self, n):
+            self.phases[self.current][1] += n
+
+        def done(self):
+            self.current = None
+
+    sip = write_tree(tmp_path / "sip", {"a.txt": "aaa", "b/c.txt": "cc"})
+    t = tmp_path / "t.csv"
+    t.write_text("Datei;Titel\na.txt;A\nb/c.txt;C\n")
+    rec = Recorder()
+    result, _ = run_ingest(home, IngestRequest(sip, "stadt", "OB-Reden", t), rec)
+    assert result.status == "stored"
+    assert rec.phases == {"copy": [5, 5], "verify": [10, 10], "identify": [2, 2], "store": [2, 2]}

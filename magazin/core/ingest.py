@@ -328,6 +328,7 @@ class Ingest:
             loc.ensure_root(req.tenant)
         batch: list[_Plan] = []
         size = 0
+        self.progress.start(len(plans), "store")
         for plan in plans:
             batch.append(plan)
             size += plan.nbytes
@@ -338,6 +339,7 @@ class Ingest:
                 batch, size = [], 0
         if batch:
             results += self._store_batch(req, t, batch, jdata, acc, work_dirs, times, ident_agent)
+        self.progress.done()
         # after a kill, the accession may be the one thing left to complete
         self._store_accession(acc, req.user)
         journal.remove()
@@ -541,6 +543,7 @@ class Ingest:
         self.catalog.record_aips(
             [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc
         )
+        self.progress.advance(len(todo))
         return [AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes) for p in todo]
 
     def _existing(self, tenant: str, ocfl_id: str) -> Path | None:
