@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from magazin.core.storage.ocfl import OcflError
 from magazin.errors import Failure
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -701,6 +702,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except Failure as e:
         print(f"magazin: {e}", file=sys.stderr)
+        return EXIT_FAIL
+    except (OSError, RuntimeError, ValueError, OcflError) as e:
+        # an operator-facing message (disk full, unreadable storage, …); the traceback only
+        # with MAGAZIN_DEBUG=1
+        if os.environ.get("MAGAZIN_DEBUG") == "1":
+            raise
+        print(f"magazin: error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_FAIL
 
 

@@ -312,3 +312,15 @@ def test_ingest_reports_progress_of_every_phase(archive, home, tmp_path):
     result, _ = run_ingest(home, IngestRequest(sip, "stadt", "OB-Reden", t), rec)
     assert result.status == "stored"
     assert rec.phases == {"copy": [5, 5], "verify": [10, 10], "identify": [2, 2], "store": [2, 2]}
+
+
+def test_storage_failure_is_reported_without_a_traceback(archive, home, tmp_path, monkeypatch):
+    import magazin.core.ingest as ingest_mod
+
+    def disk_full(staged, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingest_mod, "place_object", disk_full)
+    code, _, err = archive("ingest", write_tree(tmp_path / "sip", {"a.txt": "a"}))
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    assert Unit.objects.count() == 0
