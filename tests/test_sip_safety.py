@@ -196,3 +196,18 @@ def test_plain_sip_becomes_one_aip(archive, home, tmp_path, kind):
     assert sorted(f["path"] for f in show["files"]) == sorted(files)
     again = archive.json("ingest", sip)
     assert again["status"] == "duplicate" and again["aips"][0]["aid"] == r["aips"][0]["aid"]
+
+
+def test_real_xdomea_messages_are_refused_whatever_their_name(archive, home, tmp_path, fixtures):
+    msgs = sorted((fixtures / "xdomea" / "messages").rglob("*0503*.xml"))
+    assert msgs
+    for i, msg in enumerate(msgs[:3]):
+        folder = tmp_path / f"lieferung{i}"
+        folder.mkdir()
+        (folder / "nachricht.xml").write_bytes(msg.read_bytes())
+        (folder / "anlage.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+        errors, r = _reject(archive, home, folder)
+        assert {c for _, c in errors} == {"xdomea-message"}
+        z = _zip(tmp_path / f"l{i}.zip", [("x.xml", msg.read_bytes())])
+        errors, _ = _reject(archive, home, z)
+        assert {c for _, c in errors} == {"xdomea-message"}

@@ -116,7 +116,7 @@ def _read_zip(
         zf.close()
         return None
     names = [f.path for f in files]
-    if any(_XDOMEA_NAME.search(n) for n in names):
+    if any(_XDOMEA_NAME.search(n) for n in names) or _has_xdomea_xml(files):
         zf.close()
         _xdomea_problem(path.name, problems)
         return None
@@ -159,9 +159,27 @@ def _read_zip(
     return t
 
 
+_XDOMEA_NS = b"urn:xoev-de:xdomea:schema"
+
+
+def _has_xdomea_xml(files: list[PayloadFile]) -> bool:
+    """An XML file at the top of the SIP whose root element is in the xdomea namespace."""
+    for f in files:
+        if "/" in f.path or not f.path.lower().endswith(".xml"):
+            continue
+        with f.opener() as fh:
+            head = fh.read(4096)
+        if _XDOMEA_NS in head:
+            return True
+    return False
+
+
 def _check_payload(t: Transfer, problems: ProblemList) -> None:
     if not t.files:
         problems.add(t.name, "the SIP contains no files", "empty-sip")
+        return
+    if t.kind in ("folder", "zip") and _has_xdomea_xml(t.files):
+        _xdomea_problem(t.name, problems)
         return
     check_collisions([f.path for f in t.files], problems)
 
