@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,26 @@ def storage_objects(home) -> list[Path]:
     for loc in home.locations:
         out += [p.parent for p in (loc.path / "roots").rglob("0=ocfl_object_1.1")]
     return out
+
+
+@pytest.fixture
+def env(tmp_path):
+    """Environment for running `magazin` in its own process: a fresh data folder and, on the
+    PostgreSQL run, a fresh database of its own."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    e["MAGAZIN_HOME"] = str(tmp_path / "data")
+    e["MAGAZIN_USER"] = "archivarin"
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        yield e
+        return
+    import psycopg
+
+    name = f"magazin_cli_{uuid.uuid4().hex[:12]}"
+    base, _, _ = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    e["DATABASE_URL"] = f"{base}/{name}"
+    yield e
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -4,17 +4,13 @@ a fresh data folder is initialised by the first command, and `serve` shows fonds
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
-
-import pytest
 
 from .conftest import write_tree
 
@@ -22,27 +18,6 @@ from .conftest import write_tree
 def _magazin() -> list[str]:
     exe = shutil.which("magazin")
     return [exe] if exe else [sys.executable, "-m", "magazin.cli"]
-
-
-@pytest.fixture
-def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    e["MAGAZIN_HOME"] = str(tmp_path / "data")
-    e["MAGAZIN_USER"] = "archivarin"
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        yield e
-        return
-    import psycopg
-
-    name = f"magazin_cli_{uuid.uuid4().hex[:12]}"
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    e["DATABASE_URL"] = f"{base}/{name}"
-    yield e
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(env, *args, check=0):
