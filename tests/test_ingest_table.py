@@ -205,3 +205,16 @@ def test_nfd_names_are_kept_and_matched_from_an_nfc_table(archive, home, tmp_pat
     r = archive.json("ingest", sip, "--metadata", t)
     show = archive.json("aip", "show", r["aips"][0]["aid"])
     assert show["files"][0]["path"] == nfd  # exactly as received (NFD)
+
+
+def test_table_path_in_other_letter_case_matches_with_a_warning(archive, tmp_path):
+    sip = write_tree(tmp_path / "sip", {"Reden/Rede.PDF": PDF})
+    t = tmp_path / "t.csv"
+    t.write_text("Datei;Titel\nreden\\rede.pdf;Rede\n", "utf-8")
+    r = archive.json("ingest", sip, "--metadata", t)
+    assert r["status"] == "stored"
+    assert [(w["path"], w["code"]) for w in r["warnings"]] == [("reden/rede.pdf", "case-mismatch")]
+    show = archive.json("aip", "show", r["aips"][0]["aid"])
+    assert show["files"][0]["path"] == "Reden/Rede.PDF"
+    ingestion = next(e for e in show["events"] if e["type"] == "ingestion")
+    assert ingestion["outcome"] == "warning" and "case" in ingestion["outcome_detail"]

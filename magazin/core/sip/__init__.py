@@ -19,7 +19,7 @@ from .bagit_sip import check_bag, is_bag, shadow_bag
 from .folder import scan_folder
 from .limits import Limits
 from .model import PayloadFile, Record, Transfer
-from .safety import check_collisions
+from .safety import check_collisions, collision_key
 from .table import read_table
 from .zipsip import open_zip, scan_zip
 
@@ -216,10 +216,21 @@ def _plan_records(
     t.one_aip = False
     by_name = {f.path: f for f in t.files}
     by_nfc = {unicodedata.normalize("NFC", f.path): f for f in t.files}
+    # payload names never collide by case (checked above), so a match ignoring case is unique;
+    # tables typed on Windows often differ from the files in letter case only
+    by_key = {collision_key(f.path): f for f in t.files}
     used: dict[str, int] = {}
     for row in tab.rows:
         f = by_name.get(row.path) or by_nfc.get(unicodedata.normalize("NFC", row.path))
         where = f"{tab.name}, row {row.number}"
+        if f is None and (f := by_key.get(collision_key(row.path))) is not None:
+            t.warnings.append(
+                Problem(
+                    row.path,
+                    f"{where} names {f.path!r} in other letter case; matched",
+                    "case-mismatch",
+                )
+            )
         if f is None:
             problems.add(row.path, f"named in {where} but not in the SIP", "missing-file")
             continue
