@@ -324,3 +324,27 @@ def test_storage_failure_is_reported_without_a_traceback(archive, home, tmp_path
     code, _, err = archive("ingest", write_tree(tmp_path / "sip", {"a.txt": "a"}))
     assert code == 1 and "No space left on device" in err and "Traceback" not in err
     assert Unit.objects.count() == 0
+
+
+def test_human_output_of_every_reporting_command(archive, home, tmp_path, two_aips):
+    a = two_aips[0]
+    for argv, expect in [
+        (("aip", "list"), a),
+        (("aip", "show", a), "ingestion"),
+        (("accession", "list"), "sip"),
+        (("audit",), "4 copies checked"),
+        (("tenant", "list"), "stadt"),
+        (("fonds", "list"), "OB-Reden"),
+        (("quarantine", "list"), "Quarantine is empty"),
+        (("formats", "identify", tmp_path / "t.csv"), "t.csv"),
+        (("init",), str(home.path)),
+        (("export", a, "--out", tmp_path / "d.zip"), "written"),
+        (("catalog", "rebuild"), "2 aips"),
+    ]:
+        code, out, err = archive(*argv)
+        assert code == 0, (argv, err)
+        assert expect in out, (argv, out)
+    code, out, err = archive("ingest", write_tree(tmp_path / "s", {"x.txt": "x"}))
+    assert code == 0 and "stored: accession" in out
+    code, out, err = archive("ingest", tmp_path / "nope")
+    assert code == 1 and "REJECTED" in err and "quarantine" in err
