@@ -13,7 +13,7 @@ from magazin.core.storage.ocfl import OcflError, OcflObject, iter_object_roots
 from magazin.core.storage.validate import validate_object
 
 from .models import Accession, Copy, Event, File, Fonds, Representation, Tenant, Unit
-from .services import parse_time, record_unit
+from .services import parse_time, record_units
 
 
 class RebuildError(Exception):
@@ -118,13 +118,22 @@ def rebuild(home: Home, progress) -> dict:
             files=int(r["files"]),
             bytes=int(r["bytes"]),
         )
+    by_accession: dict = {}
     for item in by_kind["unit"]:
         d = item["desc"]
-        acc = accessions.get((d.tenant, d.accession))
-        unit = record_unit(d, sorted(item["copies"]), fingerprint(d.dc, d.extra), acc)
-        for loc, status in item["copies"].items():
-            if status != "ok":
-                Copy.objects.filter(unit=unit, location=loc).update(status=status)
+        by_accession.setdefault(accessions.get((d.tenant, d.accession)), []).append(item)
+    for acc, items in by_accession.items():
+        units = record_units(
+            [
+                (i["desc"], sorted(i["copies"]), fingerprint(i["desc"].dc, i["desc"].extra))
+                for i in items
+            ],
+            acc,
+        )
+        for unit, item in zip(units, items, strict=True):
+            for loc, status in item["copies"].items():
+                if status != "ok":
+                    Copy.objects.filter(unit=unit, location=loc).update(status=status)
     return {
         "tenants": len(tenants),
         "fonds": len(fonds),

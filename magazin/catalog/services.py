@@ -78,18 +78,6 @@ def create_fonds(home: Home, tenant: Tenant, code: str, title: str, user: str) -
 class DjangoCatalog:
     """The ingest pipeline's CatalogPort, on the Django ORM."""
 
-    def lookup(self, tenant: str, fonds: str, source_key: str) -> Known | None:
-        u = (
-            Unit.objects.filter(
-                tenant__slug=tenant, fonds__code=fonds, source_key=source_key, parent=None
-            )
-            .select_related("accession")
-            .first()
-        )
-        if u is None:
-            return None
-        return Known(u.aid, u.fingerprint, u.accession.number if u.accession else None)
-
     def next_accession_number(self, tenant: str) -> str:
         year = dt.date.today().year
         prefix = f"{year}-"
@@ -133,16 +121,6 @@ class DjangoCatalog:
         return out
 
     @transaction.atomic
-    def record_aip(
-        self,
-        aip: AipDescription,
-        locs: list[str],
-        fingerprint: str,
-        accession: AccessionInfo | None,
-    ) -> Unit:
-        return self.record_aips([(aip, fingerprint)], locs, accession)[0]
-
-    @transaction.atomic
     def record_aips(
         self,
         aips: list[tuple[AipDescription, str]],
@@ -152,12 +130,6 @@ class DjangoCatalog:
         """Catalogue a batch of stored AIPs in one transaction."""
         acc = self.record_accession(accession) if accession else None
         return record_units([(a, locs, fp) for a, fp in aips], acc)
-
-
-def record_unit(
-    aip: AipDescription, locs: list[str], fingerprint: str, acc: Accession | None
-) -> Unit:
-    return record_units([(aip, locs, fingerprint)], acc)[0]
 
 
 def record_units(

@@ -35,8 +35,9 @@ from .staging import (
     stage_transfer,
     verify_copies,
 )
+from .storage.fixity import check_object
 from .storage.location import FilesystemLocation
-from .storage.ocfl import Dirs, NewFile, OcflError, OcflObject, VersionInfo, sha512_file
+from .storage.ocfl import Dirs, NewFile, OcflError, OcflObject, VersionInfo
 
 BATCH_FILES = 500
 BATCH_BYTES = 2 * 1024**3
@@ -485,21 +486,15 @@ class Ingest:
         builds: list[tuple] = []  # (desc, content per location, metadata, folder per location)
         index = {id(r): i for i, r in enumerate(t.records)}
         for plan in batch:
-            rec, key, fp, files, nbytes = (
-                plan.rec,
-                plan.key,
-                plan.fingerprint,
-                plan.files,
-                plan.nbytes,
-            )
-            ulid = jdata["records"][key]
+            rec, files = plan.rec, plan.files
+            ulid = jdata["records"][plan.key]
             existing = self._existing(req.tenant, f"urn:magazin:{req.tenant}:{ulid}")
             if existing is not None:
                 # a killed earlier run put this object in place: complete it, don't redo it
                 desc = read_aip(OcflObject.open(existing))
-                todo.append(_Placed(desc, fp, nbytes, None, existing))
+                todo.append(_Placed(desc, plan.fingerprint, plan.nbytes, None, existing))
                 continue
-            desc = self._describe(req, t, rec, key, ulid, files, acc, times, ident_agent)
+            desc = self._describe(req, t, rec, plan.key, ulid, files, acc, times, ident_agent)
             source_md = {}
             if rec.source_metadata:
                 source_md[f"metadata/descriptive/{rec.source_metadata[0]}"] = rec.source_metadata[1]
@@ -513,7 +508,7 @@ class Ingest:
                 for i in range(len(work_dirs))
             ]
             builds.append((desc, contents, meta, objs))
-            todo.append(_Placed(desc, fp, nbytes, objs, None))
+            todo.append(_Placed(desc, plan.fingerprint, plan.nbytes, objs, None))
 
         def build_in(i: int) -> None:
             for desc, contents, meta, objs in builds:
@@ -547,28 +542,19 @@ class Ingest:
         return [AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes) for p in todo]
 
     def _existing(self, tenant: str, ocfl_id: str) -> Path | None:
-        """An object a killed earlier run already put into place in some location."""
+        """An intact object a killed earlier run already put into place in some location."""
         for loc in self.locations:
             p = loc.object_dir(tenant, ocfl_id)
-            if p.exists():
-                try:
-                    o = OcflObject.open(p)
-                    for cp, d in o.content_files().items():
-                        if sha512_file(p / cp) != d:
-                            raise OcflError(f"{p / cp}: digest mismatch")
-                    return p
-                except OcflError:
-                    continue
+            if p.exists() and not check_object(p):
+                return p
         return None
 
     def _copy_object(self, src: Path, target: Path, loc: FilesystemLocation) -> None:
         tmp = loc.staging / f"copy-{new_ulid()}"
         shutil.copytree(src, tmp)
-        o = OcflObject.open(tmp)
-        for cp, d in o.content_files().items():
-            if sha512_file(tmp / cp) != d:
-                shutil.rmtree(tmp)
-                raise OcflError(f"copy of {src} to {loc.name} failed verification")
+        if check_object(tmp):
+            shutil.rmtree(tmp)
+            raise OcflError(f"copy of {src} to {loc.name} failed verification")
         loc.sync()
         os.rename(tmp, target)
 
