@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .formats.identify import Identification
+from .hashing import CHUNK, file_digest
 from .problems import ProblemList
 from .sip.model import PayloadFile, Transfer
 from .storage.ocfl import Dirs
-
-CHUNK = 1 << 20
 
 
 @dataclass
@@ -161,12 +160,7 @@ def verify_copies(staged: dict[str, StagedFile], problems: ProblemList, progress
 
     def verify(sf: StagedFile) -> None:
         for copy in sf.copies:
-            h = hashlib.sha512()
-            with open(copy, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    h.update(chunk)
-                    progress.advance(len(chunk))
-            if h.hexdigest() != sf.sha512:
+            if file_digest(copy, "sha512", progress.advance) != sf.sha512:
                 problems.add(
                     sf.path, f"staged copy {copy} differs from the bytes read", "copy-mismatch"
                 )

@@ -11,7 +11,6 @@ absent operating-system junk files (.DS_Store, Thumbs.db) which are only a warni
 from __future__ import annotations
 
 import codecs
-import hashlib
 import logging
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import bagit
 
+from ..hashing import file_digest
 from ..problems import Problem, ProblemList
 from .model import PayloadFile
 from .safety import check_collisions
@@ -95,14 +95,6 @@ def _manifest_paths(bag: bagit.Bag, manifest: str, warnings: list[Problem]) -> s
     if dotslash:
         warnings.append(Problem(name, "manifest paths start with './'", "bag-warning"))
     return out
-
-
-def _hash_file(path: str, alg: str) -> str:
-    h = hashlib.new(alg)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_bag(
@@ -203,7 +195,7 @@ def check_bag(
                 problems.add(entry, "tag file listed in a tag manifest is missing", "missing-file")
                 continue
             for alg, digest in digests.items():
-                if alg in _HASHES and _hash_file(str(full), alg) != digest.lower():
+                if alg in _HASHES and file_digest(full, alg) != digest.lower():
                     problems.add(
                         entry,
                         f"{alg} of the tag file does not match the tag manifest",

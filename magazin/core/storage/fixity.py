@@ -3,14 +3,13 @@ changed and extra files."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..hashing import file_digest
 from .ocfl import OcflError, OcflObject
 
-CHUNK = 1 << 20
 _OWN = {
     "inventory.json",
     "inventory.json.sha512",
@@ -42,13 +41,8 @@ def check_object(obj_dir: Path, progress=None) -> list[CopyProblem]:
         if not p.is_file():
             problems.append(CopyProblem(rel, "missing"))
             continue
-        h = hashlib.new(alg)
-        with open(p, "rb") as f:
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
-                if progress is not None:
-                    progress.advance(len(chunk))
-        if h.hexdigest() != digest.lower():
+        advance = progress.advance if progress is not None else None
+        if file_digest(p, alg, advance) != digest.lower():
             problems.append(CopyProblem(rel, "changed"))
     versions = set(obj.inventory.get("versions", {}))
     for dirpath, _dirs, files in os.walk(obj_dir):

@@ -27,14 +27,6 @@ class OcflError(Exception):
     """An object or storage root that is not valid OCFL (or not what we expect)."""
 
 
-def sha512_file(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha512()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _write(path: Path, data: bytes) -> None:
     with open(path, "wb") as f:
         if f.write(data) != len(data):

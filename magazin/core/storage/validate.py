@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from ..hashing import file_digest
+
 DIGEST_LENGTHS = {
     "sha512": 128,
     "sha256": 64,
@@ -51,11 +53,7 @@ REGISTERED_EXTENSIONS = {
 
 
 def _digest(path: Path, alg: str) -> str:
-    h = hashlib.new(_HASHLIB[alg])
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digest(path, _HASHLIB[alg])
 
 
 class _Result:

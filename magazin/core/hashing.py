@@ -1,0 +1,22 @@
+"""Digest of a file, read in chunks so that memory stays flat whatever the file size."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+
+CHUNK = 1 << 20
+
+
+def file_digest(
+    path: str | os.PathLike[str], alg: str = "sha512", advance: Callable[[int], None] | None = None
+) -> str:
+    """Hex digest of the file with a hashlib algorithm; `advance` is told of every chunk read."""
+    h = hashlib.new(alg)
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+            if advance is not None:
+                advance(len(chunk))
+    return h.hexdigest()
