@@ -516,10 +516,55 @@ def cmd_rebuild(args, home):
     return EXIT_OK
 
 
+def _signature_info(ident) -> dict:
+    ss = ident.sigset
+    return {
+        "engine": ident.agent,
+        "droid_version": ss.version,
+        "droid_created": ss.created,
+        "container": ss.container_version,
+        "formats": len(ss.formats),
+        "signatures": len(ss.signatures),
+        "container_signatures": len(ss.containers),
+        "sha256": ss.sources,
+    }
+
+
+def _print_signature_info(d: dict) -> None:
+    print(f"{d['engine']}")
+    print(
+        f"  {d['formats']} formats, {d['signatures']} byte signatures, "
+        f"{d['container_signatures']} container signatures"
+    )
+
+
+def cmd_formats_update(args, home):
+    from magazin.core.formats.identify import default_identifier
+    from magazin.core.formats.library import install
+    from magazin.core.formats.signatures import SignatureFileError
+
+    for f in (args.droid, args.container):
+        if f is not None and not Path(f).is_file():
+            raise Failure(f"{f}: no such file")
+    try:
+        install(home.path, Path(args.droid), Path(args.container) if args.container else None)
+    except SignatureFileError as e:
+        raise Failure(f"signature file refused, nothing changed: {e}") from None
+    _out(args, _signature_info(default_identifier(home.path)), _print_signature_info)
+    return EXIT_OK
+
+
+def cmd_formats_info(args, home):
+    from magazin.core.formats.identify import default_identifier
+
+    _out(args, _signature_info(default_identifier(home.path)), _print_signature_info)
+    return EXIT_OK
+
+
 def cmd_formats_identify(args, home):
     from magazin.core.formats.identify import default_identifier
 
-    ident = default_identifier()
+    ident = default_identifier(home.path)
     out = []
     for p in args.paths:
         path = Path(p)
@@ -672,6 +717,10 @@ def build_parser() -> argparse.ArgumentParser:
     fms = fm.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(fms, "identify", cmd_formats_identify, "identify files (folders recursively)")
     c.add_argument("paths", nargs="+", metavar="PATH")
+    c = cmd(fms, "update", cmd_formats_update, "install newer PRONOM signature files")
+    c.add_argument("droid", metavar="DROID.xml")
+    c.add_argument("container", nargs="?", metavar="CONTAINER.xml")
+    cmd(fms, "info", cmd_formats_info, "the signature files in use")
     c = cmd(sub, "serve", cmd_serve, "run the web UI", json_=False)
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", default="8000")

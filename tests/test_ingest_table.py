@@ -64,8 +64,9 @@ def test_table_rows_become_aips_with_dublin_core(archive, home, speeches):
     txt = archive.json(
         "aip", "show", next(x["aid"] for x in listed if x["title"] == "Neujahrsempfang")
     )["files"][0]
-    # a plain text file matches no signature; several formats share .txt: no guess
-    assert txt["puid"] is None and txt["basis"] == "extension" and txt["mime"] == "text/plain"
+    # a plain text file matches no signature: the extension answers, and says so
+    assert txt["puid"] == "x-fmt/111" and txt["basis"] == "extension"
+    assert txt["mime"] == "text/plain"
     types = {e["type"] for e in show["events"]}
     assert {
         "ingestion",

@@ -231,6 +231,9 @@ class Ingest:
                 for i in range(len(transfer.records))
                 for sub in ("descriptive", "preservation")
             ]
+            ident = self.identifier or default_identifier(self.home.path)
+            # an engine that takes the head and tail bytes identifies in the copying pass
+            in_pass = hasattr(ident, "identify_windows")
             staged = stage_transfer(
                 transfer,
                 work_dirs,
@@ -238,19 +241,20 @@ class Ingest:
                 self.progress,
                 self._staged_path(transfer),
                 metadata_folders,
+                ident if in_pass else None,
             )
             problems.raise_if_any()
-            t_digest = now()
+            t_digest = t_ident = now()
             verify_copies(staged, problems, self.progress)
             problems.raise_if_any()
             t_fixity = now()
-            ident = self.identifier or default_identifier()
-            self.progress.start(len(staged), "identify")
-            for sf in staged.values():
-                sf.ident = ident.identify(sf.copies[0])
-                self.progress.advance(1)
-            self.progress.done()
-            t_ident = now()
+            if not in_pass:
+                self.progress.start(len(staged), "identify")
+                for sf in staged.values():
+                    sf.ident = ident.identify(sf.copies[0])
+                    self.progress.advance(1)
+                self.progress.done()
+                t_ident = now()
             return self._store(
                 req,
                 transfer,

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 from pathlib import Path
 
 from .formats.identify import Identification
@@ -32,6 +33,15 @@ class StagedFile:
     ident: Identification | None = None
 
 
+class WindowIdentifier(Protocol):
+    """Identification from the head and tail bytes seen while copying (see formats)."""
+
+    head_size: int
+    tail_size: int
+
+    def identify_windows(self, head: bytes, tail: bytes, name: str, path=None) -> Identification: ...
+
+
 class Progress:
     """Receives progress; the CLI plugs a terminal bar in, everything else ignores it."""
 
@@ -48,8 +58,14 @@ def _stage_one(
     problems: ProblemList,
     progress: Progress,
     made: Dirs,
+    identifier: WindowIdentifier | None = None,
 ) -> StagedFile | None:
     hashers = {"sha512": hashlib.sha512()}
+    head_n = identifier.head_size if identifier else 0
+    tail_n = identifier.tail_size if identifier else 0
+    head = bytearray()
+    tail: list[bytes] = []  # the last chunks, at least tail_n bytes
+    in_tail = 0
     for alg in pf.declared:
         if alg not in hashers:
             hashers[alg] = hashlib.new(alg)
@@ -66,6 +82,13 @@ def _stage_one(
                     h.update(chunk)
                 for o in outs:
                     o.write(chunk)
+                if len(head) < head_n:
+                    head += chunk[: head_n - len(head)]
+                if tail_n:
+                    tail.append(chunk)
+                    in_tail += len(chunk)
+                    while in_tail - len(tail[0]) >= tail_n:
+                        in_tail -= len(tail.pop(0))
                 progress.advance(len(chunk))
     except (zipfile.BadZipFile, zlib.error, EOFError) as e:
         problems.add(pf.path, f"cannot unpack from the ZIP: {e}", "bad-zip")
@@ -95,7 +118,13 @@ def _stage_one(
             ok = False
     if not ok:
         return None
-    return StagedFile(pf.path, n, digests["sha512"], dict(pf.declared), list(targets))
+    sf = StagedFile(pf.path, n, digests["sha512"], dict(pf.declared), list(targets))
+    if identifier is not None:
+        # identified from the bytes of this one pass; containers open the staged copy
+        sf.ident = identifier.identify_windows(
+            bytes(head), b"".join(tail)[-tail_n:] if tail_n else b"", pf.path, targets[0]
+        )
+    return sf
 
 
 def stage_transfer(
@@ -105,6 +134,7 @@ def stage_transfer(
     progress: Progress,
     target: Callable[[str], str] = lambda p: f"payload/{p}",
     extra_folders: list[str] = (),
+    identifier: WindowIdentifier | None = None,
 ) -> dict[str, StagedFile]:
     """Copy every payload file into each staging dir; problems collect every failure.
 
@@ -129,7 +159,9 @@ def stage_transfer(
     progress.start(transfer.total_bytes, "copy")
 
     def stage(pf: PayloadFile) -> None:
-        sf = _stage_one(pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made)
+        sf = _stage_one(
+            pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made, identifier
+        )
         if sf is not None:
             staged[pf.path] = sf
 

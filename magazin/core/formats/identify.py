@@ -1,8 +1,8 @@
-"""PRONOM format identification of a file, for now through opf-fido 1.6.1.
+"""PRONOM format identification of a file: Magazin's own engine (DROID's method, see
+engine.py), and opf-fido 1.6.1 as a cross-check for tests and benchmarks.
 
 The result names its basis (signature, container, extension) so that an answer guessed from
-the file extension never passes as a signature match. Fido is used as a library: its match
-handler is replaced, so nothing is printed.
+the file extension never passes as a signature match.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import mimetypes
 import os
 import threading
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -136,11 +137,88 @@ def _guess_mime(name: str) -> str | None:
     return mimetypes.guess_type(name)[0]
 
 
-_default: FidoIdentifier | None = None
+class PronomIdentifier:
+    """Magazin's identification engine over one signature set (load once, reuse; thread-safe:
+    matching keeps no state between files)."""
+
+    name = "magazin-pronom"
+
+    def __init__(self, droid: Path | None = None, container: Path | None = None, home=None):
+        from .engine import Engine
+        from .library import current_files, load_signature_set
+
+        if droid is None:
+            droid, container = current_files(home)
+        self.sigset = load_signature_set(droid, container, home)
+        self.engine = Engine(self.sigset)
+        from ... import __version__
+
+        self.version = __version__
+        self.signature_version = self.sigset.label
+
+    @property
+    def agent(self) -> str:
+        return f"{self.name} {self.version} ({self.signature_version})"
+
+    @property
+    def head_size(self) -> int:
+        return self.engine.head_size
+
+    @property
+    def tail_size(self) -> int:
+        return self.engine.tail_size
+
+    def identify(self, path: str | os.PathLike[str], name: str | None = None) -> Identification:
+        """Identify the file at `path`; `name` (default: the path) gives the extension."""
+        path = os.fspath(path)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(self.engine.head_size)
+            if size <= len(head):
+                tail = head[-self.engine.tail_size :] if self.engine.tail_size else b""
+            elif self.engine.tail_size:
+                f.seek(max(len(head), size - self.engine.tail_size))
+                tail = (head + f.read())[-self.engine.tail_size :]
+            else:
+                tail = b""
+        return self.identify_windows(head, tail, name or path, path)
+
+    def identify_windows(
+        self, head: bytes, tail: bytes, name: str, path: str | os.PathLike[str] | None = None
+    ) -> Identification:
+        """Identify from the first `head_size` and last `tail_size` bytes (already read, as in
+        the ingest's streaming pass); `path` is opened only for ZIP/OLE2 containers."""
+        m = self.engine.identify_windows(head, tail, name, path)
+        return _identification(m, name)
 
 
-def default_identifier() -> FidoIdentifier:
-    global _default
-    if _default is None:
-        _default = FidoIdentifier()
-    return _default
+def _identification(m, name: str) -> Identification:
+    if m.basis == "none":
+        return UNKNOWN
+    cands = ", ".join(f.puid for f in m.candidates)
+    if len(m.formats) == 1:
+        f = m.formats[0]
+        warning = f"identified by file extension only: {cands}" if m.basis == "extension" else None
+        return Identification(
+            f.puid, f.name or None, f.version or None, f.mime or _guess_mime(name), m.basis, warning
+        )
+    mimes = {f.mime for f in m.candidates if f.mime}
+    mime = mimes.pop() if len(mimes) == 1 else _guess_mime(name)
+    what = "file extension matches" if m.basis == "extension" else "several formats possible"
+    return Identification(None, None, None, mime, m.basis, f"{what}: {cands}")
+
+
+_default: dict = {}
+_default_lock = threading.Lock()
+
+
+def default_identifier(home=None) -> PronomIdentifier:
+    """The engine over the signature files in use for `home` (loaded once per process)."""
+    from .library import current_files
+
+    files = current_files(home)
+    key = tuple(str(f) for f in files if f is not None)
+    with _default_lock:
+        if key not in _default:
+            _default[key] = PronomIdentifier(files[0], files[1], home)
+        return _default[key]
