@@ -13,5 +13,6 @@ test:
 	bash scripts/test.sh
 
 bench:
-	python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+	python3 -m pip install -q --disable-pip-version-check -e ".[dev,bench]"
+	python3 bench/identify.py
 	python3 bench/ingest.py

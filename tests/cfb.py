@@ -104,7 +104,9 @@ def write_cfb(files: dict[str, bytes]) -> bytes:
 
     dirs = b"".join(dirent(e) for e in entries)
     dirs += b"".join(
-        struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM, b"", 0, 0, 0, 0, 0)
+        struct.pack(
+            "<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM, b"", 0, 0, 0, 0, 0
+        )
         for _ in range((-len(entries)) % 4)
     )
     dir_start = put(dirs)

@@ -13,8 +13,8 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 from pathlib import Path
+from typing import Protocol
 
 from .formats.identify import Identification
 from .hashing import CHUNK, file_digest
@@ -39,7 +39,9 @@ class WindowIdentifier(Protocol):
     head_size: int
     tail_size: int
 
-    def identify_windows(self, head: bytes, tail: bytes, name: str, path=None) -> Identification: ...
+    def identify_windows(
+        self, head: bytes, tail: bytes, name: str, path=None
+    ) -> Identification: ...
 
 
 class Progress:

@@ -120,9 +120,7 @@ def _seq_reach(s) -> int:
 
 def _reach(sig: InternalSignature, eof: bool) -> int:
     """Bytes from the start (or end) a signature's sequences may need."""
-    return max(
-        [_seq_reach(s) for s in sig.sequences if (s.reference == "eof") == eof] + [0]
-    )
+    return max([_seq_reach(s) for s in sig.sequences if (s.reference == "eof") == eof] + [0])
 
 
 class SignatureMatcher:
@@ -159,11 +157,17 @@ class SignatureMatcher:
                 reach = _reach(raw, eof)
                 end = next((t for t in TIERS if reach <= t), reach)
                 # end-of-file literals are searched unreversed in the plain tail
-                tiers.setdefault((eof, end), {}).setdefault(lit[::-1] if eof else lit, []).append(sig)
+                tiers.setdefault((eof, end), {}).setdefault(lit[::-1] if eof else lit, []).append(
+                    sig
+                )
         self.tail_keys = max([off + k for eof, off, k, _ in self.fixed if eof] + [0])
         self.tiers = [
-            (eof, end, BytesAhoCorasick(list(lits), implementation=Implementation.DFA),
-             list(lits.values()))
+            (
+                eof,
+                end,
+                BytesAhoCorasick(list(lits), implementation=Implementation.DFA),
+                list(lits.values()),
+            )
             for (eof, end), lits in sorted(tiers.items())
         ]
 
@@ -240,18 +244,17 @@ class Engine:
         self.triggers = sigset.triggers
         self.containers: dict[str, list] = {}
         for cs in sigset.containers:
-            files = [
-                (cf.path, [_Sig(s) for s in cf.signatures], cf.signatures) for cf in cs.files
-            ]
+            files = [(cf.path, [_Sig(s) for s in cf.signatures]) for cf in cs.files]
             self.containers.setdefault(cs.container, []).append((cs, files))
-        creach = [
-            max(_reach(s, False), 1) for cs in sigset.containers for cf in cs.files for s in cf.signatures
-        ]
-        self.member_head = max(creach + [0])
-        self.member_tail = max(
-            [_reach(s, True) for cs in sigset.containers for cf in cs.files for s in cf.signatures]
-            + [0]
-        )
+        # how much of each member any signature needs, from its start and from its end
+        self.member_reach: dict[tuple[str, str], tuple[int, int]] = {}
+        for cs in sigset.containers:
+            for cf in cs.files:
+                h, t = self.member_reach.get((cs.container, cf.path), (0, 0))
+                for s in cf.signatures:
+                    h, t = max(h, _reach(s, False)), max(t, _reach(s, True))
+                self.member_reach[(cs.container, cf.path)] = (h, t)
+        self.member_head = max([h for h, _ in self.member_reach.values()] + [0])
         self.head_size = max(self.binary.head_size, 8)
         self.tail_size = self.binary.tail_size
 
@@ -272,9 +275,12 @@ class Engine:
     ) -> Match:
         """Identify from the file's head and tail windows; `path` opens containers."""
         sigs = self.binary.match(head, RTail(tail))
-        formats = self.prioritise([f for s in sigs for f in s.formats])
+        hits = [f for s in sigs for f in s.formats]
+        formats = self.prioritise(hits)
         if formats:
-            ctype = next((self.triggers[f.puid] for f in formats if f.puid in self.triggers), None)
+            # as DROID: the container check is triggered by any byte signature hit, before
+            # priorities (an ODF 1.3 file's ODF 1.2 signature beats ZIP, yet it is a container)
+            ctype = next((self.triggers[f.puid] for f in hits if f.puid in self.triggers), None)
             if ctype and path is not None:
                 found = self._container(ctype, path)
                 if found:
@@ -290,24 +296,27 @@ class Engine:
         sigs = self.containers.get(ctype)
         if not sigs:
             return []
-        with open_container(ctype, path, self.member_head, self.member_tail) as c:
+        with open_container(ctype, path) as c:
             if c is None:
                 return []
             puids = []
             for cs, files in sigs:
-                if all(_file_matches(c, p, compiled) for p, compiled, _ in files):
+                if all(
+                    _file_matches(c, p, compiled, self.member_reach[(ctype, p)])
+                    for p, compiled in files
+                ):
                     puids.extend(cs.puids)
         found = [self.by_puid[p] for p in dict.fromkeys(puids) if p in self.by_puid]
         return self.prioritise(found)
 
 
-def _file_matches(c, path: str, compiled: list[_Sig]) -> bool:
+def _file_matches(c, path: str, compiled: list[_Sig], reach: tuple[int, int]) -> bool:
     if not c.exists(path):
         return False
     if not compiled:
         return True
     try:
-        head, tail = c.read(path)
+        head, tail = c.read(path, *reach)
     except Exception:  # noqa: BLE001 - a damaged member matches nothing
         return False
     rtail = RTail(tail)

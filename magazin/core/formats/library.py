@@ -64,7 +64,9 @@ def _cache_dir(home: Path | None) -> Path:
     return Path(base) / "magazin" / "formats"
 
 
-def load_signature_set(droid: Path, container: Path | None, home: Path | None = None) -> SignatureSet:
+def load_signature_set(
+    droid: Path, container: Path | None, home: Path | None = None
+) -> SignatureSet:
     """The parsed signature set, from the cache if these exact files were read before."""
     from ... import __version__
 
@@ -118,5 +120,7 @@ def install(home: Path, droid: Path, container: Path | None) -> SignatureSet:
         encoding="utf-8",
     )
     os.replace(tmp, cur)
-    load_signature_set(d / names["droid"], d / names["container"] if "container" in names else None, home)
+    load_signature_set(
+        d / names["droid"], d / names["container"] if "container" in names else None, home
+    )
     return sigset

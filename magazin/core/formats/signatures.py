@@ -184,7 +184,9 @@ def read_signature_files(droid: Path, container: Path | None) -> SignatureSet:
                 name=el.get("Name") or "",
                 version=el.get("Version") or "",
                 mime=(el.get("MIMEType") or "").split(",")[0].strip(),
-                extensions=[e.text.strip().lower() for e in el.iterfind(f"{ns}Extension") if e.text],
+                extensions=[
+                    e.text.strip().lower() for e in el.iterfind(f"{ns}Extension") if e.text
+                ],
                 signature_ids=[e.text.strip() for e in el.iterfind(f"{ns}InternalSignatureID")],
                 priority_over=[
                     e.text.strip() for e in el.iterfind(f"{ns}HasPriorityOverFileFormatID")
@@ -215,7 +217,8 @@ def _read_containers(path: Path) -> tuple[str, list[ContainerSignature], dict[st
     root = _parse_xml(path)
     if etree.QName(root).localname != "ContainerSignatureMapping":
         raise SignatureFileError(f"{path}: not a container signature file (root {root.tag})")
-    ns = "{%s}" % etree.QName(root).namespace if etree.QName(root).namespace else ""
+    uri = etree.QName(root).namespace
+    ns = f"{{{uri}}}" if uri else ""
     by_id: dict[str, ContainerSignature] = {}
     try:
         for el in root.iterfind(f"{ns}ContainerSignatures/{ns}ContainerSignature"):
