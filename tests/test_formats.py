@@ -548,3 +548,42 @@ def test_formats_identify_walks_folders(archive, tmp_path):
     assert by["c.xyz"]["puid"] is None and by["c.xyz"]["basis"] == "none"
     for x in out:
         assert set(x) == {"path", "puid", "format", "version", "mime", "basis", "warning"}
+
+
+def test_ingest_identifies_in_its_copying_pass(archive, home, tmp_path, monkeypatch):
+    """The ingest identifies from the bytes it copies (head and tail windows over chunk
+    borders), not by reading the files again; answers equal identifying the files."""
+    import random
+
+    from bench.corpus import _docx, _odt, _pdf, _text
+
+    from magazin.core import staging
+
+    monkeypatch.setattr(staging, "CHUNK", 4096)  # windows over many chunk borders
+    rng = random.Random(3)
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    big = _pdf(_text(rng, 40_000), rng)
+    assert len(big) > 300_000
+    files = {
+        "gross.pdf": big,
+        "klein.pdf": _pdf("kurz", rng),
+        "brief.docx": _docx("Brief", rng),
+        "rede.odt": _odt("Rede", rng),
+        "notiz.txt": b"Notiz",
+        "daten.xyz": b"\x00\x01\x02",
+    }
+    for name, data in files.items():
+        (sip / name).write_bytes(data)
+    ident = PronomIdentifier(*fido_signature_files())
+    expected = {name: ident.identify(sip / name) for name in files}
+    monkeypatch.setattr(
+        PronomIdentifier, "identify", lambda *a, **k: pytest.fail("file read again to identify")
+    )
+    r = archive.json("ingest", str(sip), "--tenant", "stadt", "--fonds", "OB-Reden")
+    got = {}
+    for aip in r["aips"]:
+        for f in archive.json("aip", "show", aip["aid"])["files"]:
+            got[Path(f["path"]).name] = (f["puid"], f["basis"])
+    assert got == {n: (e.puid, e.basis) for n, e in expected.items()}
+    assert got["gross.pdf"][0] == "fmt/17" and got["brief.docx"] == ("fmt/412", "container")
