@@ -556,7 +556,6 @@ def test_ingest_identifies_in_its_copying_pass(archive, home, tmp_path, monkeypa
     import random
 
     from bench.corpus import _docx, _odt, _pdf, _text
-
     from magazin.core import staging
 
     monkeypatch.setattr(staging, "CHUNK", 4096)  # windows over many chunk borders
