@@ -300,7 +300,7 @@ def test_container_members_are_read_only_as_far_as_signatures_need(v122, tmp_pat
 
     monkeypatch.setattr(zipfile.ZipExtFile, "read", counting)
     v122.identify(big)
-    assert sum(read) <= v122.engine.member_head + (1 << 16)
+    assert sum(read) <= max(m.head_size for m in v122.engine.members.values()) + (1 << 16)
 
 
 def test_only_the_needed_windows_of_a_file_are_read(v122, tmp_path):
@@ -355,30 +355,39 @@ DROID_OWN_FILES = {
 }
 
 
-def test_skeleton_suites(v122, tmp_path):
+def _skeleton_results(ident: PronomIdentifier, tmp_path: Path) -> list[tuple[dict, object]]:
+    """Every skeleton of both suites, made from the signatures, with its identification."""
     from .conftest import shared_fixtures
 
     pronom = shared_fixtures() / "pronom"
-    sigs = {s.id: s for s in v122.sigset.signatures}
-    conts = {c.id: c for c in v122.sigset.containers}
+    sigs = {s.id: s for s in ident.sigset.signatures}
+    conts = {c.id: c for c in ident.sigset.containers}
     rows = list(csv.DictReader(open(pronom / "skeleton_expected_puids.csv", encoding="utf-8")))
     assert len(rows) == 4682
-    wrong, seen_exceptions, checked = [], set(), 0
+    out = []
     for r in rows:
         if r["signature_in_v122_files"] != "yes":
             continue  # made from signatures V122 no longer has (three siegfried files)
         name = r["file_name"]
         if r["signature_type"] == "binary":
             data = skeleton(sigs[r["signature_id"]])
-            res = v122.identify_windows(
-                data[: v122.head_size], data[-v122.tail_size :] if v122.tail_size else b"", name
-            )
+            tail = data[-ident.tail_size :] if ident.tail_size else b""
+            res = ident.identify_windows(data[: ident.head_size], tail, name)
         else:
             path = tmp_path / name
             path.write_bytes(container_skeleton(conts[r["signature_id"]]))
-            res = v122.identify(path)
+            res = ident.identify(path)
             path.unlink()
-        checked += 1
+        out.append((r, res))
+    return out
+
+
+def test_skeleton_suites(v122, tmp_path):
+    wrong, seen_exceptions = [], set()
+    results = _skeleton_results(v122, tmp_path)
+    assert len(results) == 4679
+    for r, res in results:
+        name = r["file_name"]
         expected = r["puid_from_name"] if name in DROID_OWN_FILES else r["expected_puid"] or None
         if name in SKELETON_EXCEPTIONS:
             cands, _reason = SKELETON_EXCEPTIONS[name]
@@ -391,9 +400,26 @@ def test_skeleton_suites(v122, tmp_path):
                 continue
         if res.puid != expected or (res.basis not in ("signature", "container")):
             wrong.append((r["suite"], name, expected, res.puid, res.basis, res.warning))
-    assert checked == 4679
     assert not wrong, f"{len(wrong)} skeletons identified wrongly: {wrong[:20]}"
     assert seen_exceptions == set(SKELETON_EXCEPTIONS), "an exception no longer happens"
+
+
+def test_both_literal_scanners_give_the_same_answers(v122, tmp_path, fixtures, monkeypatch):
+    """Hyperscan where installed, Aho-Corasick elsewhere: the same identifications."""
+    from magazin.core.formats import literals
+
+    if literals.BACKEND != "hyperscan":
+        pytest.skip("hyperscan is not installed here; the suite ran on Aho-Corasick")
+    monkeypatch.setattr(literals, "BACKEND", "aho-corasick")
+    pronom = fixtures / "pronom"
+    other = PronomIdentifier(pronom / V122, pronom / C2026)
+    assert other.engine.binary.scans[0][2].backend == "aho-corasick"
+    ours = [res for _, res in _skeleton_results(v122, tmp_path)]
+    theirs = [res for _, res in _skeleton_results(other, tmp_path)]
+    assert ours == theirs
+    for p in sorted((fixtures / "formats").rglob("*")):
+        if p.is_file():
+            assert v122.identify(p) == other.identify(p), p
 
 
 # -- real files: fido and siegfried -------------------------------------------------------

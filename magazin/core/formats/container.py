@@ -74,6 +74,7 @@ class _Ole:
         self.entries: dict[str, list[str]] = {}
         for parts in self.ole.listdir(streams=True, storages=True):
             self.entries["/".join(p.lstrip("".join(map(chr, range(32)))) for p in parts)] = parts
+        self.names = set(self.entries)
 
     def exists(self, path: str) -> bool:
         return path in self.entries
