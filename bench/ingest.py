@@ -72,7 +72,7 @@ def case_magazin(sip: Path, table: Path | None, work: Path, identify: bool) -> d
     if identify:
         from magazin.core.formats.identify import default_identifier
 
-        default_identifier()  # loading signatures is start-up, not per-ingest work
+        default_identifier(home.path)  # loading signatures is start-up, not per-ingest work
     req = IngestRequest(sip, "stadt", "OB", table, {}, "reject", "bench")
     t = time.perf_counter()
     result, q = run_ingest(home, req, identifier=ident)
@@ -111,9 +111,9 @@ def case_ocflpy(sip: Path, work: Path) -> dict:
 
 
 def case_fido(sip: Path, work: Path) -> dict:
-    from magazin.core.formats.identify import default_identifier
+    from magazin.core.formats.identify import FidoIdentifier
 
-    ident = default_identifier()
+    ident = FidoIdentifier()
     files = sorted(p for p in sip.rglob("*") if p.is_file())
     t = time.perf_counter()
     for f in files:

@@ -2,9 +2,8 @@
 
 Hyperscan (SIMD multi-literal search, the python `hyperscan` package) where it is installed,
 Aho-Corasick (`ahocorasick-rs`) everywhere else; both give the same answers (tests run both).
-For each literal the scan reports the end of its first occurrence, or with `last=True` the
-end of its last one (for windows at the end of a file, where the occurrence nearest the end
-counts).
+For each literal found the scan reports the end of its first occurrence, once: a window full
+of one literal costs no more than one that holds it once.
 """
 
 from __future__ import annotations
@@ -27,30 +26,28 @@ BACKEND = (
 class LiteralScan:
     """Literals compiled for scanning; `scan(buf)` -> {index: end offset}."""
 
-    def __init__(self, literals: list[bytes], last: bool = False, backend: str | None = None):
+    def __init__(self, literals: list[bytes], backend: str | None = None):
         self.literals = literals
-        self.last = last
         self.backend = backend or BACKEND
         if not literals:
             self._scan = lambda buf: {}
         elif self.backend == "hyperscan":
-            self._scan = self._hyperscan(literals, last)
+            self._scan = self._hyperscan(literals)
         else:
-            self._scan = self._aho_corasick(literals, last)
+            self._scan = self._aho_corasick(literals)
 
     def scan(self, buf: bytes) -> dict[int, int]:
         return self._scan(buf) if buf else {}
 
     @staticmethod
-    def _hyperscan(literals: list[bytes], last: bool):
+    def _hyperscan(literals: list[bytes]):
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
         exprs = ["".join(f"\\x{b:02x}" for b in lit).encode() for lit in literals]
-        flag = 0 if last else _hs.HS_FLAG_SINGLEMATCH
         db.compile(
             expressions=exprs,
             ids=list(range(len(literals))),
             elements=len(literals),
-            flags=[flag] * len(literals),
+            flags=[_hs.HS_FLAG_SINGLEMATCH] * len(literals),
         )
 
         local = threading.local()  # hyperscan's scratch space is per thread
@@ -62,7 +59,7 @@ class LiteralScan:
             found: dict[int, int] = {}
 
             def on(i, _start, end, _flags, _ctx):
-                found[i] = end  # reported in order; with SINGLEMATCH only the first
+                found[i] = end  # SINGLEMATCH: once, the first
 
             db.scan(buf, match_event_handler=on, scratch=scratch)
             return found
@@ -70,7 +67,7 @@ class LiteralScan:
         return scan
 
     @staticmethod
-    def _aho_corasick(literals: list[bytes], last: bool):
+    def _aho_corasick(literals: list[bytes]):
         from ahocorasick_rs import BytesAhoCorasick, Implementation
 
         ac = BytesAhoCorasick(literals, implementation=Implementation.DFA)
@@ -78,10 +75,7 @@ class LiteralScan:
         def scan(buf: bytes) -> dict[int, int]:
             found: dict[int, int] = {}
             for i, _start, end in ac.find_matches_as_indexes(buf, overlapping=True):
-                if last:
-                    if end > found.get(i, -1):
-                        found[i] = end
-                elif i not in found or end < found[i]:
+                if i not in found or end < found[i]:
                     found[i] = end
             return found
 

@@ -17,7 +17,7 @@ from .signatures import ByteSequence, InternalSignature
 
 KEY = 8  # bytes of a fixed literal used as dictionary key
 UNBOUNDED_SCAN = 65536  # bytes searched for a sequence without maximum offset (DROID's default)
-MIN_LITERAL = 3  # shorter literals occur everywhere: no use as a filter
+MIN_LITERAL = 3  # shorter literals (and runs of one byte) occur everywhere: no use as filter
 TIERS = (1024, 8192, UNBOUNDED_SCAN + 1024)  # window sizes of the literal scans
 INF = 1 << 62
 
@@ -78,10 +78,9 @@ class Sig:
     ) -> bool:
         for eof, subs, reach, hint in self.seqs:
             start = 0
-            if hint is not None:  # no match can start before the literal's first occurrence
-                found = (from_end if eof else at_head) or {}
-                if hint[0] in found:
-                    start = max(0, found[hint[0]] - hint[1])
+            if hint is not None and at_head:  # no match starts before the literal's first
+                if hint[0] in at_head:
+                    start = max(0, at_head[hint[0]] - hint[1])
             if not _match_seq(subs, rtail.get(reach) if eof else head, start):
                 return False
         return True
@@ -166,7 +165,7 @@ def _required_literals(sig: InternalSignature) -> list[tuple[int, bool, bytes, i
         for k, x in enumerate(s.subsequences):
             pre: int | None = 0
             for e in x.elements:
-                if isinstance(e, P.Lit) and len(e.data) > len(best):
+                if isinstance(e, P.Lit) and len(e.data) > len(best) and len(set(e.data)) > 1:
                     best = e.data
                     before = pre + len(e.data) if (k == 0 and pre is not None) else None
                 hi = P.length((e,))[1]
@@ -195,7 +194,7 @@ class SignatureMatcher:
                 i = lit_index.setdefault((eof, lit), len(lit_index))
                 lit_limit[i] = max(lit_limit.get(i, 0), limit)
                 needs.append((eof, i, limit))
-                if before is not None:
+                if before is not None and not eof:
                     sig.seqs[n][3] = (i, before)
             sig.needs = tuple(needs)
             sig.order()
@@ -227,20 +226,20 @@ class SignatureMatcher:
         literal = {i: lit for (_eof, lit), i in lit_index.items()}
         self.scans = []
         for (eof, size), ids in sorted(tiers.items()):
-            scan = LiteralScan([literal[i] for i in ids], last=eof)
-            self.scans.append((eof, size, scan, ids, [len(literal[i]) for i in ids]))
+            self.scans.append((eof, size, LiteralScan([literal[i] for i in ids]), ids))
 
     def _literals(self, head: bytes, tail: bytes) -> tuple[dict[int, int], dict[int, int]]:
-        """Per literal: end of its first occurrence in the head; distance of the start of its
-        last occurrence from the end of the file."""
+        """Per literal: end of its first occurrence in the head window; for the tail window
+        only whether it occurs (reported as 0). Nearest-to-the-end positions would take a
+        report per occurrence: thousands in a file of zeros. The window of a literal's scan
+        is as large as its limit, so presence is a sound filter; the regex does the rest."""
         at_head: dict[int, int] = {}
         from_end: dict[int, int] = {}
-        for eof, size, scan, ids, lens in self.scans:
+        for eof, size, scan, ids in self.scans:
             if eof:
                 win = memoryview(tail)[-size:] if len(tail) > size else tail
-                n = len(win)
-                for j, end in scan.scan(win).items():
-                    from_end[ids[j]] = n - end + lens[j]
+                for j in scan.scan(win):
+                    from_end[ids[j]] = 0
             else:
                 win = memoryview(head)[:size] if len(head) > size else head
                 for j, end in scan.scan(win).items():
