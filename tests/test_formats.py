@@ -612,3 +612,23 @@ def test_ingest_identifies_in_its_copying_pass(archive, home, tmp_path, monkeypa
             got[Path(f["path"]).name] = (f["puid"], f["basis"])
     assert got == {n: (e.puid, e.basis) for n, e in expected.items()}
     assert got["gross.pdf"][0] == "fmt/17" and got["brief.docx"] == ("fmt/412", "container")
+
+
+def test_unbounded_gaps_inside_a_pattern_become_subsequence_borders():
+    from lxml import etree
+
+    from magazin.core.formats.signatures import _internal_signature
+
+    el = etree.fromstring(
+        "<InternalSignature ID='1'><ByteSequence Reference='BOFoffset'>"
+        "<SubSequence Position='1' SubSeqMinOffset='0' SubSeqMaxOffset='4'>"
+        "<Sequence>'ab' * 'cd' {2-*} 'ef'</Sequence></SubSequence></ByteSequence>"
+        "</InternalSignature>"
+    )
+    (seq,) = _internal_signature(el, "").sequences
+    assert [(s.elements, s.min_offset, s.max_offset) for s in seq.subsequences] == [
+        ((P.Lit(b"ab"),), 0, 4),
+        ((P.Lit(b"cd"),), 0, None),
+        ((P.Lit(b"ef"),), 2, None),
+    ]
+    assert all(b"*" not in P.regex(s.elements) for s in seq.subsequences)

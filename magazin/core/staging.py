@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import threading
 import time
 import zipfile
 import zlib
@@ -60,7 +61,7 @@ def _stage_one(
     problems: ProblemList,
     progress: Progress,
     made: Dirs,
-    identifier: WindowIdentifier | None = None,
+    identifier: _Identification | None = None,
 ) -> StagedFile | None:
     hashers = {"sha512": hashlib.sha512()}
     head_n = identifier.head_size if identifier else 0
@@ -123,10 +124,43 @@ def _stage_one(
     sf = StagedFile(pf.path, n, digests["sha512"], dict(pf.declared), list(targets))
     if identifier is not None:
         # identified from the bytes of this one pass; containers open the staged copy
-        sf.ident = identifier.identify_windows(
-            bytes(head), b"".join(tail)[-tail_n:] if tail_n else b"", pf.path, targets[0]
-        )
+        identifier.submit(sf, bytes(head), b"".join(tail)[-tail_n:] if tail_n else b"")
     return sf
+
+
+class _Identification:
+    """Identification beside the copying: one thread works on the head and tail windows the
+    copying threads hand over (at most IDENT_BACKLOG files waiting, so memory stays flat),
+    while they go on waiting for the disk."""
+
+    def __init__(self, identifier: WindowIdentifier):
+        self.identifier = identifier
+        self.head_size, self.tail_size = identifier.head_size, identifier.tail_size
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
+        self.slots = threading.BoundedSemaphore(IDENT_BACKLOG)
+        self.futures: list = []
+        self.lock = threading.Lock()
+
+    def submit(self, sf: StagedFile, head: bytes, tail: bytes) -> None:
+        self.slots.acquire()
+
+        def run() -> None:
+            try:
+                sf.ident = self.identifier.identify_windows(head, tail, sf.path, sf.copies[0])
+            finally:
+                self.slots.release()
+
+        fut = self.pool.submit(run)
+        with self.lock:
+            self.futures.append(fut)
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True)
+        for f in self.futures:
+            f.result()  # an engine failure is a failure of the ingest, not a silent gap
+
+
+IDENT_BACKLOG = 64
 
 
 def stage_transfer(
@@ -160,14 +194,20 @@ def stage_transfer(
         made.made |= d.made
     progress.start(transfer.total_bytes, "copy")
 
+    ident = _Identification(identifier) if identifier is not None else None
+
     def stage(pf: PayloadFile) -> None:
         sf = _stage_one(
-            pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made, identifier
+            pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made, ident
         )
         if sf is not None:
             staged[pf.path] = sf
 
-    in_threads(stage, transfer.files)
+    try:
+        in_threads(stage, transfer.files)
+    finally:
+        if ident is not None:
+            ident.finish()
     progress.done()
     problems.items.sort(key=lambda p: p.path)
     return {pf.path: staged[pf.path] for pf in transfer.files if pf.path in staged}

@@ -156,9 +156,29 @@ def _internal_signature(el, ns: str) -> InternalSignature:
         subs = [_subsequence(s, ns, ref == "eof") for s in bs.iter(f"{ns}SubSequence")]
         order = [int(s.get("Position", i + 1)) for i, s in enumerate(bs.iter(f"{ns}SubSequence"))]
         subs = [s for _, s in sorted(zip(order, subs, strict=True), key=lambda t: t[0])]
+        subs = [piece for s in subs for piece in _split_unbounded(s)]
         if subs:
             seqs.append(ByteSequence(ref, subs))
     return InternalSignature(el.get("ID") or "", seqs)
+
+
+def _split_unbounded(sub: SubSequence) -> list[SubSequence]:
+    """A `*` inside a pattern (the container file's syntax allows it) becomes a subsequence
+    border, so that no regular expression holds an unbounded gap."""
+    pieces, cur = [], []
+    mn, mx = sub.min_offset, sub.max_offset
+    for e in sub.elements:
+        if isinstance(e, P.Gap) and e.max is None:
+            if cur:
+                pieces.append(SubSequence(tuple(cur), mn, mx))
+                cur, mn, mx = [], e.min, None
+            else:
+                mn, mx = mn + e.min, None
+        else:
+            cur.append(e)
+    if cur or not pieces:
+        pieces.append(SubSequence(tuple(cur), mn, mx))
+    return pieces
 
 
 def _sha256(path: Path) -> str:
