@@ -27,6 +27,7 @@ from .records import software_agent, store_record, user_agent
 from .sip import read_sip
 from .sip.model import Record, Transfer
 from .staging import (
+    IdentifyBeside,
     Progress,
     StagedFile,
     claim,
@@ -232,23 +233,29 @@ class Ingest:
                 for sub in ("descriptive", "preservation")
             ]
             ident = self.identifier or default_identifier(self.home.path)
-            # an engine that takes the head and tail bytes identifies in the copying pass
-            in_pass = hasattr(ident, "identify_windows")
-            staged = stage_transfer(
-                transfer,
-                work_dirs,
-                problems,
-                self.progress,
-                self._staged_path(transfer),
-                metadata_folders,
-                ident if in_pass else None,
-            )
-            problems.raise_if_any()
-            t_digest = t_ident = now()
-            verify_copies(staged, problems, self.progress)
+            # an engine that takes the head and tail bytes identifies from the copying pass,
+            # in a thread beside it that may run on while the copies are verified
+            beside = IdentifyBeside(ident) if hasattr(ident, "identify_windows") else None
+            try:
+                staged = stage_transfer(
+                    transfer,
+                    work_dirs,
+                    problems,
+                    self.progress,
+                    self._staged_path(transfer),
+                    metadata_folders,
+                    beside,
+                )
+                problems.raise_if_any()
+                t_digest = now()
+                verify_copies(staged, problems, self.progress)
+            finally:
+                if beside is not None:
+                    beside.finish()
+            t_ident = now()
             problems.raise_if_any()
             t_fixity = now()
-            if not in_pass:
+            if beside is None:
                 self.progress.start(len(staged), "identify")
                 for sf in staged.values():
                     sf.ident = ident.identify(sf.copies[0])

@@ -61,7 +61,7 @@ def _stage_one(
     problems: ProblemList,
     progress: Progress,
     made: Dirs,
-    identifier: _Identification | None = None,
+    identifier: IdentifyBeside | None = None,
 ) -> StagedFile | None:
     hashers = {"sha512": hashlib.sha512()}
     head_n = identifier.head_size if identifier else 0
@@ -124,35 +124,45 @@ def _stage_one(
     sf = StagedFile(pf.path, n, digests["sha512"], dict(pf.declared), list(targets))
     if identifier is not None:
         # identified from the bytes of this one pass; containers open the staged copy
-        identifier.submit(sf, bytes(head), b"".join(tail)[-tail_n:] if tail_n else b"")
+        if n <= head_n:
+            identifier.submit(sf, bytes(head), None)
+        else:
+            identifier.submit(sf, bytes(head), b"".join(tail)[-tail_n:] if tail_n else b"")
     return sf
 
 
-class _Identification:
+class IdentifyBeside:
     """Identification beside the copying: one thread works on the head and tail windows the
-    copying threads hand over (at most IDENT_BACKLOG files waiting, so memory stays flat),
-    while they go on waiting for the disk."""
+    copying threads hand over, while they go on waiting for the disk; it may run on while
+    the copies are verified (`finish` waits for it). At most IDENT_BACKLOG bytes of windows
+    wait, so memory stays flat."""
 
     def __init__(self, identifier: WindowIdentifier):
         self.identifier = identifier
         self.head_size, self.tail_size = identifier.head_size, identifier.tail_size
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
-        self.slots = threading.BoundedSemaphore(IDENT_BACKLOG)
+        self.room = threading.Condition()
+        self.waiting = 0  # bytes of windows not yet identified
         self.futures: list = []
-        self.lock = threading.Lock()
 
-    def submit(self, sf: StagedFile, head: bytes, tail: bytes) -> None:
-        self.slots.acquire()
+    def submit(self, sf: StagedFile, head: bytes, tail: bytes | None) -> None:
+        """`tail` None: the file is no longer than the head window, which holds it all."""
+        size = len(head) + (len(tail) if tail is not None else 0)
+        with self.room:
+            self.room.wait_for(lambda: self.waiting == 0 or self.waiting + size <= IDENT_BACKLOG)
+            self.waiting += size
 
         def run() -> None:
             try:
-                sf.ident = self.identifier.identify_windows(head, tail, sf.path, sf.copies[0])
+                t = tail if tail is not None else head[-self.tail_size :] if self.tail_size else b""
+                sf.ident = self.identifier.identify_windows(head, t, sf.path, sf.copies[0])
             finally:
-                self.slots.release()
+                with self.room:
+                    self.waiting -= size
+                    self.room.notify_all()
 
-        fut = self.pool.submit(run)
-        with self.lock:
-            self.futures.append(fut)
+        with self.room:
+            self.futures.append(self.pool.submit(run))
 
     def finish(self) -> None:
         self.pool.shutdown(wait=True)
@@ -160,7 +170,7 @@ class _Identification:
             f.result()  # an engine failure is a failure of the ingest, not a silent gap
 
 
-IDENT_BACKLOG = 64
+IDENT_BACKLOG = 64 << 20
 
 
 def stage_transfer(
@@ -170,7 +180,7 @@ def stage_transfer(
     progress: Progress,
     target: Callable[[str], str] = lambda p: f"payload/{p}",
     extra_folders: list[str] = (),
-    identifier: WindowIdentifier | None = None,
+    identifier: IdentifyBeside | None = None,
 ) -> dict[str, StagedFile]:
     """Copy every payload file into each staging dir; problems collect every failure.
 
@@ -194,20 +204,14 @@ def stage_transfer(
         made.made |= d.made
     progress.start(transfer.total_bytes, "copy")
 
-    ident = _Identification(identifier) if identifier is not None else None
-
     def stage(pf: PayloadFile) -> None:
         sf = _stage_one(
-            pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made, ident
+            pf, [d / target(pf.path) for d in staging_dirs], problems, progress, made, identifier
         )
         if sf is not None:
             staged[pf.path] = sf
 
-    try:
-        in_threads(stage, transfer.files)
-    finally:
-        if ident is not None:
-            ident.finish()
+    in_threads(stage, transfer.files)
     progress.done()
     problems.items.sort(key=lambda p: p.path)
     return {pf.path: staged[pf.path] for pf in transfer.files if pf.path in staged}
