@@ -37,7 +37,7 @@ from .staging import (
     verify_copies,
 )
 from .storage.fixity import check_object
-from .storage.location import FilesystemLocation
+from .storage.location import FilesystemLocation, sync_all
 from .storage.ocfl import Dirs, NewFile, OcflError, OcflObject, VersionInfo
 
 BATCH_FILES = 500
@@ -521,9 +521,13 @@ class Ingest:
             builds.append((desc, contents, meta, objs))
             todo.append(_Placed(desc, plan.fingerprint, plan.nbytes, objs, None))
 
+        dirs = [Dirs(loc.root(req.tenant)) for loc in self.locations]
+
         def build_in(i: int) -> None:
             for desc, contents, meta, objs in builds:
                 write_object(objs[i], desc, contents[i], meta, version)
+            for p in todo:  # the layout's folders the objects will be renamed into
+                dirs[i].ensure(self.locations[i].object_dir(p.desc.tenant, p.desc.ocfl_id).parent)
 
         # one thread per location: creating files and folders waits on the disk, not the CPU
         with ThreadPoolExecutor(len(work_dirs)) as pool:
@@ -531,9 +535,7 @@ class Ingest:
         # The payload was verified byte for byte above. Metadata and inventories are written
         # from the very bytes their digests were computed from (short writes raise); reading
         # them back at once would only read the page cache, so it is not done.
-        for loc in self.locations:
-            loc.sync()
-        dirs = [Dirs(loc.root(req.tenant)) for loc in self.locations]
+        sync_all(self.locations)
         for p in todo:
             for i, loc in enumerate(self.locations):
                 target = loc.object_dir(p.desc.tenant, p.desc.ocfl_id)
@@ -544,8 +546,7 @@ class Ingest:
                     place_object(p.staged[i], target)
                 else:
                     self._copy_object(p.existing, target, loc)
-        for loc in self.locations:
-            loc.sync()
+        sync_all(self.locations)
         self.catalog.record_aips(
             [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc
         )

@@ -26,6 +26,16 @@ def _syncfs(path: Path) -> None:
         os.close(fd)
 
 
+def sync_all(locations: list[FilesystemLocation]) -> None:
+    """Flush the file systems of these locations, each file system once."""
+    seen = set()
+    for loc in locations:
+        dev = os.stat(loc.path).st_dev
+        if dev not in seen:
+            seen.add(dev)
+            loc.sync()
+
+
 class FilesystemLocation:
     """Storage roots at `<path>/roots/<tenant>`; staging at `<path>/staging` (same file system)."""
 
