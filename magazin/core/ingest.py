@@ -199,6 +199,7 @@ class Ingest:
         self.catalog = catalog
         self.progress = progress or Progress()
         self.locations = [FilesystemLocation(c) for c in home.replica_locations()]
+        self._beside = None
 
     def run(self, req: IngestRequest) -> IngestResult:
         self.home.tmp.mkdir(parents=True, exist_ok=True)
@@ -235,7 +236,11 @@ class Ingest:
             ident = self.identifier or default_identifier(self.home.path)
             # an engine that takes the head and tail bytes identifies from the copying pass,
             # in a thread beside it that may run on while the copies are verified
-            beside = IdentifyBeside(ident) if hasattr(ident, "identify_windows") else None
+            beside = (
+                IdentifyBeside(ident, len(transfer.files))
+                if hasattr(ident, "identify_windows")
+                else None
+            )
             try:
                 staged = stage_transfer(
                     transfer,
@@ -249,27 +254,33 @@ class Ingest:
                 problems.raise_if_any()
                 t_digest = now()
                 verify_copies(staged, problems, self.progress)
-            finally:
+                problems.raise_if_any()
+                t_fixity = t_ident = now()
+                if beside is None:
+                    self.progress.start(len(staged), "identify")
+                    for sf in staged.values():
+                        sf.ident = ident.identify(sf.copies[0])
+                        self.progress.advance(1)
+                    self.progress.done()
+                    t_ident = now()
+                self._beside = beside  # each batch of AIPs waits for its files
+                result = self._store(
+                    req,
+                    transfer,
+                    staged,
+                    work_dirs,
+                    {"digest": t_digest, "fixity": t_fixity, "ident": t_ident},
+                    ident.agent,
+                )
+            except BaseException:
                 if beside is not None:
-                    beside.finish()
-            t_ident = now()
-            problems.raise_if_any()
-            t_fixity = now()
-            if beside is None:
-                self.progress.start(len(staged), "identify")
-                for sf in staged.values():
-                    sf.ident = ident.identify(sf.copies[0])
-                    self.progress.advance(1)
-                self.progress.done()
-                t_ident = now()
-            return self._store(
-                req,
-                transfer,
-                staged,
-                work_dirs,
-                {"digest": t_digest, "fixity": t_fixity, "ident": t_ident},
-                ident.agent,
-            )
+                    beside.abort()
+                raise
+            finally:
+                self._beside = None
+            if beside is not None:
+                beside.finish()
+            return result
         finally:
             discard(work_dirs)
             for fd in locks:
@@ -505,6 +516,8 @@ class Ingest:
                 desc = read_aip(OcflObject.open(existing))
                 todo.append(_Placed(desc, plan.fingerprint, plan.nbytes, None, existing))
                 continue
+            if self._beside is not None:  # identified beside the copying: wait for it
+                self._beside.wait_for(files)
             desc = self._describe(req, t, rec, plan.key, ulid, files, acc, times, ident_agent)
             source_md = {}
             if rec.source_metadata:

@@ -132,21 +132,48 @@ def _stage_one(
 
 
 class IdentifyBeside:
-    """Identification beside the copying: one thread works on the head and tail windows the
-    copying threads hand over, while they go on waiting for the disk; it may run on while
-    the copies are verified (`finish` waits for it). At most IDENT_BACKLOG bytes of windows
-    wait, so memory stays flat."""
+    """Identification beside the copying, which goes on waiting for the disk meanwhile.
 
-    def __init__(self, identifier: WindowIdentifier):
+    Small transfers: the copying threads hand over the head and tail windows they read, and
+    a thread identifies them (at most IDENT_BACKLOG bytes of windows wait: memory stays
+    flat). Large transfers: a worker process (identifying holds the GIL, which would slow
+    the copying threads), at low priority so that it uses the CPU time the ingest leaves
+    while it waits for the disk, reads each file's windows from the copy just written -
+    from the page cache, not the disk. Either way it runs on while the copies are verified
+    and AIPs are stored; `wait_for` waits for the files one batch of AIPs describes."""
+
+    def __init__(self, identifier: WindowIdentifier, files: int = 0):
         self.identifier = identifier
-        self.head_size, self.tail_size = identifier.head_size, identifier.tail_size
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
         self.room = threading.Condition()
         self.waiting = 0  # bytes of windows not yet identified
-        self.futures: list = []
+        self.failure: str | None = None
+        self.process = None
+        if files >= PROCESS_MIN_FILES and hasattr(identifier, "files"):
+            from .formats.worker import IdentifyProcess
+
+            self.process = IdentifyProcess(identifier, on_end=self._ended)
+        # windows to keep while copying: none when the worker reads them from the copy
+        self.head_size = 0 if self.process else identifier.head_size
+        self.tail_size = 0 if self.process else identifier.tail_size
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
+
+    def _ended(self, error: str | None) -> None:
+        with self.room:
+            if error and not self.failure:
+                self.failure = error
+            self.room.notify_all()
+
+    def _set(self, sf: StagedFile, ident: Identification, size: int = 0) -> None:
+        with self.room:
+            sf.ident = ident
+            self.waiting -= size
+            self.room.notify_all()
 
     def submit(self, sf: StagedFile, head: bytes, tail: bytes | None) -> None:
         """`tail` None: the file is no longer than the head window, which holds it all."""
+        if self.process is not None:
+            self.process.submit(id(sf), sf.path, sf.copies[0], lambda i: self._set(sf, i))
+            return
         size = len(head) + (len(tail) if tail is not None else 0)
         with self.room:
             self.room.wait_for(lambda: self.waiting == 0 or self.waiting + size <= IDENT_BACKLOG)
@@ -154,23 +181,42 @@ class IdentifyBeside:
 
         def run() -> None:
             try:
-                t = tail if tail is not None else head[-self.tail_size :] if self.tail_size else b""
-                sf.ident = self.identifier.identify_windows(head, t, sf.path, sf.copies[0])
-            finally:
-                with self.room:
-                    self.waiting -= size
-                    self.room.notify_all()
+                t = tail
+                if t is None:
+                    t = head[-self.tail_size :] if self.tail_size else b""
+                self._set(
+                    sf, self.identifier.identify_windows(head, t, sf.path, sf.copies[0]), size
+                )
+            except BaseException as e:
+                self._ended(f"{sf.path}: {e!r}")
+                raise
 
+        self.pool.submit(run)
+
+    def wait_for(self, files: list[StagedFile]) -> None:
+        """Wait until these files are identified; a failed engine fails the ingest."""
         with self.room:
-            self.futures.append(self.pool.submit(run))
+            self.room.wait_for(
+                lambda: self.failure is not None or all(f.ident is not None for f in files)
+            )
+            if self.failure is not None:
+                raise RuntimeError(f"format identification failed: {self.failure}")
 
     def finish(self) -> None:
         self.pool.shutdown(wait=True)
-        for f in self.futures:
-            f.result()  # an engine failure is a failure of the ingest, not a silent gap
+        if self.process is not None:
+            self.process.finish()
+        if self.failure is not None:
+            raise RuntimeError(f"format identification failed: {self.failure}")
+
+    def abort(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.process is not None:
+            self.process.abort()
 
 
 IDENT_BACKLOG = 64 << 20
+PROCESS_MIN_FILES = 200  # below, starting a worker process costs more than it saves
 
 
 def stage_transfer(

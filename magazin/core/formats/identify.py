@@ -149,6 +149,7 @@ class PronomIdentifier:
 
         if droid is None:
             droid, container = current_files(home)
+        self.files = (Path(droid), Path(container) if container else None, home)
         self.sigset = load_signature_set(droid, container, home)
         self.engine = Engine(self.sigset)
         from ... import __version__
