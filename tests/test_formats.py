@@ -632,3 +632,73 @@ def test_unbounded_gaps_inside_a_pattern_become_subsequence_borders():
         ((P.Lit(b"ef"),), 2, None),
     ]
     assert all(b"*" not in P.regex(s.elements) for s in seq.subsequences)
+
+
+def test_large_ingests_identify_in_a_worker_process(archive, home, tmp_path, monkeypatch):
+    """Above PROCESS_MIN_FILES the windows are identified in a worker process (own GIL);
+    its answers are the engine's."""
+    import random
+
+    from bench.corpus import _docx, _odt, _pdf
+    from magazin.core import staging
+    from magazin.core.formats import worker
+
+    monkeypatch.setattr(staging, "PROCESS_MIN_FILES", 2)
+    started = []
+    orig = worker.IdentifyProcess.__init__
+
+    def spy(self, *a, **k):
+        orig(self, *a, **k)
+        started.append(self.proc.pid)
+
+    monkeypatch.setattr(worker.IdentifyProcess, "__init__", spy)
+    rng = random.Random(5)
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    files = {
+        "a.pdf": _pdf("eins", rng),
+        "b.docx": _docx("zwei", rng),
+        "c.odt": _odt("drei", rng),
+        "d.txt": b"vier",
+    }
+    for name, data in files.items():
+        (sip / name).write_bytes(data)
+    ident = PronomIdentifier(*fido_signature_files())
+    expected = {n: ident.identify(sip / n) for n in files}
+    r = archive.json("ingest", str(sip), "--tenant", "stadt", "--fonds", "OB-Reden")
+    assert len(started) == 1
+    got = {}
+    for aip in r["aips"]:
+        for f in archive.json("aip", "show", aip["aid"])["files"]:
+            got[Path(f["path"]).name] = (f["puid"], f["basis"], f["format"])
+    assert got == {n: (e.puid, e.basis, e.format) for n, e in expected.items()}
+
+
+def test_a_failing_identification_worker_fails_the_ingest_and_stores_nothing(
+    archive, home, tmp_path, monkeypatch
+):
+    from magazin.core import staging
+    from magazin.core.formats import worker
+
+    from .conftest import snapshot
+
+    monkeypatch.setattr(staging, "PROCESS_MIN_FILES", 1)
+    orig = worker.IdentifyProcess.__init__
+
+    def bad_files(self, identifier, on_end=lambda e: None):
+        class Gone:
+            files = (tmp_path / "gone.xml", None, None)
+            agent = identifier.agent
+
+        orig(self, Gone(), on_end)
+
+    monkeypatch.setattr(worker.IdentifyProcess, "__init__", bad_files)
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    (sip / "a.txt").write_text("a")
+    (sip / "b.txt").write_text("b")
+    before = snapshot(home.path / "storage")
+    code, out, err = archive("ingest", str(sip), "--tenant", "stadt", "--fonds", "OB-Reden")
+    assert code == 1 and "format identification failed" in err and "gone.xml" in err
+    assert snapshot(home.path / "storage") == before
+    assert archive.json("aip", "list") == []

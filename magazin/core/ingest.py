@@ -263,6 +263,8 @@ class Ingest:
                         self.progress.advance(1)
                     self.progress.done()
                     t_ident = now()
+                if beside is not None:
+                    beside.release([staged[f] for r in transfer.records for f in r.files])
                 self._beside = beside  # each batch of AIPs waits for its files
                 result = self._store(
                     req,

@@ -137,10 +137,10 @@ class IdentifyBeside:
     Small transfers: the copying threads hand over the head and tail windows they read, and
     a thread identifies them (at most IDENT_BACKLOG bytes of windows wait: memory stays
     flat). Large transfers: a worker process (identifying holds the GIL, which would slow
-    the copying threads), at low priority so that it uses the CPU time the ingest leaves
-    while it waits for the disk, reads each file's windows from the copy just written -
-    from the page cache, not the disk. Either way it runs on while the copies are verified
-    and AIPs are stored; `wait_for` waits for the files one batch of AIPs describes."""
+    the copying threads), at low priority, reads each file's windows from its staged copy -
+    from the page cache, not the disk - once the copies are verified (`release`), while the
+    AIPs are stored and the ingest mostly waits for the disk. `wait_for` waits for the
+    files one batch of AIPs describes."""
 
     def __init__(self, identifier: WindowIdentifier, files: int = 0):
         self.identifier = identifier
@@ -156,6 +156,7 @@ class IdentifyBeside:
         self.head_size = 0 if self.process else identifier.head_size
         self.tail_size = 0 if self.process else identifier.tail_size
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
+        self.held: list[StagedFile] = []
 
     def _ended(self, error: str | None) -> None:
         with self.room:
@@ -172,7 +173,8 @@ class IdentifyBeside:
     def submit(self, sf: StagedFile, head: bytes, tail: bytes | None) -> None:
         """`tail` None: the file is no longer than the head window, which holds it all."""
         if self.process is not None:
-            self.process.submit(id(sf), sf.path, sf.copies[0], lambda i: self._set(sf, i))
+            with self.room:
+                self.held.append(sf)  # sent when the copies are verified (see release)
             return
         size = len(head) + (len(tail) if tail is not None else 0)
         with self.room:
@@ -193,6 +195,26 @@ class IdentifyBeside:
 
         self.pool.submit(run)
 
+    def release(self, order: list[StagedFile] | None = None) -> None:
+        """Let the worker process start on the files copied so far (in `order`, if given):
+        while files are copied and verified, the CPU has work enough; while AIPs are stored,
+        it mostly waits for the disk."""
+        if self.process is None:
+            return
+        with self.room:
+            held, self.held = self.held, []
+        if order is not None:
+            rank = {id(sf): i for i, sf in enumerate(order)}
+            held.sort(key=lambda sf: rank.get(id(sf), len(rank)))
+
+        def send() -> None:
+            for sf in held:
+                self.process.submit(
+                    id(sf), sf.path, sf.copies[0], lambda i, sf=sf: self._set(sf, i)
+                )
+
+        self.pool.submit(send)
+
     def wait_for(self, files: list[StagedFile]) -> None:
         """Wait until these files are identified; a failed engine fails the ingest."""
         with self.room:
@@ -203,6 +225,7 @@ class IdentifyBeside:
                 raise RuntimeError(f"format identification failed: {self.failure}")
 
     def finish(self) -> None:
+        self.release()
         self.pool.shutdown(wait=True)
         if self.process is not None:
             self.process.finish()
