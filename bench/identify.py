@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import json
 import os
 import sys
@@ -26,6 +25,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from machine import raw_sha512_mb_s  # noqa: E402
 
 FIXTURES = Path(os.environ.get("MAGAZIN_FIXTURES") or HERE.parent.parent / "shared" / "fixtures")
 OOXML = {
@@ -33,14 +35,6 @@ OOXML = {
     "fido-fmt/189.xl": "fmt/214",
     "fido-fmt/189.ppt": "fmt/215",
 }
-
-
-def raw_sha512_mb_s() -> float:
-    data = os.urandom(64 * 1024 * 1024)
-    t = time.perf_counter()
-    for _ in range(4):
-        hashlib.sha512(data).digest()
-    return 4 * 64 / (time.perf_counter() - t)
 
 
 def engines(signatures: list[Path] | None) -> dict:
