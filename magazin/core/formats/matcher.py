@@ -23,10 +23,11 @@ INF = 1 << 62
 
 
 class _Sub:
-    __slots__ = ("rx", "min", "max", "span", "prefix")
+    __slots__ = ("src", "_rx", "min", "max", "span", "prefix")
 
     def __init__(self, els: tuple, mn: int, mx: int | None):
-        self.rx = re.compile(P.regex(els), re.S)
+        self.src = P.regex(els)
+        self._rx = None  # compiled on first use: most signatures are never candidates
         self.min = mn
         self.max = mx
         _lo, hi = P.length(els)
@@ -34,6 +35,12 @@ class _Sub:
         # a leading literal lets bytes.find (much faster than the regex engine's own scan)
         # propose the positions where the expression is tried
         self.prefix = els[0].data if els and isinstance(els[0], P.Lit) else b""
+
+    @property
+    def rx(self) -> re.Pattern:
+        if self._rx is None:
+            self._rx = re.compile(self.src, re.S)
+        return self._rx
 
     def search(self, buf: bytes, lo: int, end: int, last: int | None):
         """The earliest match starting in lo..last (None: anywhere) and ending by `end`."""
