@@ -561,6 +561,33 @@ def cmd_formats_info(args, home):
     return EXIT_OK
 
 
+def cmd_xdomea_schemas_install(args, home):
+    from magazin.core.xdomea.schemas import SchemaError, install
+
+    try:
+        done = install(home.path, Path(args.src), Path(args.xoev) if args.xoev else None)
+    except SchemaError as e:
+        raise Failure(f"schemas refused, nothing changed: {e}") from None
+    data = {"installed": [v.as_dict() for v in done]}
+    _out(
+        args,
+        data,
+        lambda d: [
+            print(f"xdomea {v['version']}: {v['files']} files in {v['path']}")
+            for v in d["installed"]
+        ],
+    )
+    return EXIT_OK
+
+
+def cmd_xdomea_schemas_list(args, home):
+    from magazin.core.xdomea.schemas import installed
+
+    data = {"versions": installed(home.path)}
+    _out(args, data, lambda d: print("\n".join(d["versions"]) or "no xdomea schemas installed"))
+    return EXIT_OK
+
+
 def cmd_formats_identify(args, home):
     from magazin.core.formats.identify import default_identifier
 
@@ -721,6 +748,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("droid", metavar="DROID.xml")
     c.add_argument("container", nargs="?", metavar="CONTAINER.xml")
     cmd(fms, "info", cmd_formats_info, "the signature files in use")
+    xd = sub.add_parser("xdomea", help="xdomea records transfer (Aussonderung)")
+    xds = xd.add_subparsers(dest="area", required=True, parser_class=Parser)
+    sch = xds.add_parser("schemas", help="the official xdomea XSD sets")
+    schs = sch.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(schs, "install", cmd_xdomea_schemas_install, "check, compile and install XSD sets")
+    c.add_argument("src", metavar="SRC", help="a folder or ZIP: one version or version folders")
+    c.add_argument("--xoev", metavar="DIR", help="the XÖV helper schemas (default SRC/xoev)")
+    cmd(schs, "list", cmd_xdomea_schemas_list, "the installed versions")
     c = cmd(sub, "serve", cmd_serve, "run the web UI", json_=False)
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", default="8000")

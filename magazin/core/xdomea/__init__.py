@@ -1,0 +1,1 @@
+"""xdomea: the German e-government standard for handing records to the archive (Aussonderung)."""
