@@ -126,3 +126,111 @@ def test_cli(cli, xsd, tmp_path):
     assert cli.json("xdomea", "schemas", "list")["versions"] == ["2.3.0", "2.4.0", "3.0.0", "3.1.0"]
     code, _out, err = cli("xdomea", "schemas", "install", str(tmp_path / "missing"))
     assert code == 1 and "missing" in err and "nothing changed" in err
+
+
+# -- reading message containers -----------------------------------------------------------
+
+
+def _container(tmp_path: Path, name: str, xml: bytes, extra: dict | None = None) -> Path:
+    pid = name.split("_", 1)[0]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    z = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr(f"{name}.xml", xml)
+        for k, v in (extra or {}).items():
+            out.writestr(k, v)
+    assert z.name.startswith(pid)
+    return z
+
+
+@pytest.fixture
+def schemas(home, xsd):
+    install(home.path, xsd)
+    return home
+
+
+def test_the_real_containers_are_read_and_validated(schemas, fixtures):
+    from magazin.core.xdomea.messages import read_message
+
+    folder = fixtures / "xdomea" / "messages" / "x-man"
+    got = {}
+    for z in sorted(folder.glob("*.zip")):
+        m = read_message(z, schemas.path)
+        got[m.code] = (m.version, m.process_id, len(m.documents))
+    assert got == {
+        "0501": ("3.0.0", "9a75050f-323a-4e84-94c9-a889aa2b4fe8", 0),
+        "0503": ("3.0.0", "9a75050f-323a-4e84-94c9-a889aa2b4fe8", 3),
+        "0505": ("3.0.0", "9a75050f-323a-4e84-94c9-a889aa2b4fe8", 0),
+    }
+
+
+@pytest.mark.parametrize("version", ["2.3.0", "2.4.0", "3.0.0"])
+def test_toolkit_patterns_of_every_version_validate(schemas, fixtures, tmp_path, version):
+    from magazin.core.xdomea.messages import read_message
+
+    src = fixtures / "xdomea" / "messages" / "toolkit-patterns" / version
+    for f in sorted(src.glob("*.xml")):
+        name = f.stem.split("_", 1)[1]
+        root = etree.fromstring(f.read_bytes())
+        ns = etree.QName(root).namespace
+        pid = root.findtext(f"{{{ns}}}Kopf/{{{ns}}}ProzessID").strip()
+        z = _container(tmp_path, f"{pid}_{name}", f.read_bytes())
+        m = read_message(z, schemas.path)
+        assert (m.version, m.name) == (version, name)
+
+
+def test_bad_messages_get_a_specific_error(schemas, fixtures, tmp_path):
+    from magazin.core.xdomea.messages import MessageError, read_message
+
+    pid = "9a75050f-323a-4e84-94c9-a889aa2b4fe8"
+    name = "Aussonderung.Anbieteverzeichnis.0501"
+    good = _message(fixtures)
+
+    def code_of(z: Path) -> tuple[str, str]:
+        with pytest.raises(MessageError) as e:
+            read_message(z, schemas.path)
+        return e.value.code, str(e.value)
+
+    d = tmp_path
+    assert code_of(_container(d / "a", f"{pid}_{name}", b"<oops"))[0] == "bad-xml"
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    assert code_of(_container(d / "b", f"{pid}_{name}", xxe))[0] == "bad-xml"
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>'
+    )
+    assert code_of(_container(d / "c", f"{pid}_{name}", bomb))[0] == "bad-xml"
+    other_ns = good.replace(b"urn:xoev-de:xdomea:schema:3.0.0", b"urn:example:other")
+    assert code_of(_container(d / "e", f"{pid}_{name}", other_ns))[0] == "bad-namespace"
+    invalid = good.replace(
+        b"<xdomea:Nachrichtentyp>", b"<xdomea:Unbekannt/><xdomea:Nachrichtentyp>"
+    )
+    code, msg = code_of(_container(d / "f", f"{pid}_{name}", invalid))
+    assert code == "invalid" and "Unbekannt" in msg and f"{pid}_{name}.xml" in msg
+    wrong_pid = f"00000000-0000-0000-0000-000000000000_{name}"
+    assert code_of(_container(d / "g", wrong_pid, good))[0] == "process-mismatch"
+    bad_name = _container(d / "h", f"{pid}_{name}", good).rename(d / "h" / "nachricht.zip")
+    assert code_of(bad_name)[0] == "bad-name"
+    mixed = _container(d / "i", f"{pid}_Aussonderung.Aussonderung.0503", good)
+    assert code_of(mixed)[0] == "name-mismatch"
+    z = d / "j" / f"{pid}_{name}.zip"
+    z.parent.mkdir()
+    with zipfile.ZipFile(z, "w") as out:
+        out.writestr(f"{pid}_{name}.xml", good)
+        out.writestr("../../evil.pdf", b"%PDF")
+    code, msg = code_of(z)
+    assert code == "unsafe-path" and "evil.pdf" in msg
+    with zipfile.ZipFile(d / "k.zip", "w") as out:
+        out.writestr("x.txt", b"x")
+    empty = (d / "k.zip").rename(d / f"{pid}_{name}.zip")
+    assert code_of(empty)[0] == "no-message"
+
+
+def test_a_version_without_schemas_is_refused_with_the_install_hint(home, fixtures, tmp_path):
+    from magazin.core.xdomea.messages import MessageError, read_message
+
+    pid = "9a75050f-323a-4e84-94c9-a889aa2b4fe8"
+    z = _container(tmp_path, f"{pid}_Aussonderung.Anbieteverzeichnis.0501", _message(fixtures))
+    with pytest.raises(MessageError, match="magazin xdomea schemas install") as e:
+        read_message(z, home.path)
+    assert e.value.code == "schema-missing"
