@@ -263,7 +263,7 @@ class Ingest:
                         self.progress.advance(1)
                     self.progress.done()
                     t_ident = now()
-                if beside is not None:
+                else:
                     beside.release([staged[f] for r in transfer.records for f in r.files])
                 self._beside = beside  # each batch of AIPs waits for its files
                 result = self._store(

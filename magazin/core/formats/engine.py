@@ -31,7 +31,6 @@ class Engine:
 
     def __init__(self, sigset: SignatureSet):
         self.sigset = sigset
-        self.formats = sigset.formats
         by_sig: dict[str, list] = {}
         for f in sigset.formats.values():
             for sid in f.signature_ids:
@@ -54,24 +53,22 @@ class Engine:
         # naming that path, matched together (one scan per member)
         self.containers: dict[str, list] = {}
         members: dict[tuple[str, str], list] = {}
+        # container signatures repeat the same internal signature: one key (and one
+        # compiled copy) for each content
+        self._member_key: dict[int, tuple[str, str]] = {}
         for cs in sigset.containers:
             paths = frozenset(cf.path for cf in cs.files)
             self.containers.setdefault(cs.container, []).append((cs, paths))
             for cf in cs.files:
                 members.setdefault((cs.container, cf.path), []).extend(cf.signatures)
+                for s in cf.signatures:
+                    self._member_key[id(s)] = (s.id, repr(s.sequences))
         self.members: dict[tuple[str, str], SignatureMatcher] = {}
         for key, sigs in members.items():
-            # container signatures repeat the same internal signature: compile it once
-            uniq = list({(s.id, repr(s.sequences)): s for s in sigs}.values())
+            uniq = list({self._member_key[id(s)]: s for s in sigs}.values())
             self.members[key] = SignatureMatcher(uniq)
             for raw, compiled in zip(uniq, self.members[key].sigs, strict=True):
-                compiled.formats = [(raw.id, repr(raw.sequences))]  # what it stands for
-        self._member_key = {
-            id(s): (s.id, repr(s.sequences))
-            for cs in sigset.containers
-            for cf in cs.files
-            for s in cf.signatures
-        }
+                compiled.formats = [self._member_key[id(raw)]]  # what it stands for
         self.head_size = max(self.binary.head_size, 8)
         self.tail_size = self.binary.tail_size
 

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..hashing import file_digest
 from .signatures import SignatureFileError, SignatureSet, read_signature_files
 
 CACHE_FORMAT = 1  # the parser's source is part of the key too
@@ -49,14 +50,6 @@ def current_files(home: Path | None) -> tuple[Path, Path | None]:
     return fido_signature_files()
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _cache_dir(home: Path | None) -> Path:
     if home is not None:
         return formats_dir(home) / "cache"
@@ -70,10 +63,12 @@ def load_signature_set(
     """The parsed signature set, from the cache if these exact files were read before."""
     from ... import __version__
 
-    code = "|".join(_digest(Path(__file__).with_name(m)) for m in ("signatures.py", "pattern.py"))
+    code = "|".join(
+        file_digest(Path(__file__).with_name(m), "sha256") for m in ("signatures.py", "pattern.py")
+    )
     key = hashlib.sha256(
-        f"{CACHE_FORMAT}|{__version__}|{code}|{_digest(droid)}|"
-        f"{_digest(container) if container else ''}".encode()
+        f"{CACHE_FORMAT}|{__version__}|{code}|{file_digest(droid, 'sha256')}|"
+        f"{file_digest(container, 'sha256') if container else ''}".encode()
     ).hexdigest()[:32]
     cache = _cache_dir(home) / f"{key}.pickle"
     try:
@@ -100,7 +95,9 @@ def install(home: Path, droid: Path, container: Path | None) -> SignatureSet:
     if none is given)."""
     _, old_container = current_files(home)
     container = container or old_container
-    sigset = read_signature_files(droid, container)  # refuses bad files before anything changes
+    # refuses bad files before anything changes; the cache is keyed by content, so this
+    # parse also serves the installed copies
+    sigset = load_signature_set(droid, container, home)
     d = formats_dir(home) / "signatures"
     d.mkdir(parents=True, exist_ok=True)
     names = {}
@@ -120,7 +117,4 @@ def install(home: Path, droid: Path, container: Path | None) -> SignatureSet:
         encoding="utf-8",
     )
     os.replace(tmp, cur)
-    load_signature_set(
-        d / names["droid"], d / names["container"] if "container" in names else None, home
-    )
     return sigset

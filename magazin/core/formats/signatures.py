@@ -8,12 +8,12 @@ byte signatures of its own. `engine.py` compiles it for matching.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
+from ..hashing import file_digest
 from . import pattern as P
 
 DROID_NS = "{http://www.nationalarchives.gov.uk/pronom/SignatureFile}"
@@ -181,10 +181,6 @@ def _split_unbounded(sub: SubSequence) -> list[SubSequence]:
     return pieces
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def read_signature_files(droid: Path, container: Path | None) -> SignatureSet:
     """Read a DROID signature file and (optionally) a container signature file."""
     root = _parse_xml(droid)
@@ -217,10 +213,10 @@ def read_signature_files(droid: Path, container: Path | None) -> SignatureSet:
         raise SignatureFileError(f"{droid}: {e}") from None
     if not formats:
         raise SignatureFileError(f"{droid}: no file formats in the signature file")
-    cont_version, containers, triggers, sources = None, [], {}, [_sha256(droid)]
+    cont_version, containers, triggers, sources = None, [], {}, [file_digest(droid, "sha256")]
     if container is not None:
         cont_version, containers, triggers = _read_containers(container)
-        sources.append(_sha256(container))
+        sources.append(file_digest(container, "sha256"))
     return SignatureSet(
         version=root.get("Version") or "?",
         created=root.get("DateCreated") or "",

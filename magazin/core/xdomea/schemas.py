@@ -56,9 +56,9 @@ class _LocalResolver(etree.Resolver):
     """Every schemaLocation is looked up by file name among the set's files; anything else
     is refused (no network, no other file), and a missing file is named."""
 
-    def __init__(self, files: dict[str, Path], version: str):
+    def __init__(self, files: dict[str, Path]):
         super().__init__()
-        self.files, self.version, self.missing = files, version, []
+        self.files, self.missing = files, []
 
     def resolve(self, url, pubid, context):
         name = PurePosixPath((url or "").replace("\\", "/")).name
@@ -110,7 +110,7 @@ def _compile(version: str, folder: Path, xoev: Path | None) -> tuple[etree.XMLSc
     files = {p.name: p for p in folder.glob("*.xsd")}
     if xoev is not None:
         files.update({p.name: p for p in xoev.glob("*.xsd") if p.name not in files})
-    resolver = _LocalResolver(files, version)
+    resolver = _LocalResolver(files)
     try:
         doc = etree.parse(str(entry), _parser(resolver))
         schema = etree.XMLSchema(doc)
@@ -166,8 +166,6 @@ def install(home: Path, src: Path, xoev: Path | None = None) -> list[InstalledVe
             for f in folder.glob("*.xsd"):
                 shutil.copyfile(f, dest / f.name)
         out = []
-        for version in sorted(sets):
-            _compile(version, stage / version, stage / XOEV if xoev_dir else None)
         for name in sorted(os.listdir(stage)):
             old = target / name
             if old.exists():
