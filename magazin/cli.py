@@ -756,6 +756,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("src", metavar="SRC", help="a folder or ZIP: one version or version folders")
     c.add_argument("--xoev", metavar="DIR", help="the XÖV helper schemas (default SRC/xoev)")
     cmd(schs, "list", cmd_xdomea_schemas_list, "the installed versions")
+    from magazin.xdomea.cli import register as register_xdomea
+
+    register_xdomea(xds, cmd)
     c = cmd(sub, "serve", cmd_serve, "run the web UI", json_=False)
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", default="8000")

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "magazin.access",
     "magazin.web",
     "magazin.api",
+    "magazin.xdomea",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ tenants, fonds, accessions and units come from their OCFL objects' METS, PREMIS 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from magazin.core.aip.builder import read_aip, read_record_xml
 from magazin.core.config import Home
@@ -76,6 +77,15 @@ def _id_from_path(obj_dir) -> str | None:
 
 
 @transaction.atomic
+def _drop_missing(qs) -> None:
+    """Rows storage does not know; kept where database-only settings still refer to them."""
+    for row in qs:
+        try:
+            row.delete()
+        except ProtectedError:
+            pass
+
+
 def rebuild(home: Home, progress) -> dict:
     progress.start(None, "rebuild")
     found, errors, damaged = _scan(home, progress)
@@ -84,26 +94,29 @@ def rebuild(home: Home, progress) -> dict:
         raise RebuildError(
             "cannot rebuild, storage holds unreadable objects: " + "; ".join(errors[:20])
         )
-    for model in (Copy, Event, File, Representation, Unit, Accession, Fonds, Tenant):
+    for model in (Copy, Event, File, Representation, Unit, Accession):
         model.objects.all().delete()
+    # tenants and fonds are updated in place: database-only settings (xdomea agencies, users)
+    # refer to them
     by_kind: dict[str, list] = {"tenant": [], "fonds": [], "accession": [], "unit": []}
     for item in found.values():
         by_kind.setdefault(item["desc"].kind, []).append(item)
     tenants = {}
     for item in by_kind["tenant"]:
         r = item["record"]
-        tenants[r["slug"]] = Tenant.objects.create(
-            slug=r["slug"], name=r["name"], created=parse_time(r["created"])
+        tenants[r["slug"]], _ = Tenant.objects.update_or_create(
+            slug=r["slug"], defaults={"name": r["name"], "created": parse_time(r["created"])}
         )
     fonds = {}
     for item in by_kind["fonds"]:
         r = item["record"]
-        fonds[(r["tenant"], r["code"])] = Fonds.objects.create(
+        fonds[(r["tenant"], r["code"])], _ = Fonds.objects.update_or_create(
             tenant=tenants[r["tenant"]],
             code=r["code"],
-            title=r["title"],
-            created=parse_time(r["created"]),
+            defaults={"title": r["title"], "created": parse_time(r["created"])},
         )
+    _drop_missing(Fonds.objects.exclude(pk__in=[f.pk for f in fonds.values()]))
+    _drop_missing(Tenant.objects.exclude(pk__in=[t.pk for t in tenants.values()]))
     accessions = {}
     for item in by_kind["accession"]:
         r = item["record"]

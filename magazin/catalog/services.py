@@ -195,7 +195,49 @@ def record_units(
     File.objects.bulk_create(files, batch_size=1000)
     Event.objects.bulk_create(events, batch_size=1000)
     Copy.objects.bulk_create(copies, batch_size=1000)
+    record_children(units, [aip for aip, _l, _f in items])
     return units
+
+
+def record_children(roots: list[Unit], aips: list[AipDescription]) -> None:
+    """The child units inside each AIP (xdomea Teilakte, Vorgang, Dokument), level by level."""
+    level = [
+        (root, node, aip) for root, aip in zip(roots, aips, strict=True) for node in aip.children
+    ]
+    while level:
+        rows = []
+        for parent, node, aip in level:
+            sizes = {f.path: f.size for f in aip.files}
+            paths = [p for n in node.walk() for p in n.files]
+            rows.append(
+                Unit(
+                    tenant=parent.tenant,
+                    fonds=parent.fonds,
+                    accession=parent.accession,
+                    parent=parent,
+                    aid=f"{aip.tenant}-{node.ulid}",
+                    ocfl_id=None,
+                    title=node.title,
+                    dc=node.dc,
+                    extra={"kind": node.kind, **node.extra},
+                    source_key=node.key,
+                    created=parent.created,
+                    files_count=len(paths),
+                    bytes=sum(sizes.get(p, 0) for p in paths),
+                )
+            )
+        Unit.objects.bulk_create(rows)
+        if any(u.pk is None for u in rows):
+            by_aid = dict(
+                Unit.objects.filter(aid__in=[u.aid for u in rows]).values_list("aid", "pk")
+            )
+            for u in rows:
+                u.pk = by_aid[u.aid]
+        level = [
+            (unit, child, aip)
+            for unit, (_p, node, aip) in zip(rows, level, strict=True)
+            for child in node.children
+        ]
 
 
 def event_rows(unit: Unit, events: list[AipEvent]) -> list[Event]:
@@ -231,7 +273,15 @@ def aip_summary(u: Unit) -> dict:
 
 
 def aip_detail(u: Unit) -> dict:
-    files = File.objects.filter(representation__unit=u).select_related("representation")
+    """A unit with files, events and copies; a child unit shows the files under its folder
+    and the events and copies of the AIP it lives in."""
+    root = u
+    while root.parent_id is not None:
+        root = root.parent
+    files = File.objects.filter(representation__unit=root).select_related("representation")
+    if root is not u:
+        prefix = u.extra.get("path", "")
+        files = files.filter(path__startswith=f"{prefix}/") if prefix else files.none()
     return {
         **aip_summary(u),
         "ocfl_id": u.ocfl_id,
@@ -261,10 +311,16 @@ def aip_detail(u: Unit) -> dict:
                 "detail": e.detail,
                 "outcome_detail": e.outcome_detail,
             }
-            for e in u.events.all()
+            for e in root.events.all()
         ],
         "copies": [
             {"location": c.location, "status": c.status, "checked": iso(c.checked)}
-            for c in u.copies.all()
+            for c in root.copies.all()
+        ],
+        "parent": u.parent.aid if u.parent_id else None,
+        "root": root.aid,
+        "children": [
+            {"aid": c.aid, "title": c.title, "kind": c.extra.get("kind", "")}
+            for c in u.children.order_by("id")
         ],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 
 from ulid import ULID
@@ -13,6 +14,13 @@ AID_RE = re.compile(r"^(?P<tenant>[a-z0-9][a-z0-9-]*)-(?P<ulid>[0-9A-HJKMNP-TV-Z
 
 def new_ulid() -> str:
     return str(ULID())
+
+
+def child_ulid(root_ulid: str, key: str) -> str:
+    """The ULID of a child unit: the root's time part and 80 bits derived from the root ULID
+    and the child's source key, so that a re-run after a crash gives the same AIDs."""
+    digest = hashlib.sha256(f"{root_ulid}\n{key}".encode()).digest()[:10]
+    return str(ULID.from_bytes(ULID.from_str(root_ulid).bytes[:6] + digest))
 
 
 def aid_for(tenant: str, ulid: str) -> str:

@@ -13,15 +13,15 @@ import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from .aip.builder import read_aip, write_object
-from .aip.model import Agent, AipDescription, AipEvent, AipFile
+from .aip.model import Agent, AipDescription, AipEvent, AipFile, UnitNode
 from .config import Home
 from .formats.identify import Identifier, default_identifier
-from .ids import new_ulid, now
+from .ids import child_ulid, new_ulid, now
 from .problems import Problem, ProblemList, RejectedSIP
 from .records import software_agent, store_record, user_agent
 from .sip import read_sip
@@ -127,10 +127,20 @@ def fingerprint(dc: dict, extra: dict) -> str:
 
 
 def source_key(t: Transfer, rec: Record, staged: dict[str, StagedFile]) -> str:
+    if rec.key:
+        return rec.key
     if not t.one_aip:
         return f"table:{rec.row_path}:{staged[rec.files[0]].sha512}"
     lines = sorted(f"{staged[p].sha512}  {p}" for p in rec.files)
     return "manifest:" + hashlib.sha512("\n".join(lines).encode()).hexdigest()
+
+
+def _with_ulids(node: UnitNode, root_ulid: str) -> UnitNode:
+    return replace(
+        node,
+        ulid=child_ulid(root_ulid, node.key),
+        children=[_with_ulids(c, root_ulid) for c in node.children],
+    )
 
 
 def place_object(staged: Path, target: Path) -> None:
@@ -206,6 +216,12 @@ class Ingest:
         transfer = read_sip(
             req.path, req.table, req.mapping, req.unlisted, self.home.limits, tmp=self.home.tmp
         )
+        with transfer:
+            return self._run(req, transfer)
+
+    def run_transfer(self, req: IngestRequest, transfer: Transfer) -> IngestResult:
+        """Ingest a Transfer another reader made (an xdomea 0503); closes it at the end."""
+        self.home.tmp.mkdir(parents=True, exist_ok=True)
         with transfer:
             return self._run(req, transfer)
 
@@ -461,6 +477,20 @@ class Ingest:
                 agents=[(sw_id, "executing program")],
             ),
         ]
+        for f in files:
+            if rec.check_format is not None and (msg := rec.check_format(f.path, f.ident)):
+                events.append(
+                    AipEvent(
+                        new_ulid(),
+                        "validation",
+                        times["ident"],
+                        "warning",
+                        "identified format compared with the format the source declared",
+                        f"{f.path}: {msg}",
+                        agents=[(sw_id, "executing program")],
+                    )
+                )
+        events = rec.events + events
         warn = [w for w in t.warnings]
         events.append(
             AipEvent(
@@ -476,9 +506,7 @@ class Ingest:
         sources = []
         if rec.source_metadata:
             name = rec.source_metadata[0]
-            sources.append(
-                (f"metadata/descriptive/{name}", "table-row" if name == "table-row.xml" else name)
-            )
+            sources.append((f"metadata/descriptive/{name}", name.removesuffix(".xml")))
         return AipDescription(
             ocfl_id=ocfl_id,
             tenant=tenant,
@@ -489,11 +517,15 @@ class Ingest:
             created=now(),
             files=aip_files,
             events=events,
-            agents=[sw, user, fido],
+            agents=[sw, user, fido, *rec.agents],
             source_key=key,
             accession=acc.number,
             source_metadata=sources,
             extra=rec.extra,
+            unit_type=rec.unit_type,
+            root_files=rec.root_files,
+            children=[_with_ulids(c, ulid) for c in rec.children],
+            file_names=rec.file_names,
         )
 
     def _store_batch(self, req, t, batch, jdata, acc, work_dirs, times, ident_agent):

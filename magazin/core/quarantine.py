@@ -12,7 +12,13 @@ from .problems import Problem
 
 
 def write_report(
-    qdir: Path, qid: str, created: str, sip: str, request: dict, problems: list[Problem]
+    qdir: Path,
+    qid: str,
+    created: str,
+    sip: str,
+    request: dict,
+    problems: list[Problem],
+    summary: str = "The SIP was rejected; nothing was stored.",
 ) -> Path:
     d = qdir / qid
     d.mkdir(parents=True, exist_ok=True)
@@ -30,7 +36,7 @@ def write_report(
         f"Date:     {created}",
         f"Tenant:   {request.get('tenant', '')}   Fonds: {request.get('fonds', '')}",
         "",
-        f"The SIP was rejected; nothing was stored. {len(problems)} problem(s):",
+        f"{summary} {len(problems)} problem(s):",
         "",
     ]
     for p in problems:

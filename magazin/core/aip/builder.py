@@ -78,7 +78,7 @@ def read_aip(obj: OcflObject) -> AipDescription:
     files = [
         file_from_premis(lp, info, mets["mimes"].get(lp)) for lp, info in premis["files"].items()
     ]
-    extra: dict[str, str] = {}
+    extra: dict[str, str] = dict(mets["fields"])
     for path, mdtype in mets["sources"]:
         if mdtype == "table-row" and path in state:
             row = parse_xml(obj.read(path), path)
@@ -101,4 +101,8 @@ def read_aip(obj: OcflObject) -> AipDescription:
         kind=mets["kind"],
         source_metadata=mets["sources"],
         extra=extra,
+        unit_type=mets["unit_type"] or "",
+        root_files=mets["root_files"],
+        children=mets["children"],
+        file_names=mets["file_names"],
     )

@@ -7,7 +7,8 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
-from .model import AipDescription
+from .dc import ELEMENTS
+from .model import AipDescription, UnitNode
 from .xml import NS, parse_xml, q, to_bytes
 
 DC_PATH = "metadata/descriptive/dc.xml"
@@ -65,6 +66,11 @@ def mets_xml(aip: AipDescription, software: str) -> bytes:
     for i, (path, mdtype) in enumerate(aip.source_metadata, start=1):
         sec = _m(root, "dmdSec", ID=f"dmd-source-{i}")
         _mdref(sec, path, "OTHER", mdtype)
+    has_row = any(t == "table-row" for _p, t in aip.source_metadata)
+    if aip.extra and not has_row:
+        _fields_sec(root, "dmd-fields", aip.extra)
+    for node in (n for c in aip.children for n in c.walk()):
+        _unit_sec(root, node)
     amd = _m(root, "amdSec", ID="amd")
     dp = _m(amd, "digiprovMD", ID="digiprov-premis")
     _mdref(dp, PREMIS_PATH, "PREMIS")
@@ -86,6 +92,9 @@ def mets_xml(aip: AipDescription, software: str) -> bytes:
                 }
                 if f.mime:
                     attrs["MIMETYPE"] = f.mime
+                names = aip.file_names.get(f.path, {})
+                if names.get("Dateiname"):
+                    attrs["OWNERID"] = names["Dateiname"]
                 fe = _m(grp, "file", **attrs)
                 _m(
                     fe,
@@ -94,19 +103,129 @@ def mets_xml(aip: AipDescription, software: str) -> bytes:
                     **{
                         q("xlink", "href"): _href(f.logical_path),
                         q("xlink", "type"): "simple",
-                        q("xlink", "title"): f.path,
+                        q("xlink", "title"): names.get("DateinameOriginal") or f.path,
                     },
                 )
     smap = _m(root, "structMap", TYPE="PHYSICAL", LABEL="Magazin")
     dmdids = " ".join(
-        ["dmd-dc"] + [f"dmd-source-{i}" for i in range(1, len(aip.source_metadata) + 1)]
+        ["dmd-dc"]
+        + [f"dmd-source-{i}" for i in range(1, len(aip.source_metadata) + 1)]
+        + (["dmd-fields"] if aip.extra and not has_row else [])
     )
     top = _m(smap, "div", TYPE=aip.kind, LABEL=aip.title, DMDID=dmdids, ADMID="digiprov-premis")
     for rep in reps:
         rd = _m(top, "div", TYPE="representation", LABEL=f"representations/{rep}")
         for fid in fids[rep]:
             _m(rd, "fptr", FILEID=fid)
+    if aip.children:
+        _logical_map(root, aip, fids, dmdids)
     return to_bytes(root)
+
+
+def _fields_sec(root, sec_id: str, fields: dict[str, str]) -> None:
+    sec = _m(root, "dmdSec", ID=sec_id)
+    wrap = _m(sec, "mdWrap", MDTYPE="OTHER", OTHERMDTYPE="magazin-fields")
+    data = _m(wrap, "xmlData")
+    fe = etree.SubElement(data, q("mz", "fields"), nsmap={"mz": NS["mz"]})
+    for k, v in fields.items():
+        etree.SubElement(fe, q("mz", "field"), name=k).text = v
+
+
+def _unit_sec(root, node: UnitNode) -> None:
+    """A child unit's Dublin Core and fields, inline: it has no files of its own for them."""
+    sec = _m(root, "dmdSec", ID=f"dmd-{node.ulid}")
+    wrap = _m(sec, "mdWrap", MDTYPE="DC", LABEL=node.title)
+    data = _m(wrap, "xmlData")
+    dc = etree.SubElement(data, q("oai_dc", "dc"), nsmap={"oai_dc": NS["oai_dc"], "dc": NS["dc"]})
+    for el in ELEMENTS:
+        for v in node.dc.get(el, []):
+            etree.SubElement(dc, q("dc", el)).text = v
+    fields = {"ulid": node.ulid, "kind": node.kind, "key": node.key, **node.extra}
+    _fields_sec(root, f"dmd-{node.ulid}-fields", fields)
+
+
+def _logical_map(root, aip: AipDescription, fids: dict[str, list[str]], dmdids: str) -> None:
+    """The unit tree (xdomea Akte → Vorgang → Dokument) with each unit's own files."""
+    fid_of = {}
+    for rep, ids in fids.items():
+        for f, fid in zip((f for f in aip.files if f.representation == rep), ids, strict=True):
+            fid_of[f.path] = fid
+    smap = _m(root, "structMap", TYPE="LOGICAL", LABEL="units")
+    top = _m(
+        smap,
+        "div",
+        TYPE=aip.unit_type or aip.kind,
+        LABEL=aip.title,
+        DMDID=dmdids,
+        CONTENTIDS=aip.ocfl_id,
+    )
+    for path in aip.root_files or []:
+        _m(top, "fptr", FILEID=fid_of[path])
+
+    def add(parent, node: UnitNode) -> None:
+        div = _m(
+            parent,
+            "div",
+            ID=f"unit-{node.ulid}",
+            TYPE=node.kind,
+            LABEL=node.title,
+            DMDID=f"dmd-{node.ulid} dmd-{node.ulid}-fields",
+            CONTENTIDS=f"urn:magazin:{aip.tenant}:{node.ulid}",
+        )
+        for path in node.files:
+            _m(div, "fptr", FILEID=fid_of[path])
+        for c in node.children:
+            add(div, c)
+
+    for c in aip.children:
+        add(top, c)
+
+
+def _read_fields(sec) -> dict[str, str]:
+    return {
+        f.get("name"): f.text or ""
+        for f in sec.iterfind("mets:mdWrap/mets:xmlData/mz:fields/mz:field", NS)
+    }
+
+
+def _read_units(root) -> tuple[list[UnitNode], dict[str, str], str | None, list[str] | None]:
+    """Child units, root fields, root unit type and root files from a METS document."""
+    secs = {s.get("ID"): s for s in root.findall("mets:dmdSec", NS)}
+    root_fields = _read_fields(secs["dmd-fields"]) if "dmd-fields" in secs else {}
+    smap = root.find("mets:structMap[@TYPE='LOGICAL']", NS)
+    if smap is None:
+        return [], root_fields, None, None
+    files = {}
+    for f in root.iterfind(".//mets:fileSec//mets:file", NS):
+        loc = f.find("mets:FLocat", NS)
+        href = unquote(loc.get(q("xlink", "href"), "")) if loc is not None else ""
+        files[f.get("ID")] = href.partition("/data/")[2]
+
+    def read(div) -> UnitNode:
+        ulid = div.get("ID", "").removeprefix("unit-")
+        fields = _read_fields(secs[f"dmd-{ulid}-fields"]) if f"dmd-{ulid}-fields" in secs else {}
+        key = fields.pop("key", "")
+        dc: dict[str, list[str]] = {}
+        if f"dmd-{ulid}" in secs:
+            for el in secs[f"dmd-{ulid}"].iterfind("mets:mdWrap/mets:xmlData/oai_dc:dc/*", NS):
+                dc.setdefault(etree.QName(el).localname, []).append(el.text or "")
+        for k in ("ulid", "kind"):
+            fields.pop(k, None)
+        return UnitNode(
+            ulid=ulid,
+            kind=div.get("TYPE", ""),
+            title=div.get("LABEL", ""),
+            key=key,
+            dc=dc,
+            extra=fields,
+            files=[files[p.get("FILEID")] for p in div.findall("mets:fptr", NS)],
+            children=[read(c) for c in div.findall("mets:div", NS)],
+        )
+
+    top = smap.find("mets:div", NS)
+    children = [read(c) for c in top.findall("mets:div", NS)]
+    root_files = [files[p.get("FILEID")] for p in top.findall("mets:fptr", NS)]
+    return children, root_fields, top.get("TYPE"), root_files
 
 
 def read_mets(data: bytes) -> dict:
@@ -116,17 +235,31 @@ def read_mets(data: bytes) -> dict:
         raise ValueError("METS.xml: root element is not mets:mets")
     alt = {a.get("TYPE"): a.text for a in root.findall("mets:metsHdr/mets:altRecordID", NS)}
     mimes = {}
+    names: dict[str, dict[str, str]] = {}
     for f in root.iterfind(".//mets:fileSec//mets:file", NS):
         loc = f.find("mets:FLocat", NS)
         if loc is not None:
-            mimes[unquote(loc.get(q("xlink", "href"), ""))] = f.get("MIMETYPE")
+            lp = unquote(loc.get(q("xlink", "href"), ""))
+            mimes[lp] = f.get("MIMETYPE")
+            if f.get("OWNERID"):
+                path = lp.partition("/data/")[2]
+                names[path] = {"Dateiname": f.get("OWNERID")}
+                title = loc.get(q("xlink", "title"), "")
+                if title and title != path:
+                    names[path]["DateinameOriginal"] = title
     sources = []
     for sec in root.findall("mets:dmdSec", NS):
         ref = sec.find("mets:mdRef", NS)
         if ref is not None and ref.get("MDTYPE") == "OTHER":
             sources.append((unquote(ref.get(q("xlink", "href"), "")), ref.get("OTHERMDTYPE")))
     hdr = root.find("mets:metsHdr", NS)
+    children, fields, unit_type, root_files = _read_units(root)
     return {
+        "children": children,
+        "fields": fields,
+        "unit_type": unit_type,
+        "root_files": root_files,
+        "file_names": names,
         "objid": root.get("OBJID"),
         "label": root.get("LABEL"),
         "kind": alt.get("magazin:kind", "unit"),

@@ -43,6 +43,26 @@ class AipEvent:
 
 
 @dataclass
+class UnitNode:
+    """A child unit inside an AIP (an xdomea Teilakte, Vorgang or Dokument): its own AID,
+    description and the files that belong to it directly."""
+
+    ulid: str
+    kind: str
+    title: str
+    key: str = ""  # identity in the source (xdomea IDSGO)
+    dc: dict[str, list[str]] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # paths as in AipFile.path
+    children: list[UnitNode] = field(default_factory=list)
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+@dataclass
 class AipDescription:
     ocfl_id: str
     tenant: str
@@ -59,6 +79,11 @@ class AipDescription:
     kind: str = "unit"  # unit | tenant | fonds | accession
     source_metadata: list[tuple[str, str]] = field(default_factory=list)  # (logical path, type)
     extra: dict[str, str] = field(default_factory=dict)
+    unit_type: str = ""  # what the root unit is in its source, e.g. "xdomea:Akte"
+    root_files: list[str] | None = None  # files of the root unit itself where it has children
+    children: list[UnitNode] = field(default_factory=list)
+    # names a file had in its source, by path: {"Dateiname": …, "DateinameOriginal": …}
+    file_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def aid(self) -> str:

@@ -34,6 +34,24 @@ def premis_xml(aip: AipDescription) -> bytes:
         _ident(ie, "object", "magazin AID", aip.aid)
     if aip.source_key:
         _ident(ie, "object", "magazin source key", aip.source_key)
+    if aip.unit_type:
+        _ident(ie, "object", "source unit type", aip.unit_type)
+
+    def child_entities(parent_id: str, parent_type: str, nodes) -> None:
+        for node in nodes:
+            ce = _sub(root, "object", **{xsi_type: "premis:intellectualEntity"})
+            aid = f"{aip.tenant}-{node.ulid}"
+            _ident(ce, "object", "magazin AID", aid)
+            if node.key:
+                _ident(ce, "object", "xdomea ID", node.key)
+            _ident(ce, "object", "source unit type", node.kind)
+            rel = _sub(ce, "relationship")
+            _sub(rel, "relationshipType", "structural")
+            _sub(rel, "relationshipSubType", "is part of")
+            _ident_rel(rel, parent_id, parent_type)
+            child_entities(aid, "magazin AID", node.children)
+
+    child_entities(aip.ocfl_id, "OCFL object id", aip.children)
     reps = sorted({f.representation for f in aip.files})
     for rep in reps:
         ro = _sub(root, "object", **{xsi_type: "premis:representation"})
@@ -45,6 +63,11 @@ def premis_xml(aip: AipDescription) -> bytes:
     for f in aip.files:
         fo = _sub(root, "object", **{xsi_type: "premis:file"})
         _ident(fo, "object", "local", f.logical_path)
+        names = aip.file_names.get(f.path, {})
+        if names.get("DateinameOriginal"):
+            sp = _sub(fo, "significantProperties")
+            _sub(sp, "significantPropertiesType", "xdomea DateinameOriginal")
+            _sub(sp, "significantPropertiesValue", names["DateinameOriginal"])
         oc = _sub(fo, "objectCharacteristics")
         _sub(oc, "compositionLevel", "0")
         fx = _sub(oc, "fixity")
@@ -63,7 +86,7 @@ def premis_xml(aip: AipDescription) -> bytes:
             _sub(reg, "formatRegistryKey", f.puid)
             _sub(reg, "formatRegistryRole", "specification")
         _sub(fmt, "formatNote", f"basis: {f.basis}")
-        _sub(fo, "originalName", f.path)
+        _sub(fo, "originalName", names.get("Dateiname") or f.path)
         rel = _sub(fo, "relationship")
         _sub(rel, "relationshipType", "structural")
         _sub(rel, "relationshipSubType", "is included in")
@@ -119,6 +142,8 @@ def read_premis(data: bytes) -> dict:
     for obj in root.findall("premis:object", NS):
         kind = obj.get(q("xsi", "type"), "")
         if kind.endswith("intellectualEntity"):
+            if idents:  # the first entity is the AIP's root unit; child units follow it
+                continue
             for oi in obj.findall("premis:objectIdentifier", NS):
                 idents[_t(oi, "premis:objectIdentifierType") or ""] = (
                     _t(oi, "premis:objectIdentifierValue") or ""

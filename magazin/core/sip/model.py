@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from ..aip.model import Agent, AipEvent, UnitNode
 from ..problems import Problem
 
 
@@ -31,6 +32,17 @@ class Record:
     # Identity of a table row: its file path (combined with the file's sha512 later).
     row_path: str | None = None
     label: str = ""
+    # Set by readers whose records carry their own identity and structure (xdomea):
+    key: str | None = None  # source key (e.g. "xdomea:<IDSGO>") instead of a derived one
+    unit_type: str = ""
+    root_files: list[str] | None = None  # files of the root unit itself, where it has children
+    children: list[UnitNode] = field(default_factory=list)  # ulids are assigned on storing
+    events: list[AipEvent] = field(default_factory=list)  # events from the source, kept
+    agents: list[Agent] = field(default_factory=list)  # the agents those events name
+    file_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # A check of each file's identified format against what the source declared: returns a
+    # warning (stored as a validation event) or None.
+    check_format: Callable[[str, object], str | None] | None = None
 
 
 @dataclass

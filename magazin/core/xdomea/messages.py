@@ -11,6 +11,7 @@ naming the file and the problem, with a stable code.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from lxml import etree
 from ..aip.xml import UnsafeXML, parse_xml
 from ..problems import ProblemList
 from ..sip.limits import Limits
+from ..sip.model import PayloadFile
 from ..sip.zipsip import open_zip, scan_zip
 from .schemas import NAMESPACE, SchemaError, schema_for
 
@@ -41,14 +43,25 @@ class Message:
     version: str  # e.g. 3.0.0
     root: etree._Element
     documents: list[str] = field(default_factory=list)  # other entries of the ZIP
+    xml: bytes = field(default=b"", repr=False)  # the message XML as received
+    entries: dict[str, PayloadFile] = field(default_factory=dict, repr=False)  # if kept open
+    _zip: zipfile.ZipFile | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
 
     @property
     def ns(self) -> str:
         return f"urn:xoev-de:xdomea:schema:{self.version}"
 
 
-def read_message(path: Path, home: Path, limits: Limits | None = None) -> Message:
-    """Read, check and validate the message container at `path`."""
+def read_message(
+    path: Path, home: Path, limits: Limits | None = None, keep_open: bool = False
+) -> Message:
+    """Read, check and validate the message container at `path`; with `keep_open` the ZIP
+    stays open for reading the primary documents (`Message.entries`; call `close()`)."""
     m = NAME.match(path.name)
     if m is None:
         raise MessageError(
@@ -61,7 +74,7 @@ def read_message(path: Path, home: Path, limits: Limits | None = None) -> Messag
     zf = open_zip(path, problems)
     if zf is None:
         raise MessageError(path.name, problems.items[0].reason, "bad-zip")
-    with zf:
+    try:
         entries = scan_zip(zf, path, problems, limits or Limits())
         if problems.items:
             p = problems.items[0]
@@ -75,6 +88,28 @@ def read_message(path: Path, home: Path, limits: Limits | None = None) -> Messag
         with xml.opener() as f:
             data = f.read()
         documents = sorted(e.path for e in entries if e.path != xml_name)
+        msg = _parse(path, pid, name, code, xml_name, data, home, documents)
+    except BaseException:
+        zf.close()
+        raise
+    if keep_open:
+        msg.entries = {e.path: e for e in entries if e.path != xml_name}
+        msg._zip = zf
+    else:
+        zf.close()
+    return msg
+
+
+def _parse(
+    path: Path,
+    pid: str,
+    name: str,
+    code: str,
+    xml_name: str,
+    data: bytes,
+    home: Path,
+    documents: list[str],
+) -> Message:
     try:
         root = parse_xml(data, xml_name)
     except UnsafeXML as e:
@@ -108,4 +143,4 @@ def read_message(path: Path, home: Path, limits: Limits | None = None) -> Messag
             f"ProzessID {found!r} in the Kopf differs from the file name's {pid!r}",
             "process-mismatch",
         )
-    return Message(path, pid, name, code, version, root, documents)
+    return Message(path, pid, name, code, version, root, documents, data)
