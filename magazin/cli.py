@@ -390,6 +390,13 @@ def cmd_quarantine(args, home):
         )
         return EXIT_OK
     # retry
+    if q.request.get("xdomea"):
+        from magazin.xdomea.inbox import retry_quarantined
+
+        handled = retry_quarantined(home, q, _user(args))
+        data = {**handled.as_dict(), "quarantine_retried": q.qid}
+        _out(args, data, lambda d: print(f"{d['status']}: {d['file']} ({d['agency']})"))
+        return EXIT_FAIL if handled.status in ("rejected", "partial") else EXIT_OK
     result, newq = run_ingest(home, request_from_dict(q.request), _progress(args), quarantine=False)
     data = result.as_dict()
     data["quarantine"] = q.qid
@@ -640,7 +647,56 @@ def cmd_serve(args, home):
         f"Magazin on http://{args.host}:{args.port}/  (data folder {home.path})",
         file=sys.stderr,
     )
+    if args.poll_interval > 0:  # the embedded default runs the background work in-process
+        import threading
+
+        threading.Thread(
+            target=_poll_forever, args=(home, args.poll_interval, _user(args)), daemon=True
+        ).start()
     serve(application, host=args.host, port=int(args.port), threads=8, ident="Magazin")
+    return EXIT_OK
+
+
+def _poll_forever(home, interval: float, user: str) -> None:
+    import time
+
+    from django.db import close_old_connections
+
+    from magazin.xdomea.inbox import poll
+
+    while True:
+        try:
+            for h in poll(home, None, user):
+                print(f"xdomea: {h.status} {h.tenant}/{h.agency} {h.file}", file=sys.stderr)
+        except Exception as e:  # keep serving; the next round tries again
+            print(f"xdomea poll failed: {type(e).__name__}: {e}", file=sys.stderr)
+        finally:
+            close_old_connections()
+        time.sleep(interval)
+
+
+def cmd_worker(args, home):
+    """The background worker: polls the xdomea inboxes every --interval seconds."""
+    import signal
+    import time
+
+    from magazin.xdomea.inbox import poll
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    print(f"Magazin worker: polling xdomea inboxes every {args.interval} s", file=sys.stderr)
+    while not stop:
+        for h in poll(home, None, _user(args)):
+            line = f"{h.status:9} {h.tenant}/{h.agency} {h.file}"
+            if args.json:
+                line = json.dumps(h.as_dict(), ensure_ascii=False)
+            print(line, flush=True)
+        if args.once:
+            break
+        for _ in range(int(args.interval * 10)):
+            if stop:
+                break
+            time.sleep(0.1)
     return EXIT_OK
 
 
@@ -759,9 +815,20 @@ def build_parser() -> argparse.ArgumentParser:
     from magazin.xdomea.cli import register as register_xdomea
 
     register_xdomea(xds, cmd)
+    c = cmd(sub, "worker", cmd_worker, "background work: poll the xdomea inboxes continuously")
+    c.add_argument("--interval", type=float, default=30.0, metavar="SECONDS")
+    c.add_argument("--once", action="store_true", help="one round, then stop")
+    c.add_argument("--user")
     c = cmd(sub, "serve", cmd_serve, "run the web UI", json_=False)
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", default="8000")
+    c.add_argument(
+        "--poll-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="poll the xdomea inboxes in-process this often (0: leave it to `magazin worker`)",
+    )
     return p
 
 

@@ -702,3 +702,107 @@ def test_builders_write_what_the_issue_asks_for():
     assert "ü" in text and "ß" in text and "Größe" in text
     names = [f.name for t in tree for n in t.walk() for _v, fs in n.versions for f in fs]
     assert any("ß" in n for n in names) and any("Ü" in n for n in names)
+
+
+def test_quarantined_message_is_taken_once_its_problem_is_solved(archive, home, tmp_path, fixtures):
+    """A 3.0.0 offer arrives before the 3.0.0 schemas are installed: refused with the
+    install hint, kept; after `schemas install`, `quarantine retry` takes it."""
+    cli = archive
+    cli.json("fonds", "create", "stadt", "Rechtsamt", "--title", "Rechtsamt")
+    d = Desk(cli, home, tmp_path)
+    d.agency()
+    d.drop(next((fixtures / "xdomea" / "messages" / "x-man").glob("*0501.zip")))
+    (m,) = d.poll(expect=1)
+    assert m["errors"][0]["code"] == "schema-missing"
+    cli.json("xdomea", "schemas", "install", fixtures / "xdomea" / "xsd")
+    r = cli.json("quarantine", "retry", m["quarantine"])
+    assert r["status"] == "accepted" and r["process_id"] == XMAN_PID
+    assert cli.json("quarantine", "show", m["quarantine"])["status"] == "retried"
+    assert d.show(XMAN_PID)["state"] == "offered"
+    assert d.replies("0504")
+
+
+def test_worker_polls_the_inboxes(desk, env, tmp_path):
+    import subprocess
+    import sys
+
+    desk.agency()
+    tree = standard_tree()
+    pid = str(uuid.uuid4())
+    desk.send("3.1.0", "0501", pid, tree)
+    # the worker is its own process on its own database: give it the same set-up
+    e = dict(env)
+    run = [sys.executable, "-m", "magazin.cli"]
+
+    def magazin(*args):
+        return subprocess.run(run + [str(a) for a in args], env=e, capture_output=True, text=True)
+
+    assert magazin("tenant", "create", "stadt", "--name", "Stadt").returncode == 0
+    assert magazin("fonds", "create", "stadt", "RA", "--title", "Rechtsamt").returncode == 0
+    assert (
+        magazin("xdomea", "schemas", "install", desk.home.path / "xdomea" / "schemas").returncode
+        == 0
+    )
+    r = magazin(
+        "xdomea", "agency", "create", "stadt", "RA", "--name", "Rechtsamt", "--fonds", "RA",
+        "--inbox", desk.inbox, "--outbox", tmp_path / "worker-out",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = magazin("worker", "--once", "--json")
+    assert r.returncode == 0, r.stderr
+    assert '"status": "accepted"' in r.stdout and pid in r.stdout
+    assert list((tmp_path / "worker-out").glob(f"{pid}_*.0504.zip"))
+
+
+def test_duplicate_ids_in_a_delivery_are_refused(desk, home):
+    desk.agency("--two-step")
+    tree = standard_tree()
+    tree[3].id = tree[2].children[0].id
+    pid = str(uuid.uuid4())
+    desk.send("3.1.0", "0503", pid, tree)
+    (m,) = desk.poll(expect=1)
+    assert m["errors"][0]["code"] == "duplicate-id"
+    r = desk.reply("0506", "3.1.0")
+    assert _t(r, "IDSGO") == [tree[3].id] and _t(r, "Erfolgreich") == ["0"]
+    assert len(storage_objects(home)) == 6
+
+
+def test_path_segments_and_format_codes():
+    from magazin.core.xdomea.dateiformat import contradiction
+    from magazin.core.xdomea.objects import local_time, safe_segment
+
+    assert safe_segment("63.10/2019: A*B?") == "63.10_2019_ A_B_"
+    assert safe_segment("..") == "_" and safe_segment("a\x00b") == "a_b"
+    assert safe_segment("Straße".encode().decode()) == "Straße"
+    assert len(safe_segment("ä" * 200).encode()) <= 120
+    ext = {"fmt/412": ["docx"], "fmt/354": ["pdf"], "fmt/18": ["pdf"], "x-fmt/111": ["txt"]}
+    lookup = lambda p: ext.get(p, [])  # noqa: E731
+    assert contradiction("018", "fmt/354", "Acrobat PDF/A", lookup) is None
+    assert "fmt/412" in contradiction("018", "fmt/412", "Word", lookup)
+    assert contradiction("044", "fmt/18", "Acrobat PDF 1.4", lookup).endswith("not PDF/A")
+    assert contradiction("044", "fmt/354", "Acrobat PDF/A", lookup) is None
+    assert contradiction("100", "fmt/412", "Word", lookup) is None  # Sonstiges
+    assert "could not be identified" in contradiction("035", None, None, lookup)
+    assert local_time("2020-05-04T09:15:00") == "2020-05-04T09:15:00+02:00"
+    assert local_time("2020-01-04T09:15:00Z") == "2020-01-04T09:15:00+00:00"
+
+
+def test_siblings_with_the_same_reference_get_their_ids_as_folders(desk, home):
+    desk.agency("--two-step")
+
+    def doc(ref: str, name: str, data: bytes) -> Node:
+        return Node("Dokument", "Brief", ref, versions=[("1", [Fmt(PDF, name, data)])])
+
+    docs = [
+        doc("X-1", "a.pdf", b"%PDF-1.4\n%%EOF\n"),
+        doc("x-1", "a.pdf", b"%PDF-1.5\n%%EOF\n"),
+        doc("v1", "b.pdf", b"%PDF-1.6\n%%EOF\n"),
+    ]
+    akte = Node("Akte", "Akte", "A/1", children=[Node("Vorgang", "V", "V1", children=docs)])
+    desk.send("3.1.0", "0503", str(uuid.uuid4()), [akte])
+    (m,) = desk.poll()
+    shown = desk.cli.json("aip", "show", m["aips"][0]["aid"])
+    assert sorted(f["path"] for f in shown["files"]) == sorted(
+        [f"A_1/V1/{docs[0].id}/v1/a.pdf", f"A_1/V1/{docs[1].id}/v1/a.pdf",
+         f"A_1/V1/{docs[2].id}/v1/b.pdf"]
+    )  # fmt: skip

@@ -638,11 +638,24 @@ def _results(
     return out
 
 
-def quarantined_back(entry: QuarantineEntry) -> Path:
-    """Put a quarantined message back into its agency's inbox (for `quarantine retry`)."""
+def retry_quarantined(home: Home, entry: QuarantineEntry, user: str) -> Handled:
+    """Handle a quarantined message again, as if it had just arrived in its agency's inbox
+    (after the agency or an archivist corrected what was wrong). A refused message goes
+    into a new quarantine entry; the old one is closed either way."""
+    agency = Agency.objects.select_related("tenant", "fonds").get(
+        tenant__slug=entry.request["tenant"], code=entry.request["agency"]
+    )
     src = Path(entry.request["path"])
-    inbox = Path(entry.request["inbox"])
+    inbox = Path(agency.inbox)
+    inbox.mkdir(parents=True, exist_ok=True)
+    part = inbox / f".{src.name}.part"
+    shutil.copyfile(src, part)
     target = inbox / src.name
-    shutil.copyfile(src, inbox / f".{src.name}.part")
-    os.replace(inbox / f".{src.name}.part", target)
-    return target
+    os.replace(part, target)
+    handled = Desk(home, agency, user).handle(target)
+    entry.status, entry.resolved = "retried", utcnow()
+    entry.note = f"handled again: {handled.status}" + (
+        f", new quarantine entry {handled.quarantine}" if handled.quarantine else ""
+    )
+    entry.save()
+    return handled
