@@ -5,8 +5,10 @@ partial takeover, idempotent re-runs, and every kind of bad message."""
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -265,6 +267,7 @@ def test_four_step_workflow_of_every_version(desk, home, version, fixtures):
     before = snapshot(home.locations[0].path / "roots")
     desk.send(version, "0503", pid, [a1, d5])
     (m,) = desk.poll()
+    assert m["status"] == "duplicate"
     assert [a["status"] for a in m["aips"]] == ["duplicate", "duplicate"]
     assert snapshot(home.locations[0].path / "roots") == before
     assert _aids_0506(desk.reply("0506", version), version) == aids
@@ -578,6 +581,14 @@ def test_bad_messages_are_quarantined_with_a_specific_error(desk, home):
             assert "magazin xdomea schemas install" in m["errors"][0]["reason"]
     assert desk.cli.json("xdomea", "process", "list") == []
     # not named like a message; a ZIP with a path leaving it; duplicate IDs
+    # a container still being written is left for the next poll; an old broken one is refused
+    partial = desk.send("3.0.0", "0501", pid, standard_tree())
+    partial.write_bytes(partial.read_bytes()[:200])
+    (m,) = desk.poll()
+    assert m["status"] == "waiting" and partial.exists() and not m["quarantine"]
+    os.utime(partial, (time.time() - 3600, time.time() - 3600))
+    (m,) = desk.poll(expect=1)
+    assert m["errors"][0]["code"] == "bad-zip" and m["quarantine"] and not partial.exists()
     odd = desk.inbox / "Anbietung Rechtsamt.zip"
     odd.write_bytes(b"PK")
     (m,) = desk.poll(expect=1)

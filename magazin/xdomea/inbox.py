@@ -12,12 +12,12 @@ import fcntl
 import hashlib
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 
-from magazin.catalog.models import Unit
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.aip.model import Agent, AipEvent
 from magazin.core.aip.xml import parse_xml
@@ -35,9 +35,18 @@ from magazin.core.xdomea.schemas import SchemaError
 from magazin.core.xdomea.takeover import check_delivery
 from magazin.ingest.models import QuarantineEntry
 
-from .models import Agency, Process, ProcessMessage, ProcessObject
-from .services import _message_xml, add_objects, messages_dir, record_sent, utcnow
+from .models import Agency, Process, ProcessMessage
+from .services import (
+    _message_xml,
+    add_objects,
+    messages_dir,
+    record_sent,
+    stored_aids,
+    utcnow,
+)
 
+# an unreadable ZIP younger than this is left in the inbox: the sender may still be writing it
+SETTLE_SECONDS = 60
 AFTER_APPRAISAL = (Process.APPRAISED, Process.CONFIRMED, Process.AWAITING, Process.COMPLETED)
 
 
@@ -50,7 +59,7 @@ class Handled:
     agency: str
     process_id: str | None = None
     code: str | None = None
-    status: str = "accepted"  # accepted | duplicate | stored | partial | rejected
+    status: str = "accepted"  # accepted | duplicate | stored | partial | rejected | waiting
     errors: list[Problem] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     aips: list[dict] = field(default_factory=list)
@@ -128,7 +137,12 @@ class Desk:
         try:
             msg = read_message(path, self.home.path, self.home.limits, keep_open=code == "0503")
         except MessageError as e:
-            return self._reject(h, path, process, None, [Problem(e.path, e.reason, e.code)])
+            problem = Problem(e.path, e.reason, e.code)
+            if e.code == "bad-zip" and time.time() - path.stat().st_mtime < SETTLE_SECONDS:
+                # most likely still being written by the records system: the next poll sees it
+                h.status, h.errors = "waiting", [problem]
+                return h
+            return self._reject(h, path, process, None, [problem])
         try:
             wrong = self._wrong_sender(msg)
             if wrong:
@@ -437,6 +451,7 @@ class Desk:
         formats = {f.puid: f.extensions for f in ident.sigset.formats.values()}
         delivery = check_delivery(
             msg,
+            roots,
             None if process.two_step else (lambda s: decisions.get(s.id)),
             lambda puid: formats.get(puid, []),
             a.name,
@@ -470,7 +485,8 @@ class Desk:
                 self._mark(process, roots, results)
                 return self._reject(h, path, process, msg, e.problems, results)
             h.aips = [r.__dict__ for r in result.aips]
-            stored = self._aids([r.id for r in delivery.roots if r.id not in delivery.faults])
+            taken = [s.id for r in delivery.roots if r.id not in delivery.faults for s in r.walk()]
+            stored = stored_aids(a, taken)
         results = _results(roots, stored, delivery.faults)
         self._mark(process, roots, results)
         with transaction.atomic():
@@ -486,7 +502,12 @@ class Desk:
             process.error = "; ".join(f"{p.path}: {p.reason} [{p.code}]" for p in faults)
             process.updated = utcnow()
             process.save(update_fields=["state", "error", "updated"])
-        h.status = "partial" if faults else "stored"
+        if faults:
+            h.status = "partial"
+        elif h.aips and all(x["status"] == "duplicate" for x in h.aips):
+            h.status = "duplicate"  # delivered before: nothing stored twice, same AIDs
+        else:
+            h.status = "stored"
         h.errors += faults
         if self._flag(msg, "Importbestaetigung"):
             self._send(
@@ -537,56 +558,20 @@ class Desk:
 
         return events
 
-    def _aids(self, root_ids: list[str]) -> dict[str, str]:
-        """AID of every stored object (roots and their children) by xdomea ID."""
-        a = self.agency
-        out: dict[str, str] = {}
-        level = list(
-            Unit.objects.filter(
-                tenant=a.tenant,
-                fonds=a.fonds,
-                parent=None,
-                source_key__in=[f"xdomea:{i}" for i in root_ids],
-            )
-        )
-        while level:
-            for u in level:
-                out[u.source_key.removeprefix("xdomea:")] = u.aid
-            level = list(Unit.objects.filter(parent__in=level))
-        return out
-
+    @transaction.atomic
     def _mark(self, process: Process, roots: list[Sgo], results: list[write.ObjectResult]) -> None:
         """Note each delivered object's fate on the process (adding objects the offer did not
         list, with their parent's decision)."""
-        by_id = {r.id: r for r in results}
-        known = {o.idsgo: o for o in process.items.all()}
-        position = len(known)
-        for top in roots:
-            for s in top.walk():
-                o = known.get(s.id)
-                if o is None:
-                    parent = known.get(s.parent.id) if s.parent is not None else None
-                    position += 1
-                    o = ProcessObject(
-                        process=process,
-                        parent=parent,
-                        position=position,
-                        idsgo=s.id,
-                        kind=s.kind,
-                        title=s.display_title(),
-                        reference=s.reference,
-                        date_begin=s.begin,
-                        date_end=s.end,
-                        decision=parent.decision if parent else "",
-                        decision_basis="inherited" if parent and parent.decision else "",
-                    )
-                    known[s.id] = o
-                r = by_id.get(s.id)
-                if r is not None:
-                    o.delivered = "stored" if r.ok else "failed"
-                    o.aid = r.aid or o.aid
-                    o.error = "; ".join(text for _c, text in r.errors)
-                o.save()
+        add_objects(process, roots, inherit=True)
+        groups: dict[tuple[str, str], list[str]] = {}  # few kinds of fate: one UPDATE each
+        for r in results:
+            fate = ("stored" if r.ok else "failed", "; ".join(text for _c, text in r.errors))
+            groups.setdefault(fate, []).append(r.id)
+        for (delivered, error), ids in groups.items():
+            for i in range(0, len(ids), 500):
+                process.items.filter(idsgo__in=ids[i : i + 500]).update(
+                    delivered=delivered, error=error
+                )
 
 
 def _fail_all(

@@ -77,7 +77,8 @@ class ProcessMessage(models.Model):
 
 
 class ProcessObject(models.Model):
-    """An offered (or delivered) Schriftgutobjekt with the archive's decision and its fate."""
+    """An offered (or delivered) Schriftgutobjekt with the archive's decision and its fate
+    (its AID, once stored, is the catalog's: the unit whose source key is its ID)."""
 
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="items")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, related_name="children")
@@ -96,7 +97,6 @@ class ProcessObject(models.Model):
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True)
     delivered = models.CharField(max_length=10, blank=True)  # "" | stored | failed
-    aid = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

@@ -156,8 +156,22 @@ def process_summary(p: Process) -> dict:
     }
 
 
+def stored_aids(agency: Agency, ids: list[str]) -> dict[str, str]:
+    """The AIDs of stored objects (root and child units) by xdomea ID, from the catalog."""
+    from magazin.catalog.models import Unit
+
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        keys = [f"xdomea:{x}" for x in ids[i : i + 500]]
+        qs = Unit.objects.filter(tenant=agency.tenant, fonds=agency.fonds, source_key__in=keys)
+        for key, aid in qs.values_list("source_key", "aid"):
+            out[key.removeprefix("xdomea:")] = aid
+    return out
+
+
 def object_tree(p: Process) -> list[dict]:
     objs = list(p.items.all())
+    aids = stored_aids(p.agency, [o.idsgo for o in objs if o.delivered == "stored"])
     kids: dict[int | None, list[ProcessObject]] = {}
     for o in objs:
         kids.setdefault(o.parent_id, []).append(o)
@@ -178,7 +192,7 @@ def object_tree(p: Process) -> list[dict]:
             "decided_by": o.decided_by or None,
             "decided_at": iso(o.decided_at),
             "delivered": o.delivered or None,
-            "aid": o.aid or None,
+            "aid": aids.get(o.idsgo),
             "error": o.error or None,
             "children": [one(c) for c in kids.get(o.pk, [])],
         }
@@ -186,41 +200,61 @@ def object_tree(p: Process) -> list[dict]:
     return [one(o) for o in kids.get(None, [])]
 
 
-def add_objects(process: Process, roots: list[Sgo], decision: str = "", user: str = "") -> None:
-    """Store an object tree (from a 0501, or a two-step 0503) as the process's list."""
-    position = process.items.count()
-    known = dict(process.items.values_list("idsgo", "pk"))
+def add_objects(
+    process: Process, roots: list[Sgo], decision: str = "", user: str = "", inherit: bool = False
+) -> None:
+    """Store an object tree (from a 0501, or a two-step 0503) as the process's list; objects
+    it has already are kept as they are. With `inherit`, a new object takes its parent's
+    decision (objects a delivery holds that the offer did not list). Inserted level by level,
+    in bulk (an offer may list tens of thousands of objects)."""
+    known = {i: (pk, d) for i, pk, d in process.items.values_list("idsgo", "pk", "decision")}
+    position = len(known)
     when = utcnow() if decision else None
-
-    def add(s: Sgo, parent: ProcessObject | None) -> None:
-        nonlocal position
-        if s.id in known:
-            obj = ProcessObject.objects.get(pk=known[s.id])
-        else:
+    level: list[tuple[Sgo, int | None, str]] = [(r, None, "") for r in roots]
+    while level:
+        rows, kept = [], []
+        for s, parent_pk, parent_decision in level:
+            if s.id in known:
+                kept.append((s, *known[s.id]))
+                continue
             position += 1
-            obj = ProcessObject.objects.create(
-                process=process,
-                parent=parent,
-                position=position,
-                idsgo=s.id,
-                kind=s.kind,
-                title=s.display_title(),
-                reference=s.reference,
-                date_begin=s.begin,
-                date_end=s.end,
-                proposal=s.disposal or s.proposal,
-                retention=s.retention,
-                retention_end=s.retention_end,
-                decision=decision,
-                decision_basis="two-step" if decision else "",
-                decided_by=user if decision else "",
-                decided_at=when,
+            value, basis, by, at = decision, "two-step" if decision else "", user, when
+            if inherit and parent_decision:
+                value, basis, by, at = parent_decision, "inherited", "", None
+            rows.append(
+                (
+                    s,
+                    ProcessObject(
+                        process=process,
+                        parent_id=parent_pk,
+                        position=position,
+                        idsgo=s.id,
+                        kind=s.kind,
+                        title=s.display_title(),
+                        reference=s.reference,
+                        date_begin=s.begin,
+                        date_end=s.end,
+                        proposal=s.disposal or s.proposal,
+                        retention=s.retention,
+                        retention_end=s.retention_end,
+                        decision=value,
+                        decision_basis=basis,
+                        decided_by=by if value else "",
+                        decided_at=at if value else None,
+                    ),
+                )
             )
-        for c in s.children:
-            add(c, obj)
-
-    for r in roots:
-        add(r, None)
+        ProcessObject.objects.bulk_create([o for _s, o in rows], batch_size=1000)
+        if any(o.pk is None for _s, o in rows):
+            ids = dict(
+                process.items.filter(idsgo__in=[s.id for s, _o in rows]).values_list("idsgo", "pk")
+            )
+            for s, o in rows:
+                o.pk = ids[s.id]
+        for s, o in rows:
+            known[s.id] = (o.pk, o.decision)
+        done = kept + [(s, o.pk, o.decision) for s, o in rows]
+        level = [(c, pk, d) for s, pk, d in done for c in s.children]
 
 
 # -- appraisal ------------------------------------------------------------------------------
@@ -343,14 +377,14 @@ def appraise(
         for o in by_id.values():
             if o.decision == "":
                 decide(o, "V", "rest confirmed V")
-    for pk in changed:
-        o = by_pk[pk]
-        ProcessObject.objects.filter(pk=pk).update(
-            decision=o.decision,
-            decision_basis=o.decision_basis,
-            decided_by=o.decided_by,
-            decided_at=o.decided_at,
-        )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for pk in changed:  # one UPDATE per kind of decision (all share who and when)
+        groups.setdefault((by_pk[pk].decision, by_pk[pk].decision_basis), []).append(pk)
+    for (value, basis), pks in groups.items():
+        for i in range(0, len(pks), 500):
+            ProcessObject.objects.filter(pk__in=pks[i : i + 500]).update(
+                decision=value, decision_basis=basis, decided_by=user, decided_at=when
+            )
     process.updated = when
     process.save(update_fields=["updated"])
     values = [o.decision for o in by_id.values()]

@@ -119,9 +119,13 @@ class Sgo:
 class _Reader:
     def __init__(self, ns: str):
         self.ns = ns
+        self._paths: dict[str, str] = {}
 
     def path(self, p: str) -> str:
-        return "/".join(f"{{{self.ns}}}{s}" for s in p.split("/"))
+        q = self._paths.get(p)
+        if q is None:
+            q = self._paths[p] = "/".join(f"{{{self.ns}}}{s}" for s in p.split("/"))
+        return q
 
     def text(self, el, p: str) -> str:
         found = el.find(self.path(p))

@@ -26,7 +26,7 @@ from ..problems import Problem
 from ..sip.model import PayloadFile, Record, Transfer
 from .dateiformat import contradiction
 from .messages import Message
-from .objects import Sgo, read_objects, safe_segment, segments
+from .objects import Sgo, safe_segment, segments
 
 _CREATION = re.compile(r"erstell|angeleg|anlage|neu|create", re.I)
 CONFIDENTIAL_NAMES = {
@@ -124,14 +124,15 @@ def history_events(s: Sgo) -> tuple[list[AipEvent], list[Agent]]:
 
 def check_delivery(
     msg: Message,
+    roots: list[Sgo],
     decision_of: Callable[[Sgo], str | None] | None,
     extensions: Callable[[str], list[str]],
     agency: str,
     root_events: Callable[[Sgo], tuple[list[AipEvent], list[Agent]]] | None = None,
 ) -> Delivery:
-    """Check a 0503 read with `keep_open` and map its acceptable roots to records.
-    `decision_of` gives the archive's decision per object (None for two-step: all taken)."""
-    roots = read_objects(msg.root)  # ObjectError on duplicate IDs: the caller rejects all
+    """Check a 0503 read with `keep_open` (its objects from `read_objects`) and map its
+    acceptable roots to records. `decision_of` gives the archive's decision per object (None
+    for two-step: all taken)."""
     d = Delivery(msg, roots)
     referenced: dict[str, str] = {}  # Dateiname -> root ID
     top_names = [r.reference and safe_segment(r.reference) or r.id for r in roots]
