@@ -460,6 +460,9 @@ def test_extra_files_objects_appraised_v_and_unknown_processes_are_refused(desk,
     assert [e["code"] for e in m["errors"]] == ["unknown-process"]
     assert "unknown-process" in " ".join(_t(desk.reply("0506", "3.1.0"), "FehlermeldungCode/code"))
     assert desk.show(other)["state"] == "rejected"
+    desk.send("3.1.0", "0503", other, [d5])  # sent again: still no offer behind it
+    (m,) = desk.poll(expect=1)
+    assert [e["code"] for e in m["errors"]] == ["unknown-process"]
     assert snapshot(home.locations[0].path / "roots") == before
 
 
@@ -487,6 +490,12 @@ def test_partial_takeover_fails_only_the_faulty_root(desk, home):
     assert len(verdict) == len(list(a1.walk())) + 1
     shown = desk.show(pid)
     assert shown["state"] == "awaiting delivery"
+    # a delivery in which every root fails is refused as a whole
+    desk.send("3.0.0", "0503", pid, [a1], skip_files={missing.filename("3.0.0")})
+    (m,) = desk.poll(expect=1)
+    assert m["status"] == "rejected" and not m["aips"]
+    assert {e["code"] for e in m["errors"]} == {"missing-document"}
+    assert set(_t(desk.reply("0506", "3.0.0"), "Erfolgreich")) == {"0"}
     # the failed Akte delivered again later
     desk.send("3.0.0", "0503", pid, [a1])
     (m,) = desk.poll()

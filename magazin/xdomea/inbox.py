@@ -429,9 +429,13 @@ class Desk:
                 process = self._new_process(msg, Process.REJECTED, two_step=True)
             results = [write.ObjectResult(i, False, None, [(e.code, e.reason)]) for i in e.ids]
             return self._reject(h, path, process, msg, problems, results)
-        if process is None:
+        offered = process is not None and (
+            process.two_step
+            or process.messages.filter(code="0501", direction="in", status="accepted").exists()
+        )
+        if not offered:
             if not a.two_step:
-                process = self._new_process(msg, Process.REJECTED)
+                process = process or self._new_process(msg, Process.REJECTED)
                 problem = Problem(
                     path.name,
                     f"no offer (0501) with ProzessID {msg.process_id} was received from "
@@ -439,7 +443,11 @@ class Desk:
                     "unknown-process",
                 )
                 return self._reject(h, path, process, msg, [problem], _fail_all(roots, [problem]))
-            process = self._new_process(msg, Process.AWAITING, two_step=True)
+            if process is None:
+                process = self._new_process(msg, Process.AWAITING, two_step=True)
+            else:  # refused before (no offer); the agency now delivers in two steps
+                process.two_step, process.state = True, Process.AWAITING
+                process.save(update_fields=["two_step", "state"])
         if process.two_step:
             add_objects(process, roots, decision="A", user=f"two-step ({a.code})")
         if write.is_3x(msg.version) and self._flag(msg, "Empfangsbestaetigung"):
@@ -458,7 +466,7 @@ class Desk:
             self._appraisal_events(process),
         )
         faults = [p for ps in delivery.faults.values() for p in ps] + delivery.message_faults
-        if faults and not a.partial_takeover:
+        if faults and (not a.partial_takeover or not delivery.records):
             results = _fail_all(
                 roots,
                 faults,
