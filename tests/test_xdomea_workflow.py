@@ -588,7 +588,11 @@ def test_bad_messages_are_quarantined_with_a_specific_error(desk, home):
         assert not desk.replies("0504")  # a faulty offer gets no reply
         if expect == "schema-missing":
             assert "magazin xdomea schemas install" in m["errors"][0]["reason"]
-    assert desk.cli.json("xdomea", "process", "list") == []
+    # the errors are recorded on the process the file name names; nothing was offered
+    (p,) = desk.cli.json("xdomea", "process", "list")
+    assert (p["process_id"], p["state"], p["roots"]) == (pid, "rejected", 0)
+    assert [x["status"] for x in p["messages"]] == ["rejected"] * len(cases)
+    assert "bad-xml" in p["error"]
     # not named like a message; a ZIP with a path leaving it; duplicate IDs
     # a container still being written is left for the next poll; an old broken one is refused
     partial = desk.send("3.0.0", "0501", pid, standard_tree())
@@ -826,3 +830,15 @@ def test_siblings_with_the_same_reference_get_their_ids_as_folders(desk, home):
         [f"A_1/V1/{docs[0].id}/v1/a.pdf", f"A_1/V1/{docs[1].id}/v1/a.pdf",
          f"A_1/V1/{docs[2].id}/v1/b.pdf"]
     )  # fmt: skip
+
+
+def test_each_answer_follows_the_version_of_the_message_it_answers(desk):
+    """The records system was updated between offer (2.4.0) and delivery (3.1.0)."""
+    pid, (a1, a2, fv, d5) = _appraised(desk, "2.4.0")
+    desk.send("3.1.0", "0503", pid, [d5])
+    (m,) = desk.poll()
+    assert m["status"] == "stored"
+    desk.reply("0507", "3.1.0")
+    aids = _aids_0506(desk.reply("0506", "3.1.0"), "3.1.0")
+    assert list(aids) == [d5.id]
+    assert desk.show(pid)["state"] == "awaiting delivery"  # the Akte appraised A is still due

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from lxml import etree
 
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.aip.model import Agent, AipEvent
@@ -142,6 +143,17 @@ class Desk:
                 # most likely still being written by the records system: the next poll sees it
                 h.status, h.errors = "waiting", [problem]
                 return h
+            if process is None and pid is not None and code in ("0501", "0503"):
+                # the error is recorded on the process the file name names
+                t = utcnow()
+                process = Process.objects.create(
+                    agency=self.agency,
+                    process_id=pid,
+                    version="",
+                    state=Process.REJECTED,
+                    created=t,
+                    updated=t,
+                )
             return self._reject(h, path, process, None, [problem])
         try:
             wrong = self._wrong_sender(msg)
@@ -217,8 +229,9 @@ class Desk:
         )
 
     def _send(self, h: Handled, process: Process, code: str, root) -> None:
+        version = etree.QName(root).namespace.rsplit(":", 1)[-1]  # the version replied to
         try:
-            xml = write.serialise(root, self.home.path, process.version)
+            xml = write.serialise(root, self.home.path, version)
         except (SchemaError, write.WriteError) as e:
             h.errors.append(
                 Problem(write.container_name(process.process_id, code), str(e), "reply")
@@ -447,7 +460,8 @@ class Desk:
                 process = self._new_process(msg, Process.AWAITING, two_step=True)
             else:  # refused before (no offer); the agency now delivers in two steps
                 process.two_step, process.state = True, Process.AWAITING
-                process.save(update_fields=["two_step", "state"])
+                process.version = msg.version
+                process.save(update_fields=["two_step", "state", "version"])
         if process.two_step:
             add_objects(process, roots, decision="A", user=f"two-step ({a.code})")
         if write.is_3x(msg.version) and self._flag(msg, "Empfangsbestaetigung"):
@@ -482,7 +496,7 @@ class Desk:
                 tenant=a.tenant.slug,
                 fonds=a.fonds.code,
                 user=self.user,
-                source=a.name,
+                source=f"{a.name} (xdomea process {process.process_id})",
             )
             try:
                 result = Ingest(self.home, DjangoCatalog(), identifier=ident).run_transfer(
