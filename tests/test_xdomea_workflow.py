@@ -424,6 +424,7 @@ def test_a_faulty_delivery_is_refused_whole_and_answered(desk, home, version):
     assert {e["code"] for e in m["errors"]} == {"missing-document"}
     assert missing.filename(version) in m["errors"][0]["path"]
     assert snapshot(home.locations[0].path / "roots") == before  # nothing stored
+    assert desk.cli.json("aip", "list") == [] and desk.cli.json("accession", "list") == []
     assert not list(desk.inbox.iterdir())
     q = desk.cli.json("quarantine", "show", m["quarantine"])
     assert q["problems"][0]["code"] == "missing-document" and Path(q["sip"]).is_file()

@@ -28,7 +28,7 @@ from .dateiformat import contradiction
 from .messages import Message
 from .objects import Sgo, safe_segment, segments
 
-_CREATION = re.compile(r"erstell|angeleg|anlage|neu|create", re.I)
+_CREATION = re.compile(r"erstell|angelegt|anlegen|create", re.I)
 CONFIDENTIAL_NAMES = {
     "001": "Geheim",
     "002": "NfD",
