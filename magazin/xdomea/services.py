@@ -179,6 +179,7 @@ def object_tree(p: Process) -> list[dict]:
     def one(o: ProcessObject) -> dict:
         return {
             "id": o.idsgo,
+            "idsgo": o.idsgo,
             "kind": o.kind,
             "title": o.title,
             "reference": o.reference,
