@@ -822,6 +822,7 @@ def test_siblings_with_the_same_reference_get_their_ids_as_folders(desk, home):
         doc("X-1", "a.pdf", b"%PDF-1.4\n%%EOF\n"),
         doc("x-1", "a.pdf", b"%PDF-1.5\n%%EOF\n"),
         doc("v1", "b.pdf", b"%PDF-1.6\n%%EOF\n"),
+        doc("Z-1", "Gro\u0308ße: Ent/wurf?.pdf", b"%PDF-1.7\n%%EOF\n"),  # NFD, '/' and ':'
     ]
     akte = Node("Akte", "Akte", "A/1", children=[Node("Vorgang", "V", "V1", children=docs)])
     desk.send("3.1.0", "0503", str(uuid.uuid4()), [akte])
@@ -829,7 +830,7 @@ def test_siblings_with_the_same_reference_get_their_ids_as_folders(desk, home):
     shown = desk.cli.json("aip", "show", m["aips"][0]["aid"])
     assert sorted(f["path"] for f in shown["files"]) == sorted(
         [f"A_1/V1/{docs[0].id}/v1/a.pdf", f"A_1/V1/{docs[1].id}/v1/a.pdf",
-         f"A_1/V1/{docs[2].id}/v1/b.pdf"]
+         f"A_1/V1/{docs[2].id}/v1/b.pdf", "A_1/V1/Z-1/v1/Größe_ Ent_wurf_.pdf"]
     )  # fmt: skip
 
 
