@@ -657,6 +657,31 @@ def cmd_serve(args, home):
     return EXIT_OK
 
 
+def cmd_user_create(args, home):
+    from magazin.access.users import UserError, create_user
+
+    tenant = _one_tenant(args.tenant)
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise UsageError("--password-stdin: no password on standard input")
+    elif sys.stdin.isatty() and not args.json:
+        password = getpass.getpass(f"Password for {args.username}: ")
+    try:
+        data = create_user(args.username, tenant, args.role, password, args.token)
+    except UserError as e:
+        raise Failure(str(e)) from None
+
+    def human(d):
+        print(f"User {d['username']} created in {d['tenant']} as {d['role']}")
+        if "token" in d:
+            print(f"API token: {d['token']}")
+
+    _out(args, data, human)
+    return EXIT_OK
+
+
 def _poll_forever(home, interval: float, user: str) -> None:
     import time
 
@@ -815,6 +840,14 @@ def build_parser() -> argparse.ArgumentParser:
     from magazin.xdomea.cli import register as register_xdomea
 
     register_xdomea(xds, cmd)
+    u = sub.add_parser("user", help="users of the web UI and API")
+    us = u.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(us, "create", cmd_user_create, "create a user in a tenant, with a role")
+    c.add_argument("username", metavar="USERNAME")
+    c.add_argument("--tenant")
+    c.add_argument("--role", required=True, choices=["operator", "admin", "archivist", "reader"])
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    c.add_argument("--token", action="store_true", help="create and print an API token")
     c = cmd(sub, "worker", cmd_worker, "background work: poll the xdomea inboxes continuously")
     c.add_argument("--interval", type=float, default=30.0, metavar="SECONDS")
     c.add_argument("--once", action="store_true", help="one round, then stop")

@@ -1,7 +1,8 @@
-"""URL configuration: the archivists' pages; the API follows with its own issue."""
+"""URL configuration: the archivists' pages and the REST API."""
 
 from django.urls import include, path
 
 urlpatterns = [
+    path("api/", include("magazin.api.urls")),
     path("", include("magazin.web.urls")),
 ]

@@ -41,14 +41,22 @@ class CLI:
     def __init__(self, capsys):
         self.capsys = capsys
 
-    def __call__(self, *argv: str) -> tuple[int, str, str]:
+    def __call__(self, *argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        import io
+        import sys
+
         from magazin.cli import main
 
         self.capsys.readouterr()
+        saved = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
         try:
             code = main([str(a) for a in argv])
         except SystemExit as e:
             code = e.code
+        finally:
+            sys.stdin = saved
         out, err = self.capsys.readouterr()
         return code, out, err
 

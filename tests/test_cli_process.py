@@ -77,6 +77,9 @@ def test_serve_lists_fonds_and_aips(env, tmp_path):
     run(env, "fonds", "create", "stadt", "OB-Reden", "--title", "Reden")
     r = json.loads(run(env, "ingest", write_tree(tmp_path / "s", {"a.txt": "a"}), "--json").stdout)
     aid = r["aips"][0]["aid"]
+    token = json.loads(
+        run(env, "user", "create", "anna", "--role", "archivist", "--token", "--json").stdout
+    )["token"]
     port = _free_port()
     proc = subprocess.Popen(
         _magazin() + ["serve", "--port", str(port)],
@@ -94,10 +97,14 @@ def test_serve_lists_fonds_and_aips(env, tmp_path):
             except OSError:
                 time.sleep(0.2)
         assert body is not None, "server did not answer"
-        assert "OB-Reden" in body and aid in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/aip/{aid}/", timeout=5) as resp:
-            page = resp.read().decode()
-        assert "a.txt" in page
+        assert "Anmelden" in body and aid not in body  # the login page first
+        auth = {"Authorization": f"Token {token}"}
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/units/", headers=auth)
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            assert json.loads(resp.read())["results"][0]["aid"] == aid
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/units/{aid}/", headers=auth)
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            assert json.loads(resp.read())["files"][0]["path"] == "a.txt"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from .conftest import write_tree
 
 
+def _login(cli, client):
+    code, _o, err = cli(
+        "user", "create", "anna", "--tenant", "stadt", "--role", "archivist",
+        "--password-stdin", stdin="Gutes-Passwort-2026\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert client.login(username="anna", password="Gutes-Passwort-2026")
+
+
 def test_holdings_page_lists_fonds_and_aips_in_german_and_english(archive, client, tmp_path):
+    _login(archive, client)
     r = archive.json("ingest", write_tree(tmp_path / "sip", {"rede.txt": "Rede"}))
     aid = r["aips"][0]["aid"]
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
@@ -17,6 +27,8 @@ def test_holdings_page_lists_fonds_and_aips_in_german_and_english(archive, clien
     assert client.get("/aip/stadt-00000000000000000000000000/").status_code == 404
 
 
-def test_empty_archive_page(db, client):
+def test_empty_archive_page(cli, client):
+    cli.json("tenant", "create", "stadt", "--name", "Stadtarchiv")
+    _login(cli, client)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Noch keine Bestände." in page

@@ -272,12 +272,28 @@ def aip_summary(u: Unit) -> dict:
     }
 
 
-def aip_detail(u: Unit) -> dict:
-    """A unit with files, events and copies; a child unit shows the files under its folder
-    and the events and copies of the AIP it lives in."""
+def unit_root(u: Unit) -> Unit:
+    """The root unit (the AIP) a unit lives in."""
     root = u
     while root.parent_id is not None:
         root = root.parent
+    return root
+
+
+def unit_summary(u: Unit) -> dict:
+    """A unit in lists: as in `aip list`, plus where it sits in its tree."""
+    return {
+        **aip_summary(u),
+        "kind": u.extra.get("kind") or u.extra.get("xdomea_kind"),
+        "parent": u.parent.aid if u.parent_id else None,
+        "children": u.children.count(),
+    }
+
+
+def aip_detail(u: Unit) -> dict:
+    """A unit with files, events and copies; a child unit shows the files under its folder
+    and the events and copies of the AIP it lives in."""
+    root = unit_root(u)
     files = File.objects.filter(representation__unit=root).select_related("representation")
     if root is not u:
         prefix = u.extra.get("path", "")

@@ -1,0 +1,56 @@
+"""Who may see what: each user's tenant and role, login lockout, and the access log (database
+only; none of it is part of a record)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from magazin.catalog.models import Tenant
+
+
+class Membership(models.Model):
+    """A user belongs to one tenant, in one role."""
+
+    OPERATOR = "operator"  # storage, replication, audits, tenants; no content
+    ADMIN = "admin"  # the users of its tenant
+    ARCHIVIST = "archivist"  # ingest, appraisal, description, audits of its tenant
+    READER = "reader"  # search and view what is open to him
+    ROLES = [OPERATOR, ADMIN, ARCHIVIST, READER]
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="members")
+    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.tenant.slug}, {self.role})"
+
+
+class LoginFailures(models.Model):
+    """Failed logins per user name; after too many the account is locked for a while."""
+
+    username = models.CharField(max_length=150, unique=True)
+    count = models.IntegerField(default=0)
+    last = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True)
+
+
+class AccessLog(models.Model):
+    """Every view of a unit and every download of a file or DIP: who, what, when."""
+
+    time = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    tenant = models.CharField(max_length=63)
+    action = models.CharField(max_length=20)  # view | file | dip
+    aid = models.CharField(max_length=100)
+    path = models.TextField(blank=True)
+    via = models.CharField(max_length=10)  # web | api
+    address = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-time"]

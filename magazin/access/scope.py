@@ -1,0 +1,72 @@
+"""Tenant isolation, in one place: every view and API endpoint gets its units, fonds and files
+through a Scope made from the request's user. A unit of another tenant is not found (404),
+never forbidden, so that its existence does not leak.
+
+Roles: an operator sees storage health of all tenants but no content; admins and archivists
+see all units of their tenant; readers see the units open to them (the closure-period rules
+come with the access module; until a unit is known to be open, it is closed to readers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from magazin.catalog.models import Fonds, Tenant, Unit
+
+from .models import Membership
+
+
+@dataclass
+class Scope:
+    user: object
+    tenant: Tenant | None
+    role: str | None
+
+    @classmethod
+    def of(cls, user) -> Scope:
+        if user is None or not user.is_authenticated:
+            return cls(user, None, None)
+        m = Membership.objects.select_related("tenant").filter(user=user).first()
+        if m is None:
+            return cls(user, None, None)
+        return cls(user, m.tenant, m.role)
+
+    @property
+    def sees_content(self) -> bool:
+        return self.tenant is not None and self.role in (
+            Membership.ADMIN,
+            Membership.ARCHIVIST,
+            Membership.READER,
+        )
+
+    @property
+    def can_edit(self) -> bool:
+        return self.tenant is not None and self.role in (Membership.ADMIN, Membership.ARCHIVIST)
+
+    def units(self):
+        """Every unit (root or child) this user may see."""
+        if not self.sees_content:
+            return Unit.objects.none()
+        qs = Unit.objects.filter(tenant=self.tenant)
+        if self.role == Membership.READER:
+            qs = qs.filter(pk__in=self._open_units())
+        return qs
+
+    def _open_units(self):
+        return Unit.objects.none()  # closure periods: see the module docstring
+
+    def fonds(self):
+        if not self.sees_content:
+            return Fonds.objects.none()
+        return Fonds.objects.filter(tenant=self.tenant)
+
+    def unit(self, aid: str) -> Unit:
+        """The unit with this AID, or 404 (also for units of other tenants)."""
+        try:
+            return (
+                self.units().select_related("tenant", "fonds", "accession", "parent").get(aid=aid)
+            )
+        except Unit.DoesNotExist:
+            raise Http404("no such unit") from None
