@@ -682,16 +682,91 @@ def cmd_user_create(args, home):
     return EXIT_OK
 
 
+def cmd_access(args, home):
+    import datetime as dt
+
+    from magazin.access import services as acc
+
+    try:
+        if args.action == "profile":
+            tenant = _one_tenant(args.tenant)
+            n = acc.set_profile(tenant, args.profile)
+            data = {"tenant": tenant.slug, "profile": args.profile, "units": n}
+            _out(args, data, lambda d: print(f"{d['tenant']}: {d['profile']} ({d['units']} units)"))
+            return EXIT_OK
+        unit = _get_unit(args.aid)
+        if args.action == "release":
+            acc.release(unit, _user(args), args.reason)
+        elif args.action == "grant":
+            try:
+                expires = dt.date.fromisoformat(args.expires)
+            except ValueError:
+                raise UsageError(f"--expires {args.expires!r}: use YYYY-MM-DD") from None
+            acc.grant(unit, args.reader, _user(args), args.reason, args.purpose, expires)
+        else:  # show
+            pass
+    except acc.AccessError as e:
+        raise Failure(str(e)) from None
+    data = {"aid": unit.aid, **acc.access_status(unit)}
+    _out(args, data, lambda d: print(f"{d['aid']}: {d['status']} ({d['reason']})"))
+    return EXIT_OK
+
+
+def cmd_search(args, home):
+    from magazin.access.search import search
+    from magazin.catalog.models import Unit
+    from magazin.catalog.services import aip_summary
+
+    units = Unit.objects.select_related("tenant", "fonds")
+    if args.tenant:
+        units = units.filter(tenant__slug=_one_tenant(args.tenant).slug)
+    found = search(units, args.query, {"fonds": args.fonds})[: args.limit]
+    data = [{**aip_summary(u), "score": round(float(u.score), 6)} for u in found]
+    _out(
+        args,
+        data,
+        lambda d: (
+            [print(f"{x['score']:8.3f}  {x['aid']}  {x['title']}") for x in d]
+            or print("Nothing found.")
+        ),
+    )
+    return EXIT_OK
+
+
+def cmd_index(args, home):
+    """Extract the text of the files not yet in the full-text index (the background step)."""
+    from magazin.access.search import extract_pending, pending
+
+    done = 0
+    while n := extract_pending(home):
+        done += n
+    _out(
+        args,
+        {"extracted": done, "pending": pending()},
+        lambda d: print(f"{d['extracted']} unit(s) indexed"),
+    )
+    return EXIT_OK
+
+
+def _background_round(home, user: str) -> list:
+    """One round of background work: the xdomea inboxes, then the text of new files."""
+    from magazin.access.search import extract_pending
+    from magazin.xdomea.inbox import poll
+
+    handled = poll(home, None, user)
+    while extract_pending(home):
+        pass
+    return handled
+
+
 def _poll_forever(home, interval: float, user: str) -> None:
     import time
 
     from django.db import close_old_connections
 
-    from magazin.xdomea.inbox import poll
-
     while True:
         try:
-            for h in poll(home, None, user):
+            for h in _background_round(home, user):
                 print(f"xdomea: {h.status} {h.tenant}/{h.agency} {h.file}", file=sys.stderr)
         except Exception as e:  # keep serving; the next round tries again
             print(f"xdomea poll failed: {type(e).__name__}: {e}", file=sys.stderr)
@@ -701,17 +776,16 @@ def _poll_forever(home, interval: float, user: str) -> None:
 
 
 def cmd_worker(args, home):
-    """The background worker: polls the xdomea inboxes every --interval seconds."""
+    """The background worker: every --interval seconds it polls the xdomea inboxes and
+    extracts the text of newly stored files for the search."""
     import signal
     import time
-
-    from magazin.xdomea.inbox import poll
 
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     print(f"Magazin worker: polling xdomea inboxes every {args.interval} s", file=sys.stderr)
     while not stop:
-        for h in poll(home, None, _user(args)):
+        for h in _background_round(home, _user(args)):
             line = f"{h.status:9} {h.tenant}/{h.agency} {h.file}"
             if args.json:
                 line = json.dumps(h.as_dict(), ensure_ascii=False)
@@ -848,6 +922,30 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--role", required=True, choices=["operator", "admin", "archivist", "reader"])
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     c.add_argument("--token", action="store_true", help="create and print an API token")
+    ac = sub.add_parser("access", help="closure periods and access decisions")
+    acs = ac.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(acs, "profile", cmd_access, "the closure-period rules a tenant follows")
+    c.add_argument("tenant", metavar="TENANT")
+    c.add_argument("profile", choices=["federal", "lsa"])
+    c = cmd(acs, "show", cmd_access, "a unit's access status")
+    c.add_argument("aid")
+    c = cmd(acs, "release", cmd_access, "open a unit for everyone before its period ends")
+    c.add_argument("aid")
+    c.add_argument("--reason", required=True)
+    c.add_argument("--user")
+    c = cmd(acs, "grant", cmd_access, "shorten the closure period for one reader")
+    c.add_argument("aid")
+    c.add_argument("--reader", required=True)
+    c.add_argument("--reason", required=True)
+    c.add_argument("--purpose", required=True)
+    c.add_argument("--expires", required=True, metavar="YYYY-MM-DD")
+    c.add_argument("--user")
+    c = cmd(sub, "search", cmd_search, "full-text search over metadata and file text")
+    c.add_argument("query", metavar="QUERY")
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
+    c.add_argument("--limit", type=int, default=50)
+    cmd(sub, "index", cmd_index, "extract the text of new files for the search now")
     c = cmd(sub, "worker", cmd_worker, "background work: poll the xdomea inboxes continuously")
     c.add_argument("--interval", type=float, default=30.0, metavar="SECONDS")
     c.add_argument("--once", action="store_true", help="one round, then stop")

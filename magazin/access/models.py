@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from magazin.catalog.models import Tenant
+from magazin.catalog.models import Tenant, Unit
 
 
 class Membership(models.Model):
@@ -54,3 +54,37 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-time"]
+
+
+class Release(models.Model):
+    """An archivist opened a unit for everyone before its closure period ends."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="releases")
+    by = models.CharField(max_length=150)
+    reason = models.TextField()
+    created = models.DateTimeField()
+
+
+class Grant(models.Model):
+    """A shortening of the closure period for one named reader (Schutzfristverkürzung)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="grants")
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants"
+    )
+    by = models.CharField(max_length=150)
+    reason = models.TextField()
+    purpose = models.TextField()
+    expires = models.DateField()
+    created = models.DateTimeField()
+
+
+class SearchDoc(models.Model):
+    """A unit's searchable text, folded (lower case, umlauts and ß folded): its metadata at
+    once, the text of its files once the background step has extracted it."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    metadata = models.TextField(blank=True)
+    content = models.TextField(blank=True)
+    extracted = models.BooleanField(default=False, db_index=True)

@@ -3,14 +3,17 @@ through a Scope made from the request's user. A unit of another tenant is not fo
 never forbidden, so that its existence does not leak.
 
 Roles: an operator sees storage health of all tenants but no content; admins and archivists
-see all units of their tenant; readers see the units open to them (the closure-period rules
-come with the access module; until a unit is known to be open, it is closed to readers).
+see all units of their tenant; readers see the units open to them: closure period over
+(magazin/access/closure.py), released for everyone, or granted to them by name until the
+grant expires.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.http import Http404
 
 from magazin.catalog.models import Fonds, Tenant, Unit
@@ -55,7 +58,17 @@ class Scope:
         return qs
 
     def _open_units(self):
-        return Unit.objects.none()  # closure periods: see the module docstring
+        """Units open to this reader: closure period over, released, or granted to him."""
+        today = dt.date.today()
+        return (
+            Unit.objects.filter(tenant=self.tenant)
+            .filter(
+                Q(open_from__lte=today)
+                | Q(releases__isnull=False)
+                | Q(grants__reader=self.user, grants__expires__gte=today)
+            )
+            .values("pk")
+        )
 
     def fonds(self):
         if not self.sees_content:

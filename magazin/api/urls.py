@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("units/", login_not_required(views.UnitList.as_view()), name="api-units"),
+    path("search/", login_not_required(views.Search.as_view()), name="api-search"),
     path("units/<str:aid>/", login_not_required(views.UnitDetail.as_view()), name="api-unit"),
     path(
         "units/<str:aid>/files/<path:path>",

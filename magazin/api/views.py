@@ -68,6 +68,37 @@ class UnitList(APIView):
         return pager.get_paginated_response([unit_summary(u) for u in page])
 
 
+class Search(APIView):
+    """Full-text search: the same shape as the unit list, plus `score` and `facets`."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True),
+            OpenApiParameter("fonds", str),
+            OpenApiParameter("format", str, description="PUID"),
+            OpenApiParameter("access", str, enum=["open", "closed"]),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        from magazin.access.search import facets, search
+
+        scope = Scope.of(request.user)
+        p = request.query_params
+        filters = {k: p.get(k) for k in ("fonds", "format", "access") if p.get(k)}
+        qs = search(
+            scope.units().select_related("tenant", "fonds", "parent"), p.get("q", ""), filters
+        )
+        pager = PageNumberPagination()
+        page = pager.paginate_queryset(qs, request, view=self)
+        response = pager.get_paginated_response(
+            [{**unit_summary(u), "score": float(u.score)} for u in page]
+        )
+        response.data["facets"] = facets(qs)
+        return response
+
+
 class UnitDetail(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, aid: str):

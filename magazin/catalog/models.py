@@ -13,6 +13,8 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=300)
     created = models.DateTimeField()
+    # the closure-period rules it follows (magazin/access/closure.py PROFILES)
+    closure_profile = models.CharField(max_length=20, default="federal")
 
     def __str__(self) -> str:
         return self.slug
@@ -73,9 +75,16 @@ class Unit(models.Model):
     created = models.DateTimeField()
     files_count = models.IntegerField(default=0)
     bytes = models.BigIntegerField(default=0)
+    # closure period (computed from the metadata and the tenant's profile): the day the unit
+    # opens to readers; null: closed until an archivist decides
+    open_from = models.DateField(null=True)
+    closure_reason = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "fonds", "source_key"])]
+        indexes = [
+            models.Index(fields=["tenant", "fonds", "source_key"]),
+            models.Index(fields=["tenant", "open_from"]),
+        ]
         ordering = ["aid"]
 
 

@@ -132,6 +132,15 @@ class DjangoCatalog:
         return record_units([(a, locs, fp) for a, fp in aips], acc)
 
 
+def apply_closure(units: list[Unit]) -> None:
+    """Compute each unit's closure period from its metadata and its tenant's profile."""
+    from magazin.access.closure import PROFILES, closure, params_from
+
+    for u in units:
+        c = closure(params_from(u.dc, u.extra), PROFILES[u.tenant.closure_profile])
+        u.open_from, u.closure_reason = c.open_from, "; ".join(c.reasons)
+
+
 def record_units(
     items: list[tuple[AipDescription, list[str], str]], acc: Accession | None
 ) -> list[Unit]:
@@ -163,6 +172,7 @@ def record_units(
                 bytes=sum(f.size for f in aip.files),
             )
         )
+    apply_closure(units)
     Unit.objects.bulk_create(units)
     if any(u.pk is None for u in units):  # backends that do not return keys
         by_aid = dict(Unit.objects.filter(aid__in=[u.aid for u in units]).values_list("aid", "pk"))
@@ -195,12 +205,16 @@ def record_units(
     File.objects.bulk_create(files, batch_size=1000)
     Event.objects.bulk_create(events, batch_size=1000)
     Copy.objects.bulk_create(copies, batch_size=1000)
-    record_children(units, [aip for aip, _l, _f in items])
+    children = record_children(units, [aip for aip, _l, _f in items])
+    from magazin.access.search import index_units
+
+    index_units(units + children)
     return units
 
 
-def record_children(roots: list[Unit], aips: list[AipDescription]) -> None:
+def record_children(roots: list[Unit], aips: list[AipDescription]) -> list[Unit]:
     """The child units inside each AIP (xdomea Teilakte, Vorgang, Dokument), level by level."""
+    created: list[Unit] = []
     level = [
         (root, node, aip) for root, aip in zip(roots, aips, strict=True) for node in aip.children
     ]
@@ -226,7 +240,9 @@ def record_children(roots: list[Unit], aips: list[AipDescription]) -> None:
                     bytes=sum(sizes.get(p, 0) for p in paths),
                 )
             )
+        apply_closure(rows)
         Unit.objects.bulk_create(rows)
+        created += rows
         if any(u.pk is None for u in rows):
             by_aid = dict(
                 Unit.objects.filter(aid__in=[u.aid for u in rows]).values_list("aid", "pk")
@@ -238,6 +254,7 @@ def record_children(roots: list[Unit], aips: list[AipDescription]) -> None:
             for unit, (_p, node, aip) in zip(rows, level, strict=True)
             for child in node.children
         ]
+    return created
 
 
 def event_rows(unit: Unit, events: list[AipEvent]) -> list[Event]:
@@ -270,6 +287,12 @@ def aip_summary(u: Unit) -> dict:
         "files": u.files_count,
         "bytes": u.bytes,
     }
+
+
+def _access(u: Unit) -> dict:
+    from magazin.access.services import access_status
+
+    return access_status(u)
 
 
 def unit_root(u: Unit) -> Unit:
@@ -333,6 +356,7 @@ def aip_detail(u: Unit) -> dict:
             {"location": c.location, "status": c.status, "checked": iso(c.checked)}
             for c in root.copies.all()
         ],
+        "access": _access(u),
         "parent": u.parent.aid if u.parent_id else None,
         "root": root.aid,
         "children": [

@@ -1,0 +1,187 @@
+"""Full-text search over units: metadata at once, file text (PDF, DOCX, ODT, TXT) after the
+background step has extracted it. SQLite FTS5 on the embedded default, PostgreSQL full-text
+search in production; both see the same folded text, so both match case-insensitively, fold
+umlauts and ß (Müller, Mueller and Muller are one word), and match prefixes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+
+from magazin.catalog.models import File, Unit
+from magazin.core.text import extract_text, kind_of
+
+from .models import SearchDoc
+
+_WORD = re.compile(r"\w+")
+FTS = "magazin_search_fts"
+
+
+def fold(text: str) -> str:
+    """Lower case, ß → ss, umlauts and other diacritics dropped, ae/oe/ue → a/o/u (so that
+    the transcriptions of German umlauts meet them)."""
+    t = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", text).casefold())
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    return t.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+def words(query: str) -> list[str]:
+    return _WORD.findall(fold(query))
+
+
+# -- indexing -------------------------------------------------------------------------------
+
+
+def _metadata_text(u: Unit) -> str:
+    parts = [u.aid, u.title, u.fonds.code if u.fonds_id else ""]
+    parts += [v for vs in (u.dc or {}).values() for v in vs]
+    parts += [v for k, v in (u.extra or {}).items() if k != "path" and isinstance(v, str)]
+    return fold(" ".join(parts))
+
+
+def _write_fts(rows: list[tuple[int, str]]) -> None:
+    if connection.vendor != "sqlite" or not rows:
+        return
+    with connection.cursor() as c:
+        c.executemany(f"DELETE FROM {FTS} WHERE rowid = %s", [(pk,) for pk, _ in rows])
+        c.executemany(f"INSERT INTO {FTS}(rowid, body) VALUES (%s, %s)", rows)
+
+
+def index_units(units: list[Unit]) -> None:
+    """Index the metadata of new units (their file text follows in the background)."""
+    docs = [
+        SearchDoc(unit_id=u.pk, tenant_id=u.tenant_id, metadata=_metadata_text(u)) for u in units
+    ]
+    SearchDoc.objects.bulk_create(docs, batch_size=1000)
+    _write_fts([(d.unit_id, d.metadata) for d in docs])
+
+
+def _files_of(unit: Unit) -> list[File]:
+    root = unit
+    while root.parent_id is not None:
+        root = root.parent
+    qs = File.objects.filter(representation__unit=root).select_related("representation")
+    if root.pk != unit.pk:
+        prefix = unit.extra.get("path", "")
+        qs = qs.filter(path__startswith=f"{prefix}/") if prefix else qs.none()
+    return list(qs)
+
+
+def extract_pending(home, limit: int = 200) -> int:
+    """The background step: read the text of the files of units not yet extracted."""
+    from magazin.core.storage.location import FilesystemLocation
+    from magazin.core.storage.ocfl import OcflError, OcflObject
+
+    docs = list(
+        SearchDoc.objects.filter(extracted=False).select_related("unit", "unit__tenant")[:limit]
+    )
+    objects: dict[str, OcflObject | None] = {}
+    for doc in docs:
+        unit = doc.unit
+        root = unit
+        while root.parent_id is not None:
+            root = root.parent
+        if root.ocfl_id not in objects:
+            objects[root.ocfl_id] = None
+            for c in home.locations:
+                d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)
+                try:
+                    objects[root.ocfl_id] = OcflObject.open(d)
+                    break
+                except (OcflError, OSError):
+                    continue
+        obj = objects[root.ocfl_id]
+        texts = []
+        for f in _files_of(unit) if obj is not None else []:
+            kind = kind_of(f.path, f.mime, f.puid)
+            if kind is None:
+                continue
+            try:
+                p = obj.logical_file(f"representations/{f.representation.name}/data/{f.path}")
+            except (OcflError, KeyError, OSError):
+                continue
+            texts.append(extract_text(p, kind))
+        doc.content = fold("\n".join(texts))
+        doc.extracted = True
+        with transaction.atomic():
+            SearchDoc.objects.filter(pk=doc.pk).update(content=doc.content, extracted=True)
+            _write_fts([(doc.unit_id, f"{doc.metadata}\n{doc.content}")])
+    return len(docs)
+
+
+def pending() -> int:
+    return SearchDoc.objects.filter(extracted=False).count()
+
+
+# -- searching ------------------------------------------------------------------------------
+
+
+def search(units, query: str, filters: dict | None = None):
+    """The units of `units` (a scope's queryset) matching every word of `query` as a prefix,
+    best first, each with `score` (higher is better)."""
+    ws = words(query)
+    if not ws:
+        return units.none()
+    if connection.vendor == "sqlite":
+        match = " ".join(f'"{w}"*' for w in ws)
+        qs = units.extra(
+            tables=[FTS],
+            where=[f"{FTS}.rowid = catalog_unit.id", f"{FTS} MATCH %s"],
+            params=[match],
+            select={"score": f"-{FTS}.rank"},
+        )
+    else:
+        tsq = " & ".join(f"{w}:*" for w in ws)
+        vector = (
+            "to_tsvector('simple', magazin_access_searchdoc.metadata || ' ' || "
+            "magazin_access_searchdoc.content)"
+        )
+        qs = units.extra(
+            tables=["magazin_access_searchdoc"],
+            where=[
+                "magazin_access_searchdoc.unit_id = catalog_unit.id",
+                f"{vector} @@ to_tsquery('simple', %s)",
+            ],
+            params=[tsq],
+            select={"score": f"ts_rank({vector}, to_tsquery('simple', %s))"},
+            select_params=[tsq],
+        )
+    return _filter(qs, filters or {}).order_by("-score", "id")
+
+
+def _filter(qs, f: dict):
+    if f.get("fonds"):
+        qs = qs.filter(fonds__code=f["fonds"])
+    if f.get("format"):
+        qs = qs.filter(representations__files__puid=f["format"]).distinct()
+    if f.get("access") in ("open", "closed"):
+        is_open = Q(open_from__lte=dt.date.today()) | Q(releases__isnull=False)
+        qs = qs.filter(is_open) if f["access"] == "open" else qs.exclude(is_open)
+    return qs
+
+
+def facets(qs) -> dict:
+    """Counts by fonds, format (PUID) and access status of a result set (computed on the
+    result query itself: its full-text join refers to the unit table by name)."""
+    base = qs.order_by()
+    by_fonds = {
+        r["fonds__code"]: r["n"] for r in base.values("fonds__code").annotate(n=Count("id"))
+    }
+    by_format = {
+        r["representations__files__puid"] or "unknown": r["n"]
+        for r in base.filter(representations__files__isnull=False)
+        .values("representations__files__puid")
+        .annotate(n=Count("id", distinct=True))
+    }
+    today = dt.date.today()
+    n_open = base.filter(Q(open_from__lte=today) | Q(releases__isnull=False)).distinct().count()
+    return {
+        "fonds": by_fonds,
+        "format": by_format,
+        "access": {"open": n_open, "closed": base.count() - n_open},
+    }
