@@ -93,7 +93,7 @@ def test_pages_need_a_login_and_carry_security_headers(two_tenants):
     assert r.status_code == 302 and r["Location"].startswith("/login/")
     r = Client().get(f"/aip/{two_tenants['a']}/")
     assert r.status_code == 302
-    r = _web("anna").get("/")
+    r = _web("anna").get("/holdings/")
     assert r.status_code == 200 and two_tenants["a"] in r.content.decode()
     assert two_tenants["b"] not in r.content.decode()
     assert "default-src 'self'" in r["Content-Security-Policy"]
@@ -166,4 +166,6 @@ def test_every_url_with_an_aid_is_404_for_other_tenants_operators_and_closed(two
     for name in ("bert", "olga", "rita"):
         listed = _api(users[name]["token"]).get("/api/units/").json()
         assert a not in str(listed)
-        assert a not in _web(name).get("/").content.decode()
+        for page in ("/", "/holdings/", "/fonds/OB-Reden/", "/search/?q=Rede"):
+            r = _web(name).get(page)
+            assert r.status_code in (200, 404) and a not in r.content.decode(), (name, page)

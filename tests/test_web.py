@@ -18,9 +18,9 @@ def test_holdings_page_lists_fonds_and_aips_in_german_and_english(archive, clien
     _login(archive, client)
     r = archive.json("ingest", write_tree(tmp_path / "sip", {"rede.txt": "Rede"}))
     aid = r["aips"][0]["aid"]
-    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    page = client.get("/holdings/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Bestände" in page and "OB-Reden" in page and aid in page
-    page_en = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page_en = client.get("/holdings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Fonds" in page_en and "Bestände" not in page_en
     detail = client.get(f"/aip/{aid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "rede.txt" in detail and "Ereignisse" in detail and "ingestion" in detail
@@ -32,3 +32,24 @@ def test_empty_archive_page(cli, client):
     _login(cli, client)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Noch keine Bestände." in page
+
+
+def test_dashboard_fonds_search_and_downloads(archive, client, tmp_path):
+    _login(archive, client)
+    sip = write_tree(tmp_path / "sip", {"rede.txt": "Rede zur Eröffnung", "b.txt": "B"})
+    aid = archive.json("ingest", sip)["aips"][0]["aid"]
+    archive.json("index")
+    de = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Übersicht" in de and "OB-Reden" in de and "x-fmt/111" in de
+    en = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Overview" in en and "Formats" in en
+    page = client.get("/fonds/OB-Reden/?sort=-title").content.decode()
+    assert aid in page
+    assert client.get("/fonds/Nope/").status_code == 404
+    hits = client.get("/search/?q=eroffnung", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert aid in hits and "1 Treffer" in hits
+    unit = client.get(f"/aip/{aid}/").content.decode()
+    assert f"/aip/{aid}/files/rede.txt" in unit and "Zugang" in unit
+    r = client.get(f"/aip/{aid}/files/rede.txt")
+    assert b"".join(r.streaming_content) == "Rede zur Eröffnung".encode()
+    assert client.get(f"/aip/{aid}/dip").status_code == 200

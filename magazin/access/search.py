@@ -11,7 +11,8 @@ import re
 import unicodedata
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from magazin.catalog.models import File, Unit
 from magazin.core.text import extract_text, kind_of
@@ -121,6 +122,21 @@ def pending() -> int:
 # -- searching ------------------------------------------------------------------------------
 
 
+class Ranked(QuerySet):
+    """Matches, best first (the full-text join), counted and faceted through `matched`: the
+    same units selected by an IN over the full-text index, which every planner runs fast."""
+
+    matched = None
+
+    def _clone(self):
+        c = super()._clone()
+        c.matched = self.matched
+        return c
+
+    def count(self) -> int:
+        return self.matched.count() if self.matched is not None else super().count()
+
+
 def search(units, query: str, filters: dict | None = None):
     """The units of `units` (a scope's queryset) matching every word of `query` as a prefix,
     best first, each with `score` (higher is better)."""
@@ -129,29 +145,36 @@ def search(units, query: str, filters: dict | None = None):
         return units.none()
     if connection.vendor == "sqlite":
         match = " ".join(f'"{w}"*' for w in ws)
-        qs = units.extra(
-            tables=[FTS],
-            where=[f"{FTS}.rowid = catalog_unit.id", f"{FTS} MATCH %s"],
-            params=[match],
-            select={"score": f"-{FTS}.rank"},
-        )
+        ids = RawSQL(f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s", [match])
+        join = {
+            "tables": [FTS],
+            "where": [f"{FTS}.rowid = catalog_unit.id", f"{FTS} MATCH %s"],
+            "params": [match],
+            "select": {"score": f"-{FTS}.rank"},
+        }
     else:
         tsq = " & ".join(f"{w}:*" for w in ws)
-        vector = (
-            "to_tsvector('simple', magazin_access_searchdoc.metadata || ' ' || "
-            "magazin_access_searchdoc.content)"
+        vector = "magazin_access_searchdoc.vector"  # stored, see migration 0003
+        ids = RawSQL(
+            "SELECT unit_id FROM magazin_access_searchdoc "
+            f"WHERE {vector} @@ to_tsquery('simple', %s)",
+            [tsq],
         )
-        qs = units.extra(
-            tables=["magazin_access_searchdoc"],
-            where=[
+        join = {
+            "tables": ["magazin_access_searchdoc"],
+            "where": [
                 "magazin_access_searchdoc.unit_id = catalog_unit.id",
                 f"{vector} @@ to_tsquery('simple', %s)",
             ],
-            params=[tsq],
-            select={"score": f"ts_rank({vector}, to_tsquery('simple', %s))"},
-            select_params=[tsq],
-        )
-    return _filter(qs, filters or {}).order_by("-score", "id")
+            "params": [tsq],
+            "select": {"score": f"ts_rank({vector}, to_tsquery('simple', %s))"},
+            "select_params": [tsq],
+        }
+    matched = _filter(units.filter(pk__in=ids), filters or {})
+    qs = _filter(units, filters or {}).extra(**join).order_by("-score", "id")
+    ranked = Ranked(model=qs.model, query=qs.query, using=qs._db)
+    ranked.matched = matched
+    return ranked
 
 
 def _filter(qs, f: dict):
@@ -166,9 +189,8 @@ def _filter(qs, f: dict):
 
 
 def facets(qs) -> dict:
-    """Counts by fonds, format (PUID) and access status of a result set (computed on the
-    result query itself: its full-text join refers to the unit table by name)."""
-    base = qs.order_by()
+    """Counts by fonds, format (PUID) and access status of a result set."""
+    base = (qs.matched if getattr(qs, "matched", None) is not None else qs).order_by()
     by_fonds = {
         r["fonds__code"]: r["n"] for r in base.values("fonds__code").annotate(n=Count("id"))
     }

@@ -3,11 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from pathlib import Path
-
-from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -15,9 +10,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from magazin.access.files import dip_response, file_response
 from magazin.access.logs import log_access
 from magazin.access.scope import Scope
-from magazin.catalog.services import aip_detail, unit_root, unit_summary
+from magazin.catalog.services import aip_detail, unit_summary
 
 
 def _unit_summary(many: bool = False):
@@ -113,68 +109,14 @@ class UnitFile(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, aid: str, path: str):
         unit = Scope.of(request.user).unit(aid)
-        f = file_of(unit, path)
-        stream = open_verified(unit, f)
+        response = file_response(unit, path)
         log_access(request, unit, "file", path, via="api")
-        return FileResponse(stream, as_attachment=True, filename=Path(f.path).name)
+        return response
 
 
 class UnitDip(APIView):
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request, aid: str):
-        from magazin.access.export import export_dip
-        from magazin.core.config import load_home
-
         unit = Scope.of(request.user).unit(aid)
-        root = unit_root(unit)
-        tmp = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
-        tmp.close()
-        export_dip(load_home(), root, Path(tmp.name))
         log_access(request, unit, "dip", via="api")
-        data = open(tmp.name, "rb")  # noqa: SIM115 - closed by the response
-        Path(tmp.name).unlink()  # the open handle keeps the bytes until sent
-        return FileResponse(data, as_attachment=True, filename=f"{unit.aid}.zip")
-
-
-def file_of(unit, path: str):
-    """The File of `unit` (a child unit: only files under its folder) with this path."""
-    from magazin.catalog.models import File
-
-    root = unit_root(unit)
-    qs = File.objects.filter(representation__unit=root, path=path)
-    if unit.pk != root.pk:
-        prefix = unit.extra.get("path", "")
-        if not prefix or not path.startswith(prefix + "/"):
-            raise Http404("no such file")
-    f = qs.select_related("representation").first()
-    if f is None:
-        raise Http404("no such file")
-    return f
-
-
-def open_verified(unit, f):
-    """An open file of the stored copy, after checking its SHA-512 (a damaged copy is
-    skipped; none good: 404 is wrong, so this raises)."""
-    from magazin.core.config import load_home
-    from magazin.core.storage.location import FilesystemLocation
-    from magazin.core.storage.ocfl import OcflError, OcflObject
-
-    root = unit_root(unit)
-    logical = f"representations/{f.representation.name}/data/{f.path}"
-    for c in load_home().locations:
-        loc = FilesystemLocation(c)
-        obj_dir = loc.object_dir(root.tenant.slug, root.ocfl_id)
-        try:
-            p = OcflObject.open(obj_dir).logical_file(logical)
-        except (OcflError, OSError, KeyError):
-            continue
-        h = hashlib.sha512()
-        try:
-            with open(p, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-        except OSError:
-            continue
-        if h.hexdigest() == f.sha512:
-            return open(p, "rb")  # noqa: SIM115 - closed by the response
-    raise OSError(f"no good copy of {root.aid}/{f.path}")
+        return dip_response(unit)

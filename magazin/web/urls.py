@@ -5,8 +5,13 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.holdings, name="holdings"),
+    path("", views.dashboard, name="dashboard"),
+    path("holdings/", views.holdings, name="holdings"),
+    path("fonds/<str:code>/", views.fonds_units, name="fonds"),
+    path("search/", views.search_page, name="search"),
     path("aip/<str:aid>/", views.aip, name="aip"),
+    path("aip/<str:aid>/files/<path:path>", views.unit_file, name="unit-file"),
+    path("aip/<str:aid>/dip", views.unit_dip, name="unit-dip"),
     path(
         "login/",
         login_not_required(

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.http import Http404
 from django.shortcuts import render
 
 from magazin.access.logs import log_access
 from magazin.access.scope import Scope
+from magazin.catalog.models import Copy, File
 from magazin.catalog.services import aip_detail
+
+SORTS = {"title": "title", "-title": "-title", "aid": "aid", "-aid": "-aid",
+         "bytes": "bytes", "-bytes": "-bytes", "created": "id", "-created": "-id"}  # fmt: skip
 
 
 def holdings(request):
@@ -25,7 +31,110 @@ def holdings(request):
     return render(request, "web/holdings.html", {"fonds": fonds, "page": page, "scope": scope})
 
 
+def dashboard(request):
+    """Holdings per fonds, formats, ingest activity, copies and fixity, open quarantine."""
+    from magazin.ingest.models import QuarantineEntry
+
+    scope = Scope.of(request.user)
+    roots = scope.units().filter(parent=None)
+    fonds = (
+        scope.fonds()
+        .annotate(
+            aips=Count("units", filter=Q(units__parent=None)),
+            files=Sum("units__files_count", filter=Q(units__parent=None)),
+            bytes=Sum("units__bytes", filter=Q(units__parent=None)),
+        )
+        .order_by("code")
+    )
+    formats = list(
+        File.objects.filter(representation__unit__in=roots)
+        .values("puid", "format_name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:12]
+    )
+    top = max((f["n"] for f in formats), default=1)
+    for f in formats:
+        f["pct"] = round(100 * f["n"] / top)
+    activity = list(
+        roots.annotate(month=TruncMonth("created"))
+        .values("month")
+        .annotate(n=Count("id"), bytes=Sum("bytes"))
+        .order_by("-month")[:12]
+    )
+    copies = list(
+        Copy.objects.filter(unit__in=roots)
+        .values("location", "status")
+        .annotate(n=Count("id"), last=Max("checked"))
+        .order_by("location", "status")
+    )
+    quarantine = (
+        QuarantineEntry.objects.filter(status="open", tenant=scope.tenant.slug).count()
+        if scope.tenant
+        else 0
+    )
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "scope": scope,
+            "fonds": fonds,
+            "formats": formats,
+            "activity": activity,
+            "copies": copies,
+            "quarantine": quarantine,
+        },
+    )
+
+
+def fonds_units(request, code: str):
+    """The root units of one fonds, paginated and sortable."""
+    scope = Scope.of(request.user)
+    fonds = scope.fonds().filter(code=code).first()
+    if fonds is None:
+        raise Http404("no such fonds")
+    sort = request.GET.get("sort", "title")
+    units = scope.units().filter(parent=None, fonds=fonds).order_by(SORTS.get(sort, "title"), "id")
+    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "web/fonds.html", {"fonds": fonds, "page": page, "sort": sort, "scope": scope}
+    )
+
+
+def search_page(request):
+    from magazin.access.search import facets, search
+
+    scope = Scope.of(request.user)
+    q = request.GET.get("q", "").strip()
+    filters = {k: request.GET.get(k) for k in ("fonds", "format", "access") if request.GET.get(k)}
+    page = found = None
+    if q:
+        found = search(scope.units().select_related("fonds", "parent"), q, filters)
+        page = Paginator(found, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/search.html",
+        {"q": q, "page": page, "facets": facets(found) if q else None, "filters": filters},
+    )
+
+
 def aip(request, aid: str):
     unit = Scope.of(request.user).unit(aid)
     log_access(request, unit, "view")
-    return render(request, "web/aip.html", {"d": aip_detail(unit)})
+    return render(request, "web/aip.html", {"d": aip_detail(unit), "unit": unit})
+
+
+def unit_file(request, aid: str, path: str):
+    from magazin.access.files import file_response
+
+    unit = Scope.of(request.user).unit(aid)
+    response = file_response(unit, path)
+    log_access(request, unit, "file", path)
+    return response
+
+
+def unit_dip(request, aid: str):
+    from magazin.access.files import dip_response
+
+    unit = Scope.of(request.user).unit(aid)
+    log_access(request, unit, "dip")
+    return dip_response(unit)
