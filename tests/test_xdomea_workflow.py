@@ -844,3 +844,42 @@ def test_each_answer_follows_the_version_of_the_message_it_answers(desk):
     aids = _aids_0506(desk.reply("0506", "3.1.0"), "3.1.0")
     assert list(aids) == [d5.id]
     assert desk.show(pid)["state"] == "awaiting delivery"  # the Akte appraised A is still due
+
+
+def test_the_appraisal_page(desk):
+    from django.test import Client
+
+    pid, (a1, a2, fv, d5) = _offered(desk)
+    desk.cli.json("tenant", "create", "land", "--name", "Land")
+    users = (
+        ("anna", "stadt", "archivist"),
+        ("rita", "stadt", "reader"),
+        ("bert", "land", "archivist"),
+    )
+    for name, tenant, role in users:
+        code, _o, err = desk.cli(
+            "user", "create", name, "--tenant", tenant, "--role", role,
+            "--password-stdin", stdin="Gutes-Passwort-2026\n",
+        )  # fmt: skip
+        assert code == 0, err
+    web = Client()
+    assert web.login(username="anna", password="Gutes-Passwort-2026")
+    listing = web.get("/xdomea/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert pid in listing and "Aussonderungen" in listing
+    page = web.get(f"/xdomea/{pid}/").content.decode()
+    assert "Bauantrag Müller" in page and f'name="d-{a1.id}"' in page
+    # one decision by radio button, the rest confirmed V, then the 0502
+    web.post(f"/xdomea/{pid}/", {f"d-{a1.id}": "A", f"d-{d5.id}": "A", "rest_v": "1"})
+    objs = {o["id"]: o for o in _flat(desk.show(pid)["objects"])}
+    assert objs[a1.children[0].id]["decision_basis"] == "inherited"
+    assert objs[fv.id]["decision"] == "V" and objs[d5.id]["decided_by"] == "anna"
+    web.post(f"/xdomea/{pid}/", {"send": "1"})
+    assert desk.show(pid)["state"] == "appraised"
+    decided = _t(desk.reply("0502", "3.1.0"), "BewertetesObjekt/ID")
+    assert len(decided) == len(objs)
+    # not for readers, not for other tenants
+    for name in ("rita", "bert"):
+        other = Client()
+        assert other.login(username=name, password="Gutes-Passwort-2026")
+        assert other.get(f"/xdomea/{pid}/").status_code == 404
+        assert other.post(f"/xdomea/{pid}/", {"send": "1"}).status_code == 404

@@ -138,3 +138,82 @@ def unit_dip(request, aid: str):
     unit = Scope.of(request.user).unit(aid)
     log_access(request, unit, "dip")
     return dip_response(unit)
+
+
+def _archivist(request) -> Scope:
+    scope = Scope.of(request.user)
+    if not scope.can_edit:
+        raise Http404("not available")
+    return scope
+
+
+def xdomea_processes(request):
+    from magazin.xdomea.models import Process
+    from magazin.xdomea.services import process_summary
+
+    scope = _archivist(request)
+    qs = (
+        Process.objects.filter(agency__tenant=scope.tenant)
+        .select_related("agency", "agency__tenant")
+        .prefetch_related("messages")
+    )
+    return render(request, "web/xdomea.html", {"processes": [process_summary(p) for p in qs]})
+
+
+def xdomea_process(request, process_id: str):
+    """A process with its appraisal list: decide per object or in bulk, send the 0502."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from magazin.core.config import load_home
+    from magazin.xdomea.services import (
+        XdomeaError,
+        appraise,
+        get_process,
+        object_tree,
+        process_summary,
+        send_appraisal,
+    )
+
+    scope = _archivist(request)
+    try:
+        process = get_process(process_id, scope.tenant.slug)
+    except XdomeaError:
+        raise Http404("no such process") from None
+    if request.method == "POST":
+        user = request.user.get_username()
+        current = dict(process.items.values_list("idsgo", "decision"))
+        decisions = [  # only what the archivist changed: unchanged radios keep their basis
+            (k.removeprefix("d-"), v)
+            for k, v in request.POST.items()
+            if k.startswith("d-") and v in ("A", "V") and current.get(k[2:]) != v
+        ]
+        bulk = request.POST.get("all") or None
+        try:
+            if decisions or bulk in ("A", "V") or request.POST.get("rest_v"):
+                appraise(
+                    process,
+                    user,
+                    decisions=decisions,
+                    all_=bulk if bulk in ("A", "V") else None,
+                    confirm_rest_v=bool(request.POST.get("rest_v")),
+                )
+            if "send" in request.POST:
+                r = send_appraisal(load_home(), process, user)
+                messages.success(request, r["message"])
+        except XdomeaError as e:
+            messages.error(request, str(e))
+        return redirect("xdomea-process", process_id=process.process_id)
+    flat = []
+
+    def walk(objs, depth):
+        for o in objs:
+            flat.append({**o, "depth": depth, "indent": depth * 1.5})
+            walk(o["children"], depth + 1)
+
+    walk(object_tree(process), 0)
+    return render(
+        request,
+        "web/xdomea_process.html",
+        {"p": process_summary(process), "objects": flat, "open": process.state == "offered"},
+    )
