@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
+# the browser of the end-to-end tests: Debian's Chromium (Playwright drives it)
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "Installing Chromium (Debian package chromium) for the browser tests…" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 ruff check magazin tests bench
 ruff format --check magazin tests bench
 echo "== tests on SQLite" >&2

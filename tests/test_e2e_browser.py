@@ -1,0 +1,124 @@
+"""End to end in a real browser (Debian's Chromium, driven by Playwright) against
+`magazin serve`: login, browse, search, unit page, download, a reader not seeing a closed
+unit, a user of another tenant getting 404."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import write_tree
+from .test_cli_process import _free_port, _magazin, run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORD = "Gutes-Passwort-2026"
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (scripts/test.sh installs it)"
+)
+
+
+@pytest.fixture
+def server(env, tmp_path):
+    run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv Magdeburg")
+    run(env, "fonds", "create", "stadt", "OB-Reden", "--title", "Oberbürgermeister, Reden")
+    run(env, "tenant", "create", "land", "--name", "Landesarchiv")
+    sip = write_tree(tmp_path / "sip", {"alt.txt": "Rede zur Eröffnung der Elbbrücke",
+                                        "neu.txt": "Haushaltsrede des Kämmerers"})  # fmt: skip
+    (tmp_path / "t.csv").write_text(
+        "Datei;Titel;Datum\nalt.txt;Rede 1960;1960\nneu.txt;Rede 2014;2014\n", "utf-8"
+    )
+    r = json.loads(
+        run(
+            env, "ingest", sip, "--tenant", "stadt", "--metadata", tmp_path / "t.csv", "--json"
+        ).stdout
+    )
+    aids = {}
+    for a in r["aips"]:
+        d = json.loads(run(env, "aip", "show", a["aid"], "--json").stdout)
+        aids[d["title"]] = a["aid"]
+    run(env, "index")
+    for name, tenant, role in (("anna", "stadt", "archivist"), ("rita", "stadt", "reader"),
+                               ("bert", "land", "archivist")):  # fmt: skip
+        subprocess.run(
+            _magazin() + ["user", "create", name, "--tenant", tenant, "--role", role,
+                          "--password-stdin"],
+            input=PASSWORD + "\n", env=env, text=True, check=True, capture_output=True,
+        )  # fmt: skip
+    port = _free_port()
+    proc = subprocess.Popen(
+        _magazin() + ["serve", "--port", str(port), "--poll-interval", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/login/", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base, aids
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+def _login(browser, base: str, name: str):
+    page = browser.new_context(locale="de-DE", accept_downloads=True).new_page()
+    page.goto(f"{base}/")
+    assert "/login/" in page.url
+    page.get_by_label("Benutzername").fill(name)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def test_archivist_reader_and_other_tenant(server, browser, tmp_path):
+    base, aids = server
+    page = _login(browser, base, "anna")
+    assert page.get_by_role("heading", name="Übersicht: Stadtarchiv Magdeburg").is_visible()
+    # browse: holdings → fonds → unit
+    page.get_by_role("link", name="Bestände").click()
+    page.get_by_role("link", name="OB-Reden").first.click()
+    assert page.get_by_text("Rede 2014").is_visible()
+    # search (full text, umlaut folded) → unit page → download
+    page.get_by_role("link", name="Suche").click()
+    page.get_by_label("Wörter in Metadaten und Dateitext").fill("Kaemmerer")
+    page.get_by_role("button", name="Suche").click()
+    page.get_by_role("link", name="Rede 2014").click()
+    assert page.get_by_role("heading", name="Rede 2014").is_visible()
+    assert "gesperrt" in page.content()  # closed until 2045
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="neu.txt").click()
+    assert Path(dl.value.path()).read_text("utf-8") == "Haushaltsrede des Kämmerers"
+    page.screenshot(path=str(tmp_path / "unit.png"))
+    # a reader sees the open unit only; the closed one is not found
+    reader = _login(browser, base, "rita")
+    reader.goto(f"{base}/holdings/")
+    assert aids["Rede 1960"] in reader.content() and aids["Rede 2014"] not in reader.content()
+    r = reader.goto(f"{base}/aip/{aids['Rede 2014']}/")
+    assert r.status == 404 and "Haushaltsrede" not in reader.content()
+    # a user of another tenant who knows the AID gets 404
+    other = _login(browser, base, "bert")
+    r = other.goto(f"{base}/aip/{aids['Rede 1960']}/")
+    assert r.status == 404 and "Elbbrücke" not in other.content()
