@@ -24,9 +24,18 @@ def token(archive, tmp_path):
 
 @pytest.fixture
 def api_schema(token):
+    """The schema of the WSGI application; as in Django's test client, requests do not close
+    the test's database connection (it holds the test transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from magazin.wsgi import application
 
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -37,3 +46,10 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_server_errors(case, token):
     response = case.call(headers={"Authorization": f"Token {token}"})
     assert response.status_code < 500, (case.method, case.formatted_path, response.text[:500])
+
+
+def test_nul_characters_are_a_bad_request(token, client):
+    h = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    assert client.get("/api/units/?fonds=%00", **h).status_code == 400
+    assert client.get("/api/units/stadt-%00/", **h).status_code == 400
+    assert client.get("/api/units/?fonds=OB-Reden", **h).status_code == 200

@@ -18,3 +18,20 @@ class SecurityHeaders:
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class RejectNul:
+    """A NUL character in the path or a parameter is never meaningful here, and PostgreSQL
+    cannot compare text with it: such requests get 400, not a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest
+
+        if "\x00" in request.path or any(
+            "\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists()
+        ):
+            return HttpResponseBadRequest("NUL character in the request")
+        return self.get_response(request)
