@@ -49,7 +49,7 @@ def test_dashboard_fonds_search_and_downloads(archive, client, tmp_path):
     hits = client.get("/search/?q=eroffnung", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert aid in hits and "1 Treffer" in hits
     unit = client.get(f"/aip/{aid}/").content.decode()
-    assert f"/aip/{aid}/files/rede.txt" in unit and "Benutzung: frei zugänglich" not in unit
+    assert f"/aip/{aid}/files/rede.txt" in unit and "Benutzung: gesperrt" in unit  # no date
     r = client.get(f"/aip/{aid}/files/rede.txt")
     assert b"".join(r.streaming_content) == "Rede zur Eröffnung".encode()
     assert client.get(f"/aip/{aid}/dip").status_code == 200
