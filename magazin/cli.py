@@ -472,6 +472,40 @@ def cmd_aip_show(args, home):
     return EXIT_OK
 
 
+def cmd_aip_edit(args, home):
+    from magazin.catalog.edit import edit_unit
+
+    unit = _get_unit(args.aid)
+    extra: dict[str, str | None] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: use FIELD=VALUE")
+        extra[key.strip()] = value
+    for key in args.unset or []:
+        extra[key] = None
+    dc: dict[str, list[str]] = {}
+    for item in args.dc or []:
+        el, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--dc {item!r}: use ELEMENT=VALUE")
+        dc.setdefault(el.strip(), []).append(value) if value else dc.setdefault(el.strip(), [])
+    data = edit_unit(home, unit, _user(args), title=args.title, dc=dc, extra=extra)
+    _out(
+        args,
+        data,
+        lambda d: print(
+            f"{d['aid']}: "
+            + (
+                "; ".join(d["changed"]) + f" (OCFL {d['version']})"
+                if d["changed"]
+                else "nothing changed"
+            )
+        ),  # fmt: skip
+    )
+    return EXIT_OK
+
+
 def cmd_export(args, home):
     from magazin.access.export import export_dip
 
@@ -884,6 +918,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fonds")
     c = cmd(as_, "show", cmd_aip_show, "show one AIP")
     c.add_argument("aid")
+    c = cmd(as_, "edit", cmd_aip_edit, "correct a unit's description (a new OCFL version)")
+    c.add_argument("aid")
+    c.add_argument("--title")
+    c.add_argument("--set", action="append", metavar="FIELD=VALUE", help="a descriptive field")
+    c.add_argument("--unset", action="append", metavar="FIELD")
+    c.add_argument("--dc", action="append", metavar="ELEMENT=VALUE", help="Dublin Core values")
+    c.add_argument("--user")
     c = cmd(sub, "export", cmd_export, "export a DIP (ZIP with files, METS, PREMIS, DC)")
     c.add_argument("aid")
     c.add_argument("--out", required=True)

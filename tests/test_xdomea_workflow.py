@@ -883,3 +883,26 @@ def test_the_appraisal_page(desk):
         assert other.login(username=name, password="Gutes-Passwort-2026")
         assert other.get(f"/xdomea/{pid}/").status_code == 404
         assert other.post(f"/xdomea/{pid}/", {"send": "1"}).status_code == 404
+
+
+def test_a_child_unit_is_corrected_inside_its_aip(desk, home):
+    desk.agency("--two-step")
+    tree = standard_tree()
+    desk.send("3.1.0", "0503", str(uuid.uuid4()), tree[:1])
+    (m,) = desk.poll()
+    aids = _aids_0506(desk.reply("0506", "3.1.0"), "3.1.0")
+    doc = tree[0].find("Nachtrag Weiß")
+    r = desk.cli.json("aip", "edit", aids[doc.id], "--title", "Nachtrag Weiß (berichtigt)")
+    assert r["version"] == "v2"
+    desk.cli.json("catalog", "rebuild")
+    child = desk.cli.json("aip", "show", aids[doc.id])
+    assert child["title"] == "Nachtrag Weiß (berichtigt)"
+    assert child["parent"] == aids[tree[0].find("Nachträge zur Maßnahme").id]
+    assert desk.cli.json("aip", "show", aids[tree[0].id])["title"] == tree[0].title
+    _standards_valid(home, desk_fixtures())
+
+
+def desk_fixtures():
+    from .conftest import shared_fixtures
+
+    return shared_fixtures()

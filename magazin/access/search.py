@@ -62,6 +62,18 @@ def index_units(units: list[Unit]) -> None:
     _write_fts([(d.unit_id, d.metadata) for d in docs])
 
 
+def reindex_metadata(units: list[Unit]) -> None:
+    """After a description was corrected: the metadata part of the index again."""
+    for u in units:
+        doc = SearchDoc.objects.filter(unit_id=u.pk).first()
+        if doc is None:
+            index_units([u])
+            continue
+        doc.metadata = _metadata_text(u)
+        SearchDoc.objects.filter(pk=doc.pk).update(metadata=doc.metadata)
+        _write_fts([(u.pk, f"{doc.metadata}\n{doc.content}")])
+
+
 def _files_of(unit: Unit) -> list[File]:
     root = unit
     while root.parent_id is not None:

@@ -118,9 +118,36 @@ def search_page(request):
 
 
 def aip(request, aid: str):
-    unit = Scope.of(request.user).unit(aid)
+    """The unit page; archivists correct the description here (a new OCFL version)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    scope = Scope.of(request.user)
+    unit = scope.unit(aid)
+    if request.method == "POST":
+        if not scope.can_edit:
+            raise Http404("not available")
+        from magazin.catalog.edit import edit_unit
+        from magazin.core.config import load_home
+
+        extra = {}
+        key, value = request.POST.get("field", "").strip(), request.POST.get("value", "")
+        if key:
+            extra[key] = value if value.strip() else None
+        r = edit_unit(
+            load_home(),
+            unit,
+            request.user.get_username(),
+            title=request.POST.get("title"),
+            extra=extra,
+        )
+        if r["changed"]:
+            messages.success(request, "; ".join(r["changed"]))
+        return redirect("aip", aid=unit.aid)
     log_access(request, unit, "view")
-    return render(request, "web/aip.html", {"d": aip_detail(unit), "unit": unit})
+    return render(
+        request, "web/aip.html", {"d": aip_detail(unit), "unit": unit, "can_edit": scope.can_edit}
+    )
 
 
 def unit_file(request, aid: str, path: str):

@@ -78,13 +78,15 @@ def read_aip(obj: OcflObject) -> AipDescription:
     files = [
         file_from_premis(lp, info, mets["mimes"].get(lp)) for lp, info in premis["files"].items()
     ]
-    extra: dict[str, str] = dict(mets["fields"])
+    extra: dict[str, str] = {}
     for path, mdtype in mets["sources"]:
         if mdtype == "table-row" and path in state:
             row = parse_xml(obj.read(path), path)
             for cell in row.findall("mz:cell", NS):
                 if cell.get("field") == "extra" and cell.text:
                     extra[cell.get("column")] = cell.text
+    if mets["fields"]:  # the fields as last described win over the row as received
+        extra = dict(mets["fields"])
     return AipDescription(
         ocfl_id=objid,
         tenant=tenant,

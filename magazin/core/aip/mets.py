@@ -66,8 +66,7 @@ def mets_xml(aip: AipDescription, software: str) -> bytes:
     for i, (path, mdtype) in enumerate(aip.source_metadata, start=1):
         sec = _m(root, "dmdSec", ID=f"dmd-source-{i}")
         _mdref(sec, path, "OTHER", mdtype)
-    has_row = any(t == "table-row" for _p, t in aip.source_metadata)
-    if aip.extra and not has_row:
+    if aip.extra:  # as described now (a table row as received is kept beside it)
         _fields_sec(root, "dmd-fields", aip.extra)
     for node in (n for c in aip.children for n in c.walk()):
         _unit_sec(root, node)
@@ -110,7 +109,7 @@ def mets_xml(aip: AipDescription, software: str) -> bytes:
     dmdids = " ".join(
         ["dmd-dc"]
         + [f"dmd-source-{i}" for i in range(1, len(aip.source_metadata) + 1)]
-        + (["dmd-fields"] if aip.extra and not has_row else [])
+        + (["dmd-fields"] if aip.extra else [])
     )
     top = _m(smap, "div", TYPE=aip.kind, LABEL=aip.title, DMDID=dmdids, ADMID="digiprov-premis")
     for rep in reps:

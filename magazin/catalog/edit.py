@@ -1,0 +1,106 @@
+"""Correcting a unit's description: a new OCFL version of its AIP (Dublin Core, METS and PREMIS
+rewritten, everything else carried over) with a "metadata modification" event naming who
+changed which field from what to what; then the catalog, closure period and search index."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from magazin.core.aip.builder import metadata_files, metadata_newfiles, read_aip
+from magazin.core.aip.model import AipEvent
+from magazin.core.config import Home
+from magazin.core.ids import new_ulid, now
+from magazin.core.records import software_agent, user_agent
+from magazin.core.storage.location import FilesystemLocation
+from magazin.core.storage.ocfl import OcflObject, VersionInfo, add_version
+from magazin.errors import Failure
+
+from .models import Unit
+from .services import apply_closure, event_rows, unit_root
+
+
+def edit_unit(
+    home: Home,
+    unit: Unit,
+    user: str,
+    *,
+    title: str | None = None,
+    dc: dict[str, list[str]] | None = None,
+    extra: dict[str, str | None] | None = None,
+) -> dict:
+    """Apply the changes (an `extra` value of None removes the field); nothing to change is
+    not a new version."""
+    root = unit_root(unit)
+    dirs = []
+    for c in home.locations:
+        d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)
+        if d.is_dir():
+            dirs.append(d)
+    if not dirs:
+        raise Failure(f"{root.aid}: no copy of its AIP found")
+    desc = read_aip(OcflObject.open(dirs[0]))
+    target = desc
+    if unit.pk != root.pk:
+        ulid = unit.aid.rsplit("-", 1)[1]
+        target = next((n for c in desc.children for n in c.walk() if n.ulid == ulid), None)
+        if target is None:
+            raise Failure(f"{unit.aid}: not found in the METS of {root.aid}")
+    changes = []
+    if title is not None and title.strip() and title != target.title:
+        changes.append(f"title: {target.title!r} → {title!r}")
+        target.title = title
+        target.dc = {**target.dc, "title": [title]}
+    for el, values in (dc or {}).items():
+        if target.dc.get(el, []) != values:
+            changes.append(f"dc {el}: {target.dc.get(el, [])!r} → {values!r}")
+            target.dc = {**target.dc, el: values}
+            if not values:
+                del target.dc[el]
+    for key, value in (extra or {}).items():
+        old = target.extra.get(key)
+        if value != old:
+            changes.append(f"{key}: {old!r} → {value!r}")
+            target.extra = {k: v for k, v in target.extra.items() if k != key}
+            if value is not None:
+                target.extra[key] = value
+    if not changes:
+        return {"aid": unit.aid, "changed": [], "version": None}
+    sw, usr = software_agent(), user_agent(user)
+    event = AipEvent(
+        new_ulid(),
+        "metadata modification",
+        now(),
+        "success",
+        f"description of {unit.aid} corrected by {user}",
+        "; ".join(changes),
+        agents=[(usr.id_value, "implementer"), (sw.id_value, "executing program")],
+    )
+    desc.events.append(event)
+    known = {a.id_value for a in desc.agents}
+    desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+    files = metadata_newfiles(metadata_files(desc, {}))
+    version = VersionInfo(
+        now(), f"Description of {unit.aid} corrected", user, f"urn:magazin:user:{user}"
+    )
+    head = None
+    for d in dirs:  # every copy gets the same new version
+        obj = OcflObject.open(d)
+        head = add_version(d, obj.inventory, files, version)["head"]
+    with transaction.atomic():
+        unit.title, unit.dc, unit.extra = target.title, target.dc, _catalog_extra(unit, target)
+        apply_closure([unit])
+        unit.save(update_fields=["title", "dc", "extra", "open_from", "closure_reason"])
+        from magazin.catalog.models import Event
+
+        Event.objects.bulk_create(event_rows(root, [event]))
+        from magazin.access.search import reindex_metadata
+
+        reindex_metadata([unit])
+    return {"aid": unit.aid, "changed": changes, "version": head}
+
+
+def _catalog_extra(unit: Unit, target) -> dict:
+    extra = dict(target.extra)
+    if unit.parent_id is not None:  # child units keep their kind in the catalog
+        extra["kind"] = unit.extra.get("kind", getattr(target, "kind", ""))
+    return extra
