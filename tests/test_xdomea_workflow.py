@@ -885,7 +885,7 @@ def test_the_appraisal_page(desk):
         assert other.post(f"/xdomea/{pid}/", {"send": "1"}).status_code == 404
 
 
-def test_a_child_unit_is_corrected_inside_its_aip(desk, home):
+def test_a_child_unit_is_corrected_inside_its_aip(desk, home, fixtures):
     desk.agency("--two-step")
     tree = standard_tree()
     desk.send("3.1.0", "0503", str(uuid.uuid4()), tree[:1])
@@ -899,10 +899,4 @@ def test_a_child_unit_is_corrected_inside_its_aip(desk, home):
     assert child["title"] == "Nachtrag Weiß (berichtigt)"
     assert child["parent"] == aids[tree[0].find("Nachträge zur Maßnahme").id]
     assert desk.cli.json("aip", "show", aids[tree[0].id])["title"] == tree[0].title
-    _standards_valid(home, desk_fixtures())
-
-
-def desk_fixtures():
-    from .conftest import shared_fixtures
-
-    return shared_fixtures()
+    _standards_valid(home, fixtures)

@@ -38,7 +38,6 @@ from magazin.ingest.models import QuarantineEntry
 
 from .models import Agency, Process, ProcessMessage
 from .services import (
-    _message_xml,
     add_objects,
     messages_dir,
     record_sent,
@@ -316,7 +315,7 @@ class Desk:
         m = process.messages.filter(direction="in", status="accepted").exclude(path="").first()
         if m is None or not Path(m.path).is_file():
             return None
-        return parse_xml(_message_xml(Path(m.path)), m.name)
+        return parse_xml(Path(m.path).read_bytes(), m.name)
 
     def _expected_failures(
         self, process: Process, problems: list[Problem]

@@ -421,7 +421,7 @@ def send_appraisal(home: Home, process: Process, user: str) -> dict:
         raise XdomeaError(f"process {process.process_id}: the kept copy of its 0501 is missing")
     from magazin.core.aip.xml import parse_xml
 
-    offer_root = parse_xml(_message_xml(Path(offer.path)), offer.name)
+    offer_root = parse_xml(Path(offer.path).read_bytes(), offer.name)
     root = write.appraisal_list(offer_root, process.version, [(o.idsgo, o.decision) for o in objs])
     try:
         xml = write.serialise(root, home.path, process.version)
@@ -442,11 +442,6 @@ def send_appraisal(home: Home, process: Process, user: str) -> dict:
         "state": process.state,
         "user": user,
     }
-
-
-def _message_xml(path: Path) -> bytes:
-    """The XML of a kept message copy."""
-    return path.read_bytes()
 
 
 def record_sent(home: Home, process: Process, code: str, xml: bytes) -> ProcessMessage:
