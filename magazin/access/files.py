@@ -8,20 +8,12 @@ from pathlib import Path
 
 from django.http import FileResponse, Http404
 
-from magazin.catalog.services import unit_root
+from magazin.catalog.services import unit_files, unit_root
 
 
 def file_of(unit, path: str):
     """The File of `unit` (a child unit: only files under its folder) with this path."""
-    from magazin.catalog.models import File
-
-    root = unit_root(unit)
-    qs = File.objects.filter(representation__unit=root, path=path)
-    if unit.pk != root.pk:
-        prefix = unit.extra.get("path", "")
-        if not prefix or not path.startswith(prefix + "/"):
-            raise Http404("no such file")
-    f = qs.select_related("representation").first()
+    f = unit_files(unit).filter(path=path).first()
     if f is None:
         raise Http404("no such file")
     return f

@@ -21,6 +21,11 @@ from magazin.catalog.models import Fonds, Tenant, Unit
 from .models import Membership
 
 
+def open_to_all(day: dt.date) -> Q:
+    """Units open to every reader on `day`: closure period over, or released."""
+    return Q(open_from__lte=day) | Q(releases__isnull=False)
+
+
 @dataclass
 class Scope:
     user: object
@@ -62,11 +67,7 @@ class Scope:
         today = dt.date.today()
         return (
             Unit.objects.filter(tenant=self.tenant)
-            .filter(
-                Q(open_from__lte=today)
-                | Q(releases__isnull=False)
-                | Q(grants__reader=self.user, grants__expires__gte=today)
-            )
+            .filter(open_to_all(today) | Q(grants__reader=self.user, grants__expires__gte=today))
             .values("pk")
         )
 

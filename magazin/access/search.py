@@ -11,13 +11,15 @@ import re
 import unicodedata
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
 
-from magazin.catalog.models import File, Unit
+from magazin.catalog.models import Unit
+from magazin.catalog.services import unit_files, unit_root
 from magazin.core.text import extract_text, kind_of
 
 from .models import SearchDoc
+from .scope import open_to_all
 
 _WORD = re.compile(r"\w+")
 FTS = "magazin_search_fts"
@@ -74,17 +76,6 @@ def reindex_metadata(units: list[Unit]) -> None:
         _write_fts([(u.pk, f"{doc.metadata}\n{doc.content}")])
 
 
-def _files_of(unit: Unit) -> list[File]:
-    root = unit
-    while root.parent_id is not None:
-        root = root.parent
-    qs = File.objects.filter(representation__unit=root).select_related("representation")
-    if root.pk != unit.pk:
-        prefix = unit.extra.get("path", "")
-        qs = qs.filter(path__startswith=f"{prefix}/") if prefix else qs.none()
-    return list(qs)
-
-
 def extract_pending(home, limit: int = 200) -> int:
     """The background step: read the text of the files of units not yet extracted."""
     from magazin.core.storage.location import FilesystemLocation
@@ -96,9 +87,7 @@ def extract_pending(home, limit: int = 200) -> int:
     objects: dict[str, OcflObject | None] = {}
     for doc in docs:
         unit = doc.unit
-        root = unit
-        while root.parent_id is not None:
-            root = root.parent
+        root = unit_root(unit)
         if root.ocfl_id not in objects:
             objects[root.ocfl_id] = None
             for c in home.locations:
@@ -110,7 +99,7 @@ def extract_pending(home, limit: int = 200) -> int:
                     continue
         obj = objects[root.ocfl_id]
         texts = []
-        for f in _files_of(unit) if obj is not None else []:
+        for f in unit_files(unit) if obj is not None else []:
             kind = kind_of(f.path, f.mime, f.puid)
             if kind is None:
                 continue
@@ -195,7 +184,7 @@ def _filter(qs, f: dict):
     if f.get("format"):
         qs = qs.filter(representations__files__puid=f["format"]).distinct()
     if f.get("access") in ("open", "closed"):
-        is_open = Q(open_from__lte=dt.date.today()) | Q(releases__isnull=False)
+        is_open = open_to_all(dt.date.today())
         qs = qs.filter(is_open) if f["access"] == "open" else qs.exclude(is_open)
     return qs
 
@@ -212,8 +201,7 @@ def facets(qs) -> dict:
         .values("representations__files__puid")
         .annotate(n=Count("id", distinct=True))
     }
-    today = dt.date.today()
-    n_open = base.filter(Q(open_from__lte=today) | Q(releases__isnull=False)).distinct().count()
+    n_open = base.filter(open_to_all(dt.date.today())).distinct().count()
     return {
         "fonds": by_fonds,
         "format": by_format,

@@ -141,6 +141,17 @@ def apply_closure(units: list[Unit]) -> None:
         u.open_from, u.closure_reason = c.open_from, "; ".join(c.reasons)
 
 
+def _insert_units(units: list[Unit]) -> None:
+    """Bulk-insert units with their closure periods; keys filled in where the backend does
+    not return them."""
+    apply_closure(units)
+    Unit.objects.bulk_create(units)
+    if any(u.pk is None for u in units):
+        by_aid = dict(Unit.objects.filter(aid__in=[u.aid for u in units]).values_list("aid", "pk"))
+        for u in units:
+            u.pk = by_aid[u.aid]
+
+
 def record_units(
     items: list[tuple[AipDescription, list[str], str]], acc: Accession | None
 ) -> list[Unit]:
@@ -172,12 +183,7 @@ def record_units(
                 bytes=sum(f.size for f in aip.files),
             )
         )
-    apply_closure(units)
-    Unit.objects.bulk_create(units)
-    if any(u.pk is None for u in units):  # backends that do not return keys
-        by_aid = dict(Unit.objects.filter(aid__in=[u.aid for u in units]).values_list("aid", "pk"))
-        for u in units:
-            u.pk = by_aid[u.aid]
+    _insert_units(units)
     reps = []
     for unit, (aip, _locs, _fp) in zip(units, items, strict=True):
         for name in dict.fromkeys(f.representation for f in aip.files):
@@ -240,15 +246,8 @@ def record_children(roots: list[Unit], aips: list[AipDescription]) -> list[Unit]
                     bytes=sum(sizes.get(p, 0) for p in paths),
                 )
             )
-        apply_closure(rows)
-        Unit.objects.bulk_create(rows)
+        _insert_units(rows)
         created += rows
-        if any(u.pk is None for u in rows):
-            by_aid = dict(
-                Unit.objects.filter(aid__in=[u.aid for u in rows]).values_list("aid", "pk")
-            )
-            for u in rows:
-                u.pk = by_aid[u.aid]
         level = [
             (unit, child, aip)
             for unit, (_p, node, aip) in zip(rows, level, strict=True)
@@ -303,6 +302,17 @@ def unit_root(u: Unit) -> Unit:
     return root
 
 
+def unit_files(u: Unit):
+    """The files of a unit: all of its AIP's for a root unit, those under its folder for a
+    child unit (an xdomea Vorgang or Dokument)."""
+    root = unit_root(u)
+    files = File.objects.filter(representation__unit=root).select_related("representation")
+    if root.pk != u.pk:
+        prefix = u.extra.get("path", "")
+        files = files.filter(path__startswith=f"{prefix}/") if prefix else files.none()
+    return files
+
+
 def unit_summary(u: Unit) -> dict:
     """A unit in lists: as in `aip list`, plus where it sits in its tree."""
     return {
@@ -317,10 +327,7 @@ def aip_detail(u: Unit) -> dict:
     """A unit with files, events and copies; a child unit shows the files under its folder
     and the events and copies of the AIP it lives in."""
     root = unit_root(u)
-    files = File.objects.filter(representation__unit=root).select_related("representation")
-    if root is not u:
-        prefix = u.extra.get("path", "")
-        files = files.filter(path__startswith=f"{prefix}/") if prefix else files.none()
+    files = unit_files(u)
     return {
         **aip_summary(u),
         "ocfl_id": u.ocfl_id,

@@ -144,15 +144,7 @@ class Desk:
                 return h
             if process is None and pid is not None and code in ("0501", "0503"):
                 # the error is recorded on the process the file name names
-                t = utcnow()
-                process = Process.objects.create(
-                    agency=self.agency,
-                    process_id=pid,
-                    version="",
-                    state=Process.REJECTED,
-                    created=t,
-                    updated=t,
-                )
+                process = self._new_process(pid, "", Process.REJECTED)
             return self._reject(h, path, process, None, [problem])
         try:
             wrong = self._wrong_sender(msg)
@@ -331,7 +323,7 @@ class Desk:
         try:
             roots = read_objects(msg.root)
         except ObjectError as e:
-            process = process or self._new_process(msg, Process.REJECTED)
+            process = process or self._new_process(msg.process_id, msg.version, Process.REJECTED)
             return self._reject(h, path, process, msg, [Problem(path.name, e.reason, e.code)])
         sha = hashlib.sha256(msg.xml).hexdigest()
         if process is not None:
@@ -357,7 +349,7 @@ class Desk:
                 )
         with transaction.atomic():
             if process is None:
-                process = self._new_process(msg, Process.OFFERED)
+                process = self._new_process(msg.process_id, msg.version, Process.OFFERED)
             else:  # an earlier offer under this ProzessID was refused: this one replaces it
                 process.items.all().delete()
                 process.state, process.version, process.error = Process.OFFERED, msg.version, ""
@@ -370,12 +362,14 @@ class Desk:
         path.unlink()
         return h
 
-    def _new_process(self, msg: Message, state: str, two_step: bool = False) -> Process:
+    def _new_process(
+        self, process_id: str, version: str, state: str, two_step: bool = False
+    ) -> Process:
         t = utcnow()
         return Process.objects.create(
             agency=self.agency,
-            process_id=msg.process_id,
-            version=msg.version,
+            process_id=process_id,
+            version=version,
             state=state,
             two_step=two_step,
             created=t,
@@ -438,7 +432,9 @@ class Desk:
         except ObjectError as e:
             problems = [Problem(path.name, e.reason, e.code)]
             if process is None and a.two_step:
-                process = self._new_process(msg, Process.REJECTED, two_step=True)
+                process = self._new_process(
+                    msg.process_id, msg.version, Process.REJECTED, two_step=True
+                )
             results = [write.ObjectResult(i, False, None, [(e.code, e.reason)]) for i in e.ids]
             return self._reject(h, path, process, msg, problems, results)
         offered = process is not None and (
@@ -447,7 +443,9 @@ class Desk:
         )
         if not offered:
             if not a.two_step:
-                process = process or self._new_process(msg, Process.REJECTED)
+                process = process or self._new_process(
+                    msg.process_id, msg.version, Process.REJECTED
+                )
                 problem = Problem(
                     path.name,
                     f"no offer (0501) with ProzessID {msg.process_id} was received from "
@@ -456,7 +454,9 @@ class Desk:
                 )
                 return self._reject(h, path, process, msg, [problem], _fail_all(roots, [problem]))
             if process is None:
-                process = self._new_process(msg, Process.AWAITING, two_step=True)
+                process = self._new_process(
+                    msg.process_id, msg.version, Process.AWAITING, two_step=True
+                )
             else:  # refused before (no offer); the agency now delivers in two steps
                 process.two_step, process.state = True, Process.AWAITING
                 process.version = msg.version

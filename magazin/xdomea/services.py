@@ -17,6 +17,7 @@ from pathlib import Path
 from django.db import transaction
 
 from magazin.catalog.models import Fonds, Tenant
+from magazin.catalog.services import iso
 from magazin.core.config import Home
 from magazin.core.xdomea import write
 from magazin.core.xdomea.objects import Sgo
@@ -31,10 +32,6 @@ class XdomeaError(Exception):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def iso(t: dt.datetime | None) -> str | None:
-    return t.astimezone(dt.UTC).isoformat() if t else None
 
 
 def messages_dir(home: Home, agency: Agency, process_id: str) -> Path:
