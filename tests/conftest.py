@@ -79,6 +79,19 @@ def archive(cli):
     return cli
 
 
+PASSWORD = "Gutes-Passwort-2026"
+
+
+def make_user(cli, name: str, tenant: str, role: str) -> dict:
+    """`magazin user create` with the test password and a token: its JSON (incl. "token")."""
+    code, out, err = cli(
+        "user", "create", name, "--tenant", tenant, "--role", role,
+        "--password-stdin", "--token", "--json", stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    return json.loads(out)
+
+
 def write_tree(root: Path, files: dict[str, bytes | str]) -> Path:
     for rel, data in files.items():
         p = root / rel

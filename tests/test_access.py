@@ -4,23 +4,13 @@ part): a user of another tenant who knows an AID or file path gets 404, never da
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .conftest import write_tree
-
-
-def _user(cli, name, tenant, role, password="Gutes-Passwort-2026"):
-    code, out, err = cli(
-        "user", "create", name, "--tenant", tenant, "--role", role,
-        "--password-stdin", "--token", "--json", stdin=password + "\n",
-    )  # fmt: skip
-    assert code == 0, err
-    return json.loads(out)
+from .conftest import make_user, write_tree
 
 
 @pytest.fixture
@@ -34,10 +24,10 @@ def two_tenants(archive, tmp_path, monkeypatch):
     b = cli.json("ingest", write_tree(tmp_path / "b", {"akte.txt": "Akte"}),
                  "--tenant", "land", "--fonds", "Akten")["aips"][0]["aid"]  # fmt: skip
     users = {
-        "anna": _user(cli, "anna", "stadt", "archivist"),
-        "bert": _user(cli, "bert", "land", "archivist"),
-        "olga": _user(cli, "olga", "stadt", "operator"),
-        "rita": _user(cli, "rita", "stadt", "reader"),
+        "anna": make_user(cli, "anna", "stadt", "archivist"),
+        "bert": make_user(cli, "bert", "land", "archivist"),
+        "olga": make_user(cli, "olga", "stadt", "operator"),
+        "rita": make_user(cli, "rita", "stadt", "reader"),
     }
     return {"a": a, "b": b, "users": users}
 

@@ -4,14 +4,13 @@ see: only open units, released ones, and those granted to them by name."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.test import Client
 
 from magazin.access.closure import PROFILES, ClosureParams, closure, params_from
 
-from .conftest import write_tree
+from .conftest import make_user, write_tree
 
 D = dt.date
 FED, LSA = PROFILES["federal"], PROFILES["lsa"]
@@ -67,15 +66,6 @@ def test_parameters_from_table_columns_and_xdomea():
     assert params_from({"date": ["1990"]}, {"published": "yes"}).published
 
 
-def _user(cli, name, role):
-    code, out, err = cli(
-        "user", "create", name, "--tenant", "stadt", "--role", role,
-        "--password-stdin", "--token", "--json", stdin="Gutes-Passwort-2026\n",
-    )  # fmt: skip
-    assert code == 0, err
-    return json.loads(out)["token"]
-
-
 def test_readers_see_only_what_is_open_to_them(archive, tmp_path):
     cli = archive
     table = (
@@ -99,8 +89,8 @@ def test_readers_see_only_what_is_open_to_them(archive, tmp_path):
     assert by_title["Rede über Müller"]["access"]["open_from"] == "2031-01-01"  # death + 10
     assert by_title["Geheime Rede"]["access"]["open_from"] == "2031-01-01"  # 1970 + 60
     assert by_title["Rede ohne Datum"]["access"]["open_from"] is None
-    rita = Client(HTTP_AUTHORIZATION=f"Token {_user(cli, 'rita', 'reader')}")
-    udo = Client(HTTP_AUTHORIZATION=f"Token {_user(cli, 'udo', 'reader')}")
+    rita = Client(HTTP_AUTHORIZATION=f"Token {make_user(cli, 'rita', 'stadt', 'reader')['token']}")
+    udo = Client(HTTP_AUTHORIZATION=f"Token {make_user(cli, 'udo', 'stadt', 'reader')['token']}")
 
     def visible(c):
         return {u["title"] for u in c.get("/api/units/").json()["results"]}

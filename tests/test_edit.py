@@ -7,7 +7,7 @@ import json
 
 from lxml import etree
 
-from .conftest import snapshot, storage_objects, write_tree
+from .conftest import make_user, snapshot, storage_objects, write_tree
 from .test_aip_standards import _ocfl_root_validate
 
 
@@ -57,9 +57,7 @@ def test_archivists_correct_on_the_unit_page_readers_cannot(archive, tmp_path):
     sip = write_tree(tmp_path / "s", {"rede.txt": "Rede"})
     aid = cli.json("ingest", sip)["aips"][0]["aid"]
     for name, role in (("anna", "archivist"), ("rita", "reader")):
-        code, _o, err = cli("user", "create", name, "--tenant", "stadt", "--role", role,
-                            "--password-stdin", stdin="Gutes-Passwort-2026\n")  # fmt: skip
-        assert code == 0, err
+        make_user(cli, name, "stadt", role)
     cli.json("access", "release", aid, "--reason", "Ausstellung")
     rita = Client()
     assert rita.login(username="rita", password="Gutes-Passwort-2026")

@@ -3,7 +3,6 @@ once, file text after the background step; case, umlauts and ß folded, prefixes
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
@@ -11,7 +10,7 @@ from django.test import Client
 
 from magazin.access.search import fold, words
 
-from .conftest import write_tree
+from .conftest import make_user, write_tree
 
 
 def test_folding():
@@ -65,15 +64,9 @@ def test_metadata_at_once_file_text_after_the_background_step(indexed, cli):
 
 def test_api_search_is_scoped_and_has_facets(indexed, cli):
     cli.json("index")
-    code, out, err = cli("user", "create", "anna", "--tenant", "stadt", "--role", "archivist",
-                         "--password-stdin", "--token", "--json",
-                         stdin="Gutes-Passwort-2026\n")  # fmt: skip
-    token = json.loads(out)["token"]
+    token = make_user(cli, "anna", "stadt", "archivist")["token"]
     cli.json("tenant", "create", "land", "--name", "Land")
-    code, out, err = cli("user", "create", "bert", "--tenant", "land", "--role", "archivist",
-                         "--password-stdin", "--token", "--json",
-                         stdin="Gutes-Passwort-2026\n")  # fmt: skip
-    other = json.loads(out)["token"]
+    other = make_user(cli, "bert", "land", "archivist")["token"]
     api = Client(HTTP_AUTHORIZATION=f"Token {token}")
     r = api.get("/api/search/?q=Ratssitzung").json()
     assert r["count"] == 1 and r["results"][0]["aid"] == indexed["notiz.odt"]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from .conftest import write_tree
+from .conftest import PASSWORD, make_user, write_tree
 
 
 def _login(cli, client):
-    code, _o, err = cli(
-        "user", "create", "anna", "--tenant", "stadt", "--role", "archivist",
-        "--password-stdin", stdin="Gutes-Passwort-2026\n",
-    )  # fmt: skip
-    assert code == 0, err
-    assert client.login(username="anna", password="Gutes-Passwort-2026")
+    make_user(cli, "anna", "stadt", "archivist")
+    assert client.login(username="anna", password=PASSWORD)
 
 
 def test_holdings_page_lists_fonds_and_aips_in_german_and_english(archive, client, tmp_path):

@@ -18,7 +18,7 @@ from lxml import etree
 
 from magazin.core.xdomea.schemas import install, schema_dir, schema_for
 
-from .conftest import snapshot, storage_objects
+from .conftest import make_user, snapshot, storage_objects
 from .xdomea_builders import DOCX, PDF, Fmt, Node, message_xml, standard_tree, write_message
 
 VERSIONS = ["2.3.0", "2.4.0", "3.0.0", "3.1.0"]
@@ -857,11 +857,7 @@ def test_the_appraisal_page(desk):
         ("bert", "land", "archivist"),
     )
     for name, tenant, role in users:
-        code, _o, err = desk.cli(
-            "user", "create", name, "--tenant", tenant, "--role", role,
-            "--password-stdin", stdin="Gutes-Passwort-2026\n",
-        )  # fmt: skip
-        assert code == 0, err
+        make_user(desk.cli, name, tenant, role)
     web = Client()
     assert web.login(username="anna", password="Gutes-Passwort-2026")
     listing = web.get("/xdomea/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
