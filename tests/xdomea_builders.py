@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from bench.corpus import _docx, _pdf
+from magazin.core.xdomea.write import _Builder
 
 PDF, DOCX = "018", "035"
 
@@ -132,25 +133,12 @@ def standard_tree() -> list[Node]:
     return [a1, a2, fv, d5]
 
 
-class _B:
+class _B(_Builder):
+    """The element helpers of Magazin's own message writer, plus what an agency writes."""
+
     def __init__(self, version: str):
-        self.version = version
+        super().__init__(version)
         self.v3 = version.startswith("3")
-        self.ns = f"urn:xoev-de:xdomea:schema:{version}"
-
-    def q(self, local):
-        return f"{{{self.ns}}}{local}"
-
-    def sub(self, parent, local, text=None):
-        el = etree.SubElement(parent, self.q(local))
-        if text is not None:
-            el.text = text
-        return el
-
-    def code(self, parent, local, value, **attrs):
-        el = etree.SubElement(parent, self.q(local), **attrs)
-        etree.SubElement(el, "code").text = value
-        return el
 
     def contact(self, parent, local, name, authority):
         c = self.sub(parent, local)
@@ -166,7 +154,7 @@ class _B:
         self.sub(inst, "Name", name)
         return c
 
-    def kopf(self, root, pid, code, flags):
+    def sender_kopf(self, root, pid, code, flags):
         k = self.sub(root, "Kopf")
         self.sub(k, "ProzessID", pid)
         self.code(k, "Nachrichtentyp", code)
@@ -274,7 +262,7 @@ def message_xml(version: str, code: str, pid: str, nodes: list[Node]) -> etree._
         "0503": ["Importbestaetigung", "RueckmeldungArchivkennung", "Empfangsbestaetigung"],
         "0505": [],
     }[code]
-    b.kopf(root, pid, code, flags)
+    b.sender_kopf(root, pid, code, flags)
     for n in nodes if code != "0505" else []:
         w = b.sub(root, "Schriftgutobjekt")
         b.sgo(w, n.kind, n, code == "0503")

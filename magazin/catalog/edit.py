@@ -15,7 +15,7 @@ from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import OcflObject, VersionInfo, add_version
 from magazin.errors import Failure
 
-from .models import Unit
+from .models import Event, Unit
 from .services import apply_closure, event_rows, unit_root
 
 
@@ -90,8 +90,6 @@ def edit_unit(
         unit.title, unit.dc, unit.extra = target.title, target.dc, _catalog_extra(unit, target)
         apply_closure([unit])
         unit.save(update_fields=["title", "dc", "extra", "open_from", "closure_reason"])
-        from magazin.catalog.models import Event
-
         Event.objects.bulk_create(event_rows(root, [event]))
         from magazin.access.search import reindex_metadata
 
