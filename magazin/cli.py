@@ -322,6 +322,7 @@ def _q_dict(q, full=False):
         d["problems"] = q.problems
         d["request"] = q.request
         d["resolved"] = iso(q.resolved)
+        d["resolved_by"] = q.resolved_by
         d["note"] = q.note
     return d
 
@@ -336,10 +337,8 @@ def _get_q(qid):
 
 
 def cmd_quarantine(args, home):
-    import datetime as dt
-
     from magazin.ingest.models import QuarantineEntry
-    from magazin.ingest.services import request_from_dict, run_ingest
+    from magazin.ingest.services import QuarantineError, discard_entry, retry_entry
 
     if args.qaction == "list":
         qs = QuarantineEntry.objects.all()
@@ -377,39 +376,23 @@ def cmd_quarantine(args, home):
 
         _out(args, d, human)
         return EXIT_OK
-    if q.status != "open":
-        raise Failure(f"quarantine entry {q.qid} is {q.status} already")
-    now = dt.datetime.now(dt.UTC)
-    if args.qaction == "discard":
-        q.status, q.resolved, q.note = "discarded", now, args.reason or ""
-        q.save()
-        _out(
-            args,
-            _q_dict(q, True),
-            lambda d: print(f"Quarantine {d['id']} discarded (the record is kept)."),
-        )
-        return EXIT_OK
-    # retry
+    try:
+        if args.qaction == "discard":
+            discard_entry(home, q, _user(args), args.reason or "")
+            _out(
+                args,
+                _q_dict(q, True),
+                lambda d: print(f"Quarantine {d['id']} discarded (the record is kept)."),
+            )
+            return EXIT_OK
+        data, ok = retry_entry(home, q, _user(args), _progress(args))
+    except QuarantineError as e:
+        raise Failure(str(e)) from None
     if q.request.get("xdomea"):
-        from magazin.xdomea.inbox import retry_quarantined
-
-        handled = retry_quarantined(home, q, _user(args))
-        data = {**handled.as_dict(), "quarantine_retried": q.qid}
         _out(args, data, lambda d: print(f"{d['status']}: {d['file']} ({d['agency']})"))
-        return EXIT_FAIL if handled.status in ("rejected", "partial") else EXIT_OK
-    result, newq = run_ingest(home, request_from_dict(q.request), _progress(args), quarantine=False)
-    data = result.as_dict()
-    data["quarantine"] = q.qid
-    if result.status != "rejected":
-        q.status, q.resolved = "retried", now
-        q.note = f"ingested as accession {result.accession}"
-        q.save()
     else:
-        q.problems = [p.as_dict() for p in result.errors]
-        q.save()
-    data["sip"] = q.sip_path
-    _out(args, data, _print_ingest)
-    return EXIT_FAIL if result.status == "rejected" else EXIT_OK
+        _out(args, data, _print_ingest)
+    return EXIT_OK if ok else EXIT_FAIL
 
 
 def cmd_aip_list(args, home):
@@ -684,8 +667,15 @@ def cmd_serve(args, home):
     if args.poll_interval > 0:  # the embedded default runs the background work in-process
         import threading
 
+        from magazin.background import run_forever
+
+        def report(h):
+            print(f"xdomea: {h.status} {h.tenant}/{h.agency} {h.file}", file=sys.stderr)
+
         threading.Thread(
-            target=_poll_forever, args=(home, args.poll_interval, _user(args)), daemon=True
+            target=run_forever,
+            args=(home, _user(args), args.poll_interval, report, threading.Event()),
+            daemon=True,
         ).start()
     serve(application, host=args.host, port=int(args.port), threads=8, ident="Magazin")
     return EXIT_OK
@@ -713,6 +703,39 @@ def cmd_user_create(args, home):
             print(f"API token: {d['token']}")
 
     _out(args, data, human)
+    return EXIT_OK
+
+
+def cmd_user_list(args, home):
+    from magazin.access.models import Membership
+    from magazin.catalog.services import iso
+
+    qs = Membership.objects.select_related("user", "tenant").order_by(
+        "tenant__slug", "user__username"
+    )
+    if args.tenant:
+        qs = qs.filter(tenant__slug=args.tenant)
+    data = [
+        {
+            "username": m.user.username,
+            "tenant": m.tenant.slug,
+            "role": m.role,
+            "active": m.user.is_active,
+            "last_login": iso(m.user.last_login),
+        }
+        for m in qs
+    ]
+    _out(
+        args,
+        data,
+        lambda d: [
+            print(
+                f"{x['tenant']:16} {x['username']:24} {x['role']:10} "
+                f"{'active' if x['active'] else 'inactive'}"
+            )  # fmt: skip
+            for x in d
+        ],
+    )
     return EXIT_OK
 
 
@@ -782,54 +805,34 @@ def cmd_index(args, home):
     return EXIT_OK
 
 
-def _background_round(home, user: str) -> list:
-    """One round of background work: the xdomea inboxes, then the text of new files."""
-    from magazin.access.search import extract_pending
-    from magazin.xdomea.inbox import poll
-
-    handled = poll(home, None, user)
-    while extract_pending(home):
-        pass
-    return handled
-
-
-def _poll_forever(home, interval: float, user: str) -> None:
-    import time
-
-    from django.db import close_old_connections
-
-    while True:
-        try:
-            for h in _background_round(home, user):
-                print(f"xdomea: {h.status} {h.tenant}/{h.agency} {h.file}", file=sys.stderr)
-        except Exception as e:  # keep serving; the next round tries again
-            print(f"xdomea poll failed: {type(e).__name__}: {e}", file=sys.stderr)
-        finally:
-            close_old_connections()
-        time.sleep(interval)
-
-
 def cmd_worker(args, home):
-    """The background worker: every --interval seconds it polls the xdomea inboxes and
-    extracts the text of newly stored files for the search."""
+    """The background worker: queued ingest jobs at once, and every --interval seconds the
+    xdomea inboxes and the text extraction for the search."""
     import signal
-    import time
+    import threading
 
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-    print(f"Magazin worker: polling xdomea inboxes every {args.interval} s", file=sys.stderr)
-    while not stop:
-        for h in _background_round(home, _user(args)):
-            line = f"{h.status:9} {h.tenant}/{h.agency} {h.file}"
-            if args.json:
-                line = json.dumps(h.as_dict(), ensure_ascii=False)
-            print(line, flush=True)
-        if args.once:
-            break
-        for _ in range(int(args.interval * 10)):
-            if stop:
-                break
-            time.sleep(0.1)
+    from magazin.background import round_of_work, run_forever
+
+    def report(h):
+        line = f"{h.status:9} {h.tenant}/{h.agency} {h.file}"
+        if args.json:
+            line = json.dumps(h.as_dict(), ensure_ascii=False)
+        print(line, flush=True)
+
+    if args.once:
+        for h in round_of_work(home, _user(args)):
+            report(h)
+        return EXIT_OK
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(
+        f"Magazin worker: ingest jobs at once, xdomea inboxes every {args.interval} s",
+        file=sys.stderr,
+    )
+    try:
+        run_forever(home, _user(args), args.interval, report, stop)
+    except KeyboardInterrupt:
+        pass
     return EXIT_OK
 
 
@@ -963,6 +966,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--role", required=True, choices=["operator", "admin", "archivist", "reader"])
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     c.add_argument("--token", action="store_true", help="create and print an API token")
+    c = cmd(us, "list", cmd_user_list, "users with tenant, role, active, last login")
+    c.add_argument("--tenant")
     ac = sub.add_parser("access", help="closure periods and access decisions")
     acs = ac.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(acs, "profile", cmd_access, "the closure-period rules a tenant follows")
@@ -987,7 +992,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fonds")
     c.add_argument("--limit", type=int, default=50)
     cmd(sub, "index", cmd_index, "extract the text of new files for the search now")
-    c = cmd(sub, "worker", cmd_worker, "background work: poll the xdomea inboxes continuously")
+    c = cmd(
+        sub,
+        "worker",
+        cmd_worker,
+        "background work: ingest jobs, xdomea inboxes, text extraction, continuously",
+    )
     c.add_argument("--interval", type=float, default=30.0, metavar="SECONDS")
     c.add_argument("--once", action="store_true", help="one round, then stop")
     c.add_argument("--user")
@@ -999,7 +1009,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="poll the xdomea inboxes in-process this often (0: leave it to `magazin worker`)",
+        help="run the background work in-process: ingest jobs at once, the xdomea inboxes "
+        "this often (0: leave all of it to `magazin worker`)",
     )
     return p
 

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "magazin.catalog",
     "magazin.ingest",
     "magazin.access",
@@ -77,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "magazin.web.context.nav",
             ],
         },
     },
@@ -95,6 +98,16 @@ else:
             "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
+
+# background jobs (ingest from the web and API): django-tasks with the database backend, run
+# by `magazin worker` (or in-process by `magazin serve`)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# uploads larger than 2.5 MB stream to a temporary file under MAGAZIN_HOME (then one rename)
+try:
+    (MAGAZIN_HOME / "tmp").mkdir(parents=True, exist_ok=True)
+    FILE_UPLOAD_TEMP_DIR = str(MAGAZIN_HOME / "tmp")
+except OSError:  # a read-only data folder: the system's temporary folder
+    pass
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "de"

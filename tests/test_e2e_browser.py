@@ -1,6 +1,6 @@
 """End to end in a real browser (Debian's Chromium, driven by Playwright) against
-`magazin serve`: login, browse, search, unit page, download, a reader not seeing a closed
-unit, a user of another tenant getting 404."""
+`magazin serve`: login, upload and ingest with live progress, browse, search, unit page,
+download, a reader not seeing a closed unit, a user of another tenant getting 404."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ def server(env, tmp_path):
         )  # fmt: skip
     port = _free_port()
     proc = subprocess.Popen(
-        _magazin() + ["serve", "--port", str(port), "--poll-interval", "0"],
+        # the background work in-process: upload jobs start within a second
+        _magazin() + ["serve", "--port", str(port), "--poll-interval", "3600"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -122,3 +124,42 @@ def test_archivist_reader_and_other_tenant(server, browser, tmp_path):
     other = _login(browser, base, "bert")
     r = other.goto(f"{base}/aip/{aids['Rede 1960']}/")
     assert r.status == 404 and "Elbbrücke" not in other.content()
+
+
+def test_upload_and_ingest_with_live_progress(server, browser, tmp_path):
+    base, _aids = server
+    sip = tmp_path / "Lieferung 2026.zip"
+    with zipfile.ZipFile(sip, "w") as zf:
+        zf.writestr("rede-a.txt", "Rede zum Hafenfest")
+        zf.writestr("anlage.bin", bytes(range(256)) * 40_000)  # 10 MB
+    table = tmp_path / "liste.csv"
+    table.write_text("Datei;Titel\nrede-a.txt;Rede zum Hafenfest\nanlage.bin;Anlage\n", "utf-8")
+    page = _login(browser, base, "anna")
+    page.get_by_role("link", name="Übernahme").click()
+    page.get_by_label("ZIP- oder BagIt-Container").set_input_files(str(sip))
+    page.get_by_label("Metadatentabelle (optional, CSV oder XLSX)").set_input_files(str(table))
+    page.get_by_role("button", name="Hochladen und übernehmen").click()
+    page.wait_for_url("**/ingest/jobs/*/")
+    assert page.get_by_role("heading", name="Übernahmeauftrag: Lieferung 2026.zip").is_visible()
+    # the page follows the job by itself (no reload by the test) until it has finished
+    seen = []
+    for _ in range(600):
+        if page.locator("text=fertig").count():
+            break
+        bar = page.locator("#job-progress")
+        if bar.count():
+            seen.append(int(bar.get_attribute("value") or 0))
+        page.wait_for_timeout(100)
+    assert page.get_by_text("fertig").is_visible(), page.content()
+    assert page.locator("#job-progress").get_attribute("value") == "100"
+    assert seen == sorted(seen)  # progress only goes forward
+    aids = page.locator("main table a, body table a").all_inner_texts()
+    assert len(aids) == 2 and all(a.startswith("stadt-") for a in aids), aids
+    page.get_by_role("link", name="Zurück zur Übernahme").click()
+    assert page.get_by_role("link", name="Lieferung 2026.zip").is_visible()
+    page.goto(f"{base}/aip/{aids[0]}/")
+    assert (
+        page.get_by_role("heading", name="Rede zum Hafenfest")
+        .or_(page.get_by_role("heading", name="Anlage"))
+        .is_visible()
+    )

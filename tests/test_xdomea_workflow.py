@@ -896,3 +896,44 @@ def test_a_child_unit_is_corrected_inside_its_aip(desk, home, fixtures):
     assert child["parent"] == aids[tree[0].find("Nachträge zur Maßnahme").id]
     assert desk.cli.json("aip", "show", aids[tree[0].id])["title"] == tree[0].title
     _standards_valid(home, fixtures)
+
+
+def test_message_uploaded_on_the_web_is_handled_as_if_in_the_inbox(desk, client, tmp_path):
+    """An archivist uploads an 0501 for agency RA: the job handles it like the poll would
+    (process offered, 0504 answered), then the 0503 the same way (AIPs stored)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import PASSWORD
+
+    desk.agency()
+    make_user(desk.cli, "anna", "stadt", "archivist")
+    assert client.login(username="anna", password=PASSWORD)
+    assert "RA – Stadt Magdeburg, Rechtsamt" in client.get("/ingest/").content.decode()
+    pid, tree = str(uuid.uuid4()), standard_tree()
+    elsewhere = tmp_path / "upload"
+    offer = write_message(elsewhere, desk.schema("3.1.0"), "3.1.0", "0501", pid, tree)
+
+    def upload(path: Path, name: str | None = None) -> dict:
+        f = SimpleUploadedFile(name or path.name, path.read_bytes())
+        r = client.post("/ingest/", {"mode": "xdomea", "agency": "RA", "file": f})
+        assert r.status_code == 302 and "/ingest/jobs/" in r["Location"], r
+        code, _o, err = desk.cli("worker", "--once")
+        assert code == 0, err
+        return client.get(f"/api/jobs/{r['Location'].split('/')[-2]}/").json()
+
+    job = upload(offer)
+    assert job["state"] == "done" and job["status"] == "accepted", job
+    assert job["kind"] == "xdomea" and job["agency"] == "RA"
+    assert desk.cli.json("xdomea", "process", "show", pid)["state"] == "offered"
+    assert desk.replies("0504") and not list(desk.inbox.glob("*.zip"))
+    desk.cli.json("xdomea", "appraise", pid, "--all", "A")
+    desk.cli.json("xdomea", "send-appraisal", pid)
+    delivery = write_message(elsewhere, desk.schema("3.1.0"), "3.1.0", "0503", pid, tree)
+    job = upload(delivery)
+    assert job["state"] == "done" and job["aips"], job
+    assert {a["aid"] for a in job["aips"]} <= {u["aid"] for u in desk.cli.json("aip", "list")}
+    # a file that is not named like an xdomea message is refused before anything happens
+    r = client.post("/ingest/", {"mode": "xdomea", "agency": "RA",
+                                 "file": SimpleUploadedFile("lieferung.zip", b"PK")})  # fmt: skip
+    assert r["Location"] == "/ingest/"
+    assert "not the file name of an xdomea message" in client.get("/ingest/").content.decode()

@@ -44,3 +44,54 @@ def create_user(
 
         out["token"] = Token.objects.create(user=user).key
     return out
+
+
+TENANT_ROLES = [Membership.ADMIN, Membership.ARCHIVIST, Membership.READER]
+
+
+def tenant_users(tenant: Tenant):
+    """The users of one tenant with their roles (for its admins)."""
+    return (
+        Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__username")
+    )
+
+
+@transaction.atomic
+def change_user(
+    tenant: Tenant,
+    username: str,
+    by: str,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> Membership:
+    """A tenant admin changes a user of the same tenant: role, active, password. An admin
+    cannot lock himself out (deactivate or demote his own account); operators are made with
+    the CLI only."""
+    m = Membership.objects.select_related("user").filter(tenant=tenant, user__username=username)
+    m = m.first()
+    if m is None:
+        raise UserError(f"no user {username!r} in {tenant.slug}")
+    if m.role == Membership.OPERATOR:
+        raise UserError(f"{username}: operators are managed with `magazin user` on the server")
+    if role is not None and role != m.role:
+        if role not in TENANT_ROLES:
+            raise UserError(f"role {role!r}: use one of {', '.join(TENANT_ROLES)}")
+        if username == by:
+            raise UserError("you cannot change your own role")
+        m.role = role
+        m.save(update_fields=["role"])
+    user = m.user
+    if active is not None and active != user.is_active:
+        if username == by:
+            raise UserError("you cannot deactivate your own account")
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as e:
+            raise UserError("password: " + " ".join(e.messages)) from None
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return m

@@ -16,4 +16,13 @@ urlpatterns = [
         name="api-unit-file",
     ),
     path("units/<str:aid>/dip", login_not_required(views.UnitDip.as_view()), name="api-unit-dip"),
+    path(
+        "units/<str:aid>/events/",
+        login_not_required(views.UnitEvents.as_view()),
+        name="api-unit-events",
+    ),
+    path("ingest/", login_not_required(views.Ingest.as_view()), name="api-ingest"),
+    path("jobs/", login_not_required(views.JobList.as_view()), name="api-jobs"),
+    path("jobs/<str:jid>/", login_not_required(views.JobDetail.as_view()), name="api-job"),
+    path("audit/", login_not_required(views.Audit.as_view()), name="api-audit"),
 ]

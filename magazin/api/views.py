@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -120,3 +122,178 @@ class UnitDip(APIView):
         unit = Scope.of(request.user).unit(aid)
         log_access(request, unit, "dip", via="api")
         return dip_response(unit)
+
+
+def _job_schema():
+    return inline_serializer(
+        "Job",
+        fields={
+            "job": serializers.CharField(),
+            "state": serializers.ChoiceField(["queued", "running", "done", "rejected", "failed"]),
+            "progress": serializers.IntegerField(help_text="0 to 100"),
+            "phase": serializers.CharField(),
+            "kind": serializers.CharField(),
+            "name": serializers.CharField(),
+            "status": serializers.CharField(allow_null=True),
+            "aips": serializers.ListField(child=serializers.DictField()),
+            "errors": serializers.ListField(child=serializers.DictField()),
+            "quarantine": serializers.CharField(allow_null=True),
+        },
+    )
+
+
+def _archivist(request) -> Scope:
+    """Ingest and quarantine are for a tenant's archivists and admins."""
+    from rest_framework.exceptions import PermissionDenied
+
+    scope = Scope.of(request.user)
+    if not scope.can_edit:
+        raise PermissionDenied("ingest is for the archivists and admins of a tenant")
+    return scope
+
+
+class Ingest(APIView):
+    """Upload a ZIP or BagIt container (with an optional metadata table), or an xdomea
+    message for one agency; the ingest runs in the background as a job."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "IngestUpload",
+                fields={
+                    "file": serializers.FileField(),
+                    "fonds": serializers.CharField(required=False),
+                    "metadata": serializers.FileField(required=False, help_text=".csv or .xlsx"),
+                    "unlisted": serializers.ChoiceField(["reject", "include"], required=False),
+                    "source": serializers.CharField(required=False),
+                    "agency": serializers.CharField(
+                        required=False, help_text="an xdomea message for this agency's inbox"
+                    ),
+                },
+            )
+        },
+        responses={
+            202: inline_serializer("JobCreated", fields={"job": serializers.CharField()}),
+            400: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request):
+        from magazin.core.config import load_home
+        from magazin.ingest.jobs import JobError, upload_job, xdomea_job
+
+        scope = _archivist(request)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"error": "file: the container to ingest is missing"}, status=400)
+        d = request.data
+        home = load_home()
+        user = request.user.get_username()
+        try:
+            if d.get("agency"):
+                job = xdomea_job(home, scope.tenant, user, upload, d["agency"])
+            else:
+                job = upload_job(
+                    home,
+                    scope.tenant,
+                    user,
+                    upload,
+                    d.get("fonds") or None,
+                    request.FILES.get("metadata"),
+                    d.get("unlisted") or "reject",
+                    d.get("source") or "",
+                )
+        except JobError as e:
+            return Response({"error": str(e)}, status=400)
+        return Response(
+            {"job": job.jid, "url": f"/api/jobs/{job.jid}/"},
+            status=202,
+            headers={"Location": f"/api/jobs/{job.jid}/"},
+        )
+
+
+def _jobs(scope: Scope):
+    from magazin.ingest.models import IngestJob
+
+    if not scope.can_edit:
+        return IngestJob.objects.none()
+    return IngestJob.objects.filter(tenant=scope.tenant).select_related("tenant")
+
+
+class JobList(APIView):
+    """The tenant's ingest jobs, newest first."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("state", str), OpenApiParameter("page", int)],
+        responses={200: _job_schema()},
+    )
+    def get(self, request):
+        from magazin.ingest.jobs import job_dict
+
+        qs = _jobs(Scope.of(request.user))
+        if state := request.query_params.get("state"):
+            qs = qs.filter(state=state)
+        pager = PageNumberPagination()
+        page = pager.paginate_queryset(qs.order_by("-created"), request, view=self)
+        return pager.get_paginated_response([job_dict(j) for j in page])
+
+
+class JobDetail(APIView):
+    """One job: {"state", "progress", "aips", "errors", …}; 404 for other tenants' jobs."""
+
+    @extend_schema(responses={200: _job_schema()})
+    def get(self, request, jid: str):
+        from magazin.ingest.jobs import job_dict
+
+        job = _jobs(Scope.of(request.user)).filter(jid=jid).first()
+        if job is None:
+            raise Http404("no such job")
+        return Response(job_dict(job))
+
+
+class UnitEvents(APIView):
+    """A unit's PREMIS events, oldest first."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, aid: str):
+        unit = Scope.of(request.user).unit(aid)
+        return Response(aip_detail(unit)["events"])
+
+
+class Audit(APIView):
+    """Audit results of the tenant's AIPs: copies by location and status with the last check,
+    and every copy that is not intact."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        from django.db.models import Count, Max
+
+        from magazin.catalog.models import Copy
+        from magazin.catalog.services import iso
+
+        scope = Scope.of(request.user)
+        if not scope.can_edit:
+            raise Http404("not available")
+        copies = Copy.objects.filter(unit__tenant=scope.tenant, unit__parent=None)
+        summary = [
+            {
+                "location": c["location"],
+                "status": c["status"],
+                "copies": c["n"],
+                "last_check": iso(c["last"]),
+            }  # fmt: skip
+            for c in copies.values("location", "status")
+            .annotate(n=Count("id"), last=Max("checked"))
+            .order_by("location", "status")
+        ]
+        bad = [
+            {
+                "aid": c.unit.aid,
+                "location": c.location,
+                "status": c.status,
+                "checked": iso(c.checked),
+            }  # fmt: skip
+            for c in copies.exclude(status="ok").select_related("unit").order_by("unit__aid")
+        ]
+        return Response({"locations": summary, "problems": bad})

@@ -32,6 +32,10 @@ locations = ["local-1", "local-2"]
 zip_max_total_bytes = 4398046511104   # 4 TiB unpacked
 zip_max_ratio = 200                   # per entry larger than 1 MiB
 zip_max_total_ratio = 100             # whole ZIP, when it unpacks to more than 100 MiB
+
+# Folders the web ingest offers: <drop_area>/<tenant>/<folder or container>.
+[ingest]
+drop_area = "drop"
 """
 
 
@@ -52,6 +56,7 @@ class Home:
     locations: list[LocationConfig] = field(default_factory=list)
     replication: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
+    drop_area: Path | None = None
 
     @property
     def toml(self) -> Path:
@@ -64,6 +69,15 @@ class Home:
     @property
     def journal(self) -> Path:
         return self.path / "journal"
+
+    @property
+    def uploads(self) -> Path:
+        """Containers uploaded through the web or API, one folder per ingest job."""
+        return self.path / "uploads"
+
+    def drop_folder(self, tenant: str) -> Path:
+        """The tenant's part of the drop area (default MAGAZIN_HOME/drop/<tenant>)."""
+        return (self.drop_area or self.path / "drop") / tenant
 
     @property
     def tmp(self) -> Path:
@@ -115,7 +129,11 @@ def load_home(path: Path | None = None, create: bool = True) -> Home:
         max_ratio=int(lim.get("zip_max_ratio", Limits.max_ratio)),
         max_total_ratio=int(lim.get("zip_max_total_ratio", Limits.max_total_ratio)),
     )
-    home = Home(path, locs, list(rep), limits)
+    drop = data.get("ingest", {}).get("drop_area")
+    drop_area = None
+    if drop:
+        drop_area = Path(drop) if Path(drop).is_absolute() else path / drop
+    home = Home(path, locs, list(rep), limits, drop_area)
     for n in rep:
         home.location(n)
     return home

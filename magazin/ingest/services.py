@@ -69,3 +69,57 @@ def run_ingest(
             problems=[p.as_dict() for p in e.problems],
         )
         return result, entry
+
+
+class QuarantineError(Exception):
+    """A quarantine entry cannot be retried or discarded (it is closed already)."""
+
+
+def retry_entry(
+    home: Home, q: QuarantineEntry, user: str, progress: Progress | None = None
+) -> tuple[dict, bool]:
+    """Put a quarantined SIP (or xdomea message) through ingest again; returns the result as
+    the CLI prints it and whether it went in. Still refused: the entry stays open with the
+    new problems."""
+    if q.status != "open":
+        raise QuarantineError(f"quarantine entry {q.qid} is {q.status} already")
+    if q.request.get("xdomea"):
+        from magazin.xdomea.inbox import retry_quarantined
+
+        handled = retry_quarantined(home, q, user)
+        ok = handled.status not in ("rejected", "partial")
+        return {**handled.as_dict(), "quarantine_retried": q.qid}, ok
+    req = request_from_dict(q.request)
+    req.user = user
+    result, _ = run_ingest(home, req, progress, quarantine=False)
+    if result.status != "rejected":
+        q.status, q.resolved = "retried", dt.datetime.now(dt.UTC)
+        q.note, q.resolved_by = f"ingested as accession {result.accession}", user
+        _remove_upload(home, q.sip_path)
+    else:
+        q.problems = [p.as_dict() for p in result.errors]
+    q.save()
+    data = result.as_dict()
+    data["quarantine"] = q.qid
+    data["sip"] = q.sip_path
+    return data, result.status != "rejected"
+
+
+def discard_entry(home: Home, q: QuarantineEntry, user: str, reason: str = "") -> None:
+    """Close a quarantine entry without ingest. The entry and its report are kept; an upload
+    (ours, under MAGAZIN_HOME/uploads) is removed, a SIP elsewhere is left where it is."""
+    if q.status != "open":
+        raise QuarantineError(f"quarantine entry {q.qid} is {q.status} already")
+    q.status, q.resolved = "discarded", dt.datetime.now(dt.UTC)
+    q.note, q.resolved_by = reason, user
+    q.save()
+    _remove_upload(home, q.sip_path)
+
+
+def _remove_upload(home: Home, sip_path: str) -> None:
+    import shutil
+
+    p = Path(sip_path).absolute()
+    uploads = home.uploads.absolute()
+    if p.is_relative_to(uploads) and p != uploads:
+        shutil.rmtree(uploads / p.relative_to(uploads).parts[0], ignore_errors=True)

@@ -1,8 +1,13 @@
+from pathlib import Path
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
+from django.views.static import serve
 
-from . import views
+from . import admin_views, ingest_views, views
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -11,6 +16,18 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     path("xdomea/", views.xdomea_processes, name="xdomea"),
     path("xdomea/<str:process_id>/", views.xdomea_process, name="xdomea-process"),
+    path("ingest/", ingest_views.ingest, name="ingest"),
+    path("ingest/jobs/<str:jid>/", ingest_views.job, name="job"),
+    path("users/", admin_views.users, name="users"),
+    path("storage/", admin_views.storage, name="storage"),
+    path("quarantine/", ingest_views.quarantine, name="quarantine"),
+    path("quarantine/<str:qid>/", ingest_views.quarantine_entry, name="quarantine-entry"),
+    path(
+        "static/<path:path>",
+        login_not_required(serve),
+        {"document_root": STATIC},
+        name="static",
+    ),
     path("aip/<str:aid>/", views.aip, name="aip"),
     path("aip/<str:aid>/files/<path:path>", views.unit_file, name="unit-file"),
     path("aip/<str:aid>/dip", views.unit_dip, name="unit-dip"),

@@ -13,6 +13,8 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,13 +82,20 @@ class Handled:
         }
 
 
-def poll(home: Home, tenant: str | None = None, user: str = "magazin") -> list[Handled]:
-    """Process every message waiting in the inboxes (of one tenant, or all) once."""
+@contextmanager
+def _inbox_lock(home: Home) -> Iterator[None]:
+    """One poll or delivery at a time (CLI, worker, web), across processes."""
     lock_path = home.path / "xdomea" / "poll.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    out: list[Handled] = []
     with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one poll at a time (CLI and worker)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def poll(home: Home, tenant: str | None = None, user: str = "magazin") -> list[Handled]:
+    """Process every message waiting in the inboxes (of one tenant, or all) once."""
+    out: list[Handled] = []
+    with _inbox_lock(home):
         agencies = Agency.objects.select_related("tenant", "fonds").order_by("tenant__slug", "code")
         if tenant:
             agencies = agencies.filter(tenant__slug=tenant)
@@ -644,6 +653,20 @@ def _results(
     return out
 
 
+def deliver(home: Home, agency: Agency, src: Path, user: str, name: str | None = None) -> Handled:
+    """Put a message into the agency's inbox and handle it there, exactly as the poll would
+    (an upload through the web or API, or a retry from quarantine)."""
+    inbox = Path(agency.inbox)
+    inbox.mkdir(parents=True, exist_ok=True)
+    name = name or src.name
+    with _inbox_lock(home):  # a poll does not take the message from under us
+        part = inbox / f".{name}.part"
+        shutil.copyfile(src, part)
+        target = inbox / name
+        os.replace(part, target)
+        return Desk(home, agency, user).handle(target)
+
+
 def retry_quarantined(home: Home, entry: QuarantineEntry, user: str) -> Handled:
     """Handle a quarantined message again, as if it had just arrived in its agency's inbox
     (after the agency or an archivist corrected what was wrong). A refused message goes
@@ -651,15 +674,8 @@ def retry_quarantined(home: Home, entry: QuarantineEntry, user: str) -> Handled:
     agency = Agency.objects.select_related("tenant", "fonds").get(
         tenant__slug=entry.request["tenant"], code=entry.request["agency"]
     )
-    src = Path(entry.request["path"])
-    inbox = Path(agency.inbox)
-    inbox.mkdir(parents=True, exist_ok=True)
-    part = inbox / f".{src.name}.part"
-    shutil.copyfile(src, part)
-    target = inbox / src.name
-    os.replace(part, target)
-    handled = Desk(home, agency, user).handle(target)
-    entry.status, entry.resolved = "retried", utcnow()
+    handled = deliver(home, agency, Path(entry.request["path"]), user)
+    entry.status, entry.resolved, entry.resolved_by = "retried", utcnow(), user
     entry.note = f"handled again: {handled.status}" + (
         f", new quarantine entry {handled.quarantine}" if handled.quarantine else ""
     )

@@ -1,0 +1,383 @@
+"""Ingest jobs for the web and the API. The upload is kept under MAGAZIN_HOME/uploads/<job>/
+until its AIPs are stored; the work is a django-tasks task (database backend) that `magazin
+worker` — or `magazin serve` in-process — runs; while it runs, its progress is written to the
+job's row, so any web process can show it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import threading
+import unicodedata
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from magazin.catalog.models import Fonds, Tenant
+from magazin.catalog.services import iso
+from magazin.core.config import Home, load_home
+from magazin.core.ids import new_ulid
+from magazin.core.ingest import IngestRequest
+from magazin.core.staging import Progress
+
+from .models import IngestJob, QuarantineEntry
+
+# share of the whole job per phase of an ingest: (start %, width %)
+PHASES = {"copy": (0, 45), "verify": (45, 30), "identify": (75, 10), "store": (85, 15)}
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+class JobError(Exception):
+    """The request for a job names something that is not there or not allowed."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def safe_name(name: str, fallback: str) -> str:
+    """A file name from a browser, without folders, control characters or leading dots."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".")
+    return name[:200] or fallback
+
+
+class JobProgress(Progress):
+    """Counts what the ingest reports (from several threads) and writes it to the job's row
+    twice a second from a thread of its own."""
+
+    def __init__(self, job: IngestJob, interval: float = 0.5):
+        self.job, self.interval = job, interval
+        self.lock = threading.Lock()
+        self.phase, self.n, self.total = "", 0, 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, total: int, what: str) -> None:
+        with self.lock:
+            self.phase, self.n, self.total = what, 0, total
+
+    def advance(self, n: int) -> None:
+        with self.lock:
+            self.n += n
+
+    def done(self) -> None:
+        with self.lock:
+            self.n = self.total
+
+    def percent(self) -> int:
+        with self.lock:
+            start, width = PHASES.get(self.phase, (0, 0))
+            part = min(1.0, self.n / self.total) if self.total else 0.0
+        return min(99, int(start + width * part))  # 100 only when the job has finished
+
+    def fields(self) -> dict:
+        with self.lock:
+            phase, n, total = self.phase, self.n, self.total
+        return {"phase": phase, "done": n, "total": total, "progress": self.percent()}
+
+    def __enter__(self) -> JobProgress:
+        # Another thread's connection sees the job row only once it is committed: not when
+        # the job runs inside a transaction (a test, or a caller's atomic block).
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(target=self._beat, daemon=True, name="job-progress")
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        from django.db import connection as own
+
+        last = None
+        try:
+            while not self._stop.wait(self.interval):
+                f = self.fields()
+                if f != last:
+                    try:
+                        IngestJob.objects.filter(pk=self.job.pk, state=IngestJob.RUNNING).update(
+                            **f
+                        )
+                        last = f
+                    except Exception:  # progress is a courtesy; the job must not fail over it
+                        pass
+        finally:
+            own.close()
+
+
+# -- creating jobs --------------------------------------------------------------------------
+
+
+def _fonds(tenant: Tenant, code: str | None) -> Fonds:
+    qs = Fonds.objects.filter(tenant=tenant)
+    if code:
+        f = qs.filter(code=code).first()
+        if f is None:
+            raise JobError(f"no fonds {code!r} in {tenant.slug}")
+        return f
+    found = list(qs[:2])
+    if len(found) != 1:
+        raise JobError("fonds: choose the fonds to ingest into")
+    return found[0]
+
+
+def _keep(upload, target: Path) -> None:
+    """Move (or write) an uploaded file to its place, without reading it into memory."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if hasattr(upload, "temporary_file_path"):
+        shutil.move(upload.temporary_file_path(), target)
+        return
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+
+
+def _enqueue(job: IngestJob) -> IngestJob:
+    from .tasks import run_ingest_job
+
+    with transaction.atomic():
+        job.save()
+        job.task_id = str(run_ingest_job.enqueue(job.jid).id)
+        job.save(update_fields=["task_id"])
+    return job
+
+
+def _new_job(tenant: Tenant, user: str, **fields) -> IngestJob:
+    return IngestJob(jid=new_ulid(), tenant=tenant, user=user, created=_utcnow(), **fields)
+
+
+def upload_job(
+    home: Home,
+    tenant: Tenant,
+    user: str,
+    upload,
+    fonds: str | None = None,
+    table=None,
+    unlisted: str = "reject",
+    source: str = "",
+) -> IngestJob:
+    """A job for an uploaded ZIP or BagIt container, with an optional metadata table."""
+    f = _fonds(tenant, fonds)
+    name = safe_name(upload.name, "upload.zip")
+    table_name = ""
+    if table is not None:
+        table_name = safe_name(table.name, "metadata.csv")
+        if not table_name.lower().endswith(TABLE_SUFFIXES):
+            raise JobError(f"{table_name}: a metadata table is a .csv or .xlsx file")
+    if unlisted not in ("reject", "include"):
+        raise JobError(f"unlisted: {unlisted!r} is not one of reject, include")
+    job = _new_job(tenant, user, kind=IngestJob.SIP, name=name, fonds=f.code)
+    folder = home.uploads / job.jid
+    sip = folder / "sip" / name
+    _keep(upload, sip)
+    job.upload_dir, job.sip_path = str(folder), str(sip)
+    if table is not None:
+        t = folder / "table" / table_name
+        _keep(table, t)
+        job.table_path = str(t)
+    job.options = {"unlisted": unlisted, "source": source}
+    return _enqueue(job)
+
+
+def xdomea_job(home: Home, tenant: Tenant, user: str, upload, agency: str) -> IngestJob:
+    """A job for an xdomea container uploaded for one agency: handled exactly as if it had
+    arrived in that agency's inbox (its file name must be the message's)."""
+    from magazin.core.xdomea.messages import NAME
+    from magazin.xdomea.models import Agency
+
+    a = Agency.objects.filter(tenant=tenant, code=agency).first()
+    if a is None:
+        raise JobError(f"no agency {agency!r} in {tenant.slug}")
+    name = safe_name(upload.name, "")
+    if not NAME.match(name):
+        raise JobError(
+            f"{name or '(no name)'}: not the file name of an xdomea message "
+            "(<ProzessID>_<Nachrichtentyp>.zip, e.g. …_Aussonderung.Aussonderung.0503.zip)"
+        )
+    job = _new_job(tenant, user, kind=IngestJob.XDOMEA, name=name, agency=a.code)
+    folder = home.uploads / job.jid
+    _keep(upload, folder / name)
+    job.upload_dir, job.sip_path = str(folder), str(folder / name)
+    return _enqueue(job)
+
+
+def drop_entries(home: Home, tenant: Tenant) -> dict[str, list[str]]:
+    """What the tenant's drop area offers: folders and containers, and metadata tables."""
+    root = home.drop_folder(tenant.slug)
+    out: dict[str, list[str]] = {"sips": [], "tables": []}
+    if not root.is_dir():
+        return out
+    for p in sorted(root.iterdir(), key=lambda p: p.name):
+        if p.name.startswith(".") or p.is_symlink():
+            continue
+        if p.is_dir() or p.suffix.lower() == ".zip":
+            out["sips"].append(p.name)
+        elif p.suffix.lower() in TABLE_SUFFIXES:
+            out["tables"].append(p.name)
+    return out
+
+
+def _in_drop(home: Home, tenant: Tenant, name: str, kind: str) -> Path:
+    offered = drop_entries(home, tenant)[kind]
+    if name not in offered:  # also stops "..", "/" and symlinks: only listed names pass
+        raise JobError(f"{name!r} is not in the drop area of {tenant.slug}")
+    return home.drop_folder(tenant.slug) / name
+
+
+def drop_job(
+    home: Home,
+    tenant: Tenant,
+    user: str,
+    folder: str,
+    fonds: str | None = None,
+    table: str | None = None,
+    unlisted: str = "reject",
+    source: str = "",
+) -> IngestJob:
+    """A job for a folder or container in the tenant's drop area (left there afterwards)."""
+    f = _fonds(tenant, fonds)
+    sip = _in_drop(home, tenant, folder, "sips")
+    t = _in_drop(home, tenant, table, "tables") if table else None
+    if unlisted not in ("reject", "include"):
+        raise JobError(f"unlisted: {unlisted!r} is not one of reject, include")
+    job = _new_job(tenant, user, kind=IngestJob.SIP, name=folder, fonds=f.code, sip_path=str(sip))
+    job.table_path = str(t) if t else ""
+    job.options = {"unlisted": unlisted, "source": source, "drop": True}
+    return _enqueue(job)
+
+
+def retry_job(tenant: Tenant, user: str, q: QuarantineEntry) -> IngestJob:
+    """A job that puts a quarantined SIP or message through ingest again."""
+    if q.status != "open":
+        raise JobError(f"quarantine entry {q.qid} is {q.status} already")
+    job = _new_job(
+        tenant,
+        user,
+        kind=IngestJob.RETRY,
+        name=Path(q.sip_path).name,
+        fonds=q.fonds,
+        agency=q.request.get("agency") or "",
+        sip_path=q.sip_path,
+    )
+    job.options = {"quarantine": q.qid}
+    return _enqueue(job)
+
+
+# -- running jobs ---------------------------------------------------------------------------
+
+
+def run_job(jid: str, home: Home | None = None) -> IngestJob:
+    """Run a queued job to its end and record the outcome on it."""
+    from .services import retry_entry, run_ingest
+
+    job = IngestJob.objects.select_related("tenant").get(jid=jid)
+    if job.state != IngestJob.QUEUED:
+        return job  # taken by another worker, or finished
+    home = home or load_home()
+    job.state, job.started = IngestJob.RUNNING, _utcnow()
+    job.save(update_fields=["state", "started"])
+    state, result, quarantine = IngestJob.FAILED, {}, ""
+    try:
+        with JobProgress(job) as progress:
+            if job.kind == IngestJob.SIP:
+                req = IngestRequest(
+                    Path(job.sip_path),
+                    job.tenant.slug,
+                    job.fonds,
+                    Path(job.table_path) if job.table_path else None,
+                    {},
+                    job.options.get("unlisted", "reject"),
+                    job.user,
+                    job.options.get("source") or None,
+                )
+                r, q = run_ingest(home, req, progress)
+                result, quarantine = r.as_dict(), q.qid if q else ""
+                state = IngestJob.REJECTED if r.status == "rejected" else IngestJob.DONE
+            elif job.kind == IngestJob.XDOMEA:
+                from magazin.xdomea.inbox import deliver
+                from magazin.xdomea.models import Agency
+
+                agency = Agency.objects.select_related("tenant", "fonds").get(
+                    tenant=job.tenant, code=job.agency
+                )
+                h = deliver(home, agency, Path(job.sip_path), job.user)
+                result, quarantine = h.as_dict(), h.quarantine or ""
+                state = IngestJob.REJECTED if h.status == "rejected" else IngestJob.DONE
+            else:
+                q = QuarantineEntry.objects.get(qid=job.options["quarantine"])
+                result, ok = retry_entry(home, q, job.user, progress)
+                quarantine = q.qid if not ok else ""
+                state = IngestJob.DONE if ok else IngestJob.REJECTED
+    except Exception as e:
+        result = {
+            "status": "failed",
+            "errors": [{"path": job.name, "reason": f"{type(e).__name__}: {e}", "code": "failed"}],
+        }
+        raise
+    finally:
+        job.state, job.result, job.quarantine = state, result, quarantine
+        job.finished = _utcnow()
+        if state == IngestJob.DONE:
+            job.progress, job.phase = 100, ""
+        job.save()
+        if state == IngestJob.DONE and job.upload_dir and job.kind != IngestJob.RETRY:
+            shutil.rmtree(job.upload_dir, ignore_errors=True)  # the AIPs hold it now
+    return job
+
+
+def run_pending(limit: int | None = None) -> int:
+    """Run the queued background tasks (ingest jobs) one after another; returns how many ran.
+    Several workers may do this at once: each task is claimed in a locked transaction."""
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction
+
+    worker_id = f"magazin-{os.uname().nodename}-{os.getpid()}"
+    ran = 0
+    while limit is None or ran < limit:
+        with exclusive_transaction():
+            t = DBTaskResult.objects.ready().get_locked()
+            if t is not None:
+                t.claim(worker_id)
+        if t is None:
+            return ran
+        try:
+            rv = t.task.call(*t.task_result.args, **t.task_result.kwargs)
+            t.set_successful(rv)
+        except Exception as e:
+            t.set_failed(e)
+        ran += 1
+    return ran
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+def job_dict(job: IngestJob) -> dict:
+    """The job as the API reports it: {"state", "progress", "aips", "errors", …}."""
+    r = job.result or {}
+    return {
+        "job": job.jid,
+        "state": job.state,
+        "progress": job.progress,
+        "phase": job.phase,
+        "kind": job.kind,
+        "name": job.name,
+        "tenant": job.tenant.slug,
+        "fonds": job.fonds or None,
+        "agency": job.agency or None,
+        "user": job.user,
+        "created": iso(job.created),
+        "started": iso(job.started),
+        "finished": iso(job.finished),
+        "status": r.get("status"),
+        "accession": r.get("accession"),
+        "aips": r.get("aips", []),
+        "errors": r.get("errors", []),
+        "warnings": r.get("warnings", []),
+        "quarantine": job.quarantine or None,
+    }
