@@ -38,8 +38,13 @@ def run_forever(
     stop: threading.Event,
 ) -> None:
     """Loop until `stop` is set; a failing round is reported and the next one tries again."""
-    from magazin.ingest.jobs import run_pending
+    from magazin.ingest.jobs import recover_abandoned, run_pending
 
+    try:
+        for jid in recover_abandoned():
+            print(f"ingest job {jid}: its worker had ended; queued again", file=sys.stderr)
+    except Exception as e:
+        print(f"recovering jobs failed: {type(e).__name__}: {e}", file=sys.stderr)
     last = 0.0
     while not stop.is_set():
         try:

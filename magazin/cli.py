@@ -777,7 +777,8 @@ def cmd_search(args, home):
     units = Unit.objects.select_related("tenant", "fonds")
     if args.tenant:
         units = units.filter(tenant__slug=_one_tenant(args.tenant).slug)
-    found = search(units, args.query, {"fonds": args.fonds})[: args.limit]
+    filters = {"fonds": args.fonds, "from": args.date_from, "to": args.date_to}
+    found = search(units, args.query, filters)[: args.limit]
     data = [{**aip_summary(u), "score": round(float(u.score), 6)} for u in found]
     _out(
         args,
@@ -991,6 +992,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tenant")
     c.add_argument("--fonds")
     c.add_argument("--limit", type=int, default=50)
+    c.add_argument(
+        "--from",
+        dest="date_from",
+        type=int,
+        metavar="YEAR",
+        help="date range reaches this year or later",
+    )
+    c.add_argument("--to", dest="date_to", type=int, metavar="YEAR",
+                   help="date range starts this year or earlier")  # fmt: skip
     cmd(sub, "index", cmd_index, "extract the text of new files for the search now")
     c = cmd(
         sub,

@@ -69,7 +69,7 @@ def main() -> None:
             port = s.getsockname()[1]
         exe = shutil.which("magazin")
         proc = subprocess.Popen(
-            [exe, "serve", "--port", str(port), "--poll-interval", "0"],
+            [exe, "serve", "--port", str(port), "--poll-interval", "3600"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -80,13 +80,31 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.2)
-            shoot(base, env, out)
+            shoot(base, env, out, tmp)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
 
 
-def shoot(base: str, env: dict, out: Path) -> None:
+def upload(page, base: str, out: Path, tmp: Path) -> None:
+    """The ingest page: upload a small delivery, follow the job to its end."""
+    import zipfile
+
+    sip = tmp / "Nachlieferung Reden 2026.zip"
+    with zipfile.ZipFile(sip, "w") as zf:
+        for i in range(1, 4):
+            zf.writestr(f"rede-{i}.txt", f"Rede {i} zur Eröffnung des Hafens")
+    page.goto(f"{base}/ingest/")
+    page.get_by_label("ZIP- oder BagIt-Container").set_input_files(str(sip))
+    page.get_by_role("button", name="Hochladen und übernehmen").click()
+    page.wait_for_url("**/ingest/jobs/*/")
+    page.get_by_text("fertig").wait_for(timeout=60_000)
+    page.screenshot(path=str(out / "ingest-job.png"))
+    page.goto(f"{base}/ingest/")
+    page.screenshot(path=str(out / "ingest.png"))
+
+
+def shoot(base: str, env: dict, out: Path, tmp: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     units = json.loads(magazin(env, "aip", "list", "--json"))
@@ -113,6 +131,7 @@ def shoot(base: str, env: dict, out: Path) -> None:
         page.get_by_label("Passwort").fill(PASSWORD)
         page.get_by_role("button", name="Anmelden").click()
         page.wait_for_url(f"{base}/")
+        upload(page, base, out, tmp)
         for name, path in pages.items():
             if name == "login":
                 continue

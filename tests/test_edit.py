@@ -72,3 +72,37 @@ def test_archivists_correct_on_the_unit_page_readers_cannot(archive, tmp_path):
     d = cli.json("aip", "show", aid)
     assert d["title"] == "Rede im Rathaus" and d["extra"]["Sterbedatum"] == "2001-05-01"
     assert d["events"][-1]["type"] == "metadata modification"
+
+
+def test_dublin_core_is_edited_on_the_unit_page(archive, home, tmp_path):
+    from django.test import Client
+
+    from magazin.core.aip.builder import read_aip
+    from magazin.core.storage.location import FilesystemLocation
+    from magazin.core.storage.ocfl import OcflObject
+
+    aid = archive.json("ingest", write_tree(tmp_path / "s", {"rede.txt": "Rede"}))["aips"][0]["aid"]
+    make_user(archive, "anna", "stadt", "archivist")
+    anna = Client()
+    assert anna.login(username="anna", password="Gutes-Passwort-2026")
+    page = anna.get(f"/aip/{aid}/").content.decode()
+    assert 'name="dc-creator"' in page and 'name="dc-subject"' in page
+    form = {"title": "", "dc-creator": "Trümper, Lutz", "dc-subject": "Hafen\r\nElbe\r\n\r\n",
+            "dc-description": ""}  # fmt: skip
+    assert anna.post(f"/aip/{aid}/", form).status_code == 302
+    d = archive.json("aip", "show", aid)
+    assert d["dc"]["creator"] == ["Trümper, Lutz"] and d["dc"]["subject"] == ["Hafen", "Elbe"]
+    assert d["events"][-1]["type"] == "metadata modification"
+    assert "creator" in d["events"][-1]["detail"] or "creator" in str(d["events"][-1])
+    # every copy holds the new version with the DC in its METS
+    ocfl_id = archive.json("aip", "show", aid)["ocfl_id"]
+    for loc in home.locations:
+        desc = read_aip(OcflObject.open(FilesystemLocation(loc).object_dir("stadt", ocfl_id)))
+        assert desc.dc["subject"] == ["Hafen", "Elbe"]
+    # removing a value: an empty field
+    anna.post(f"/aip/{aid}/", {"dc-subject": ""})
+    assert "subject" not in archive.json("aip", "show", aid)["dc"]
+    # the same form again changes nothing: no new version
+    n = len(archive.json("aip", "show", aid)["events"])
+    anna.post(f"/aip/{aid}/", {"dc-creator": "Trümper, Lutz"})
+    assert len(archive.json("aip", "show", aid)["events"]) == n

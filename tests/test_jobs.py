@@ -289,3 +289,41 @@ def test_progress_is_written_while_the_job_runs(home, capsys):
         p.start(10, "store")
         p.done()
         assert p.percent() == 99  # 100 only when the job has finished
+
+
+def test_a_job_whose_worker_died_is_queued_again_and_then_runs(archive, anna, client, home):
+    import os
+    import subprocess
+
+    from django_tasks_db.models import DBTaskResult
+
+    from magazin.ingest.jobs import MAX_ATTEMPTS, recover_abandoned
+    from magazin.ingest.models import IngestJob
+
+    api = _token_client(type(client), anna["token"])
+    jid = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"})}).json()["job"]
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    # as if a worker had claimed the task and died in the middle of the job
+    task = DBTaskResult.objects.get(id=IngestJob.objects.get(jid=jid).task_id)
+    task.claim(f"magazin-{os.uname().nodename}-{dead.pid}")
+    IngestJob.objects.filter(jid=jid).update(state="running")
+    assert recover_abandoned() == [jid]
+    assert api.get(f"/api/jobs/{jid}/").json()["state"] == "queued"
+    _work(archive)
+    job = api.get(f"/api/jobs/{jid}/").json()
+    assert job["state"] == "done" and job["aips"][0]["status"] == "stored"
+    assert recover_abandoned() == []  # nothing else to do
+    # a live worker's task is left alone
+    jid2 = api.post("/api/ingest/", {"file": _zip({"b.txt": "B"})}).json()["job"]
+    task = DBTaskResult.objects.get(id=IngestJob.objects.get(jid=jid2).task_id)
+    task.claim(f"magazin-{os.uname().nodename}-{os.getpid()}")
+    IngestJob.objects.filter(jid=jid2).update(state="running")
+    assert recover_abandoned() == []
+    # after MAX_ATTEMPTS the job fails with a reason
+    IngestJob.objects.filter(jid=jid2).update(options={"attempts": MAX_ATTEMPTS})
+    task.worker_ids = [f"magazin-{os.uname().nodename}-{dead.pid}"]
+    task.save()
+    assert recover_abandoned() == [jid2]
+    failed = api.get(f"/api/jobs/{jid2}/").json()
+    assert failed["state"] == "failed" and "worker ended" in failed["errors"][0]["reason"]

@@ -78,3 +78,38 @@ def test_api_search_is_scoped_and_has_facets(indexed, cli):
     # another tenant finds nothing of it
     r = Client(HTTP_AUTHORIZATION=f"Token {other}").get("/api/search/?q=Ratssitzung").json()
     assert r["count"] == 0
+
+
+def test_date_range_facet_and_filter(archive, tmp_path, client):
+    """Units carry the years of their date range; the search counts them by decade and
+    filters by overlap (API, page and CLI)."""
+    sip = write_tree(tmp_path / "sip", {"a.txt": "A", "b.txt": "B", "c.txt": "C", "d.txt": "D"})
+    (tmp_path / "t.csv").write_text(
+        "Datei;Titel;Datum\na.txt;Rede Hafen;1962\nb.txt;Rede Hafen;1965/1971\n"
+        "c.txt;Rede Hafen;14.03.2014\nd.txt;Rede Hafen;\n",
+        "utf-8",
+    )
+    archive.json("ingest", sip, "--metadata", tmp_path / "t.csv")
+    token = make_user(archive, "anna", "stadt", "archivist")["token"]
+    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    r = api.get("/api/search/?q=hafen").json()
+    assert r["count"] == 4
+    assert r["facets"]["date"] == {"1960": 2, "2010": 1, "unknown": 1}
+
+    def hits(**params) -> int:
+        return api.get("/api/search/", {"q": "hafen", **params}).json()["count"]
+
+    assert hits(**{"from": 1970}) == 2  # 1965/1971 overlaps, and 2014
+    assert hits(**{"from": 1960, "to": 1969}) == 2
+    assert hits(to=1963) == 1
+    assert hits(**{"from": 1972, "to": 2013}) == 0
+    assert hits(**{"from": "neunzehnhundert"}) == 4  # not a year: no filter
+    assert len(archive.json("search", "hafen", "--from", "2000")) == 1
+    assert len(archive.json("search", "hafen", "--to", "1964")) == 1
+    # the page: decade links keep the query and other filters
+    assert client.login(username="anna", password="Gutes-Passwort-2026")
+    page = client.get("/search/?q=hafen&access=open", HTTP_ACCEPT_LANGUAGE="de").content
+    page = page.decode()
+    assert "1960–1969 (2)" in page and "q=hafen&amp;access=open&amp;from=1960&amp;to=1969" in page
+    page = client.get("/search/?q=hafen&from=1960&to=1969").content.decode()
+    assert "2 Treffer" in page

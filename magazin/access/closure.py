@@ -144,6 +144,24 @@ def _range_end(value: str) -> dt.date | None:
     return parse_date(parts[-1], end=True) if parts and parts[-1] else None
 
 
+def _range_start(value: str) -> dt.date | None:
+    parts = re.split(r"\s*(?:/|–|—|\s-\s|\sbis\s)\s*", value.strip())
+    return parse_date(parts[0]) if parts and parts[0] else None
+
+
+def year_range(dc: dict[str, list[str]], extra: dict[str, str]) -> tuple[int | None, int | None]:
+    """The first and last year of a unit's date range (for the search's date facet)."""
+    starts = [d for d in (_range_start(v) for v in dc.get("date", [])) if d]
+    ends = [d for d in (_range_end(v) for v in dc.get("date", [])) if d]
+    if extra.get("date_start") and (d := parse_date(str(extra["date_start"]))):
+        starts.append(d)
+    if extra.get("date_end") and (d := parse_date(str(extra["date_end"]), end=True)):
+        ends.append(d)
+    first = min(starts).year if starts else None
+    last = max(ends).year if ends else first
+    return (first if first is not None else last), last
+
+
 def params_from(dc: dict[str, list[str]], extra: dict[str, str]) -> ClosureParams:
     """The closure parameters of a unit from its Dublin Core and extra fields (table
     columns, xdomea metadata, or values an archivist edited)."""

@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from magazin.catalog.models import Unit
@@ -178,7 +178,20 @@ def search(units, query: str, filters: dict | None = None):
     return ranked
 
 
+def _year(value) -> int | None:
+    try:
+        y = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return y if -9999 <= y <= 9999 else None
+
+
 def _filter(qs, f: dict):
+    # a date range filter keeps the units whose years overlap it
+    if (y := _year(f.get("from"))) is not None:
+        qs = qs.filter(year_to__gte=y)
+    if (y := _year(f.get("to"))) is not None:
+        qs = qs.filter(year_from__lte=y)
     if f.get("fonds"):
         qs = qs.filter(fonds__code=f["fonds"])
     if f.get("format"):
@@ -190,7 +203,8 @@ def _filter(qs, f: dict):
 
 
 def facets(qs) -> dict:
-    """Counts by fonds, format (PUID) and access status of a result set."""
+    """Counts by fonds, format (PUID), decade of the date range's start and access status of
+    a result set."""
     base = (qs.matched if getattr(qs, "matched", None) is not None else qs).order_by()
     by_fonds = {
         r["fonds__code"]: r["n"] for r in base.values("fonds__code").annotate(n=Count("id"))
@@ -201,9 +215,17 @@ def facets(qs) -> dict:
         .values("representations__files__puid")
         .annotate(n=Count("id", distinct=True))
     }
+    decades = (
+        base.annotate(decade=ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()))
+        .values("decade")
+        .annotate(n=Count("id"))
+        .order_by("decade")
+    )
+    by_date = {str(r["decade"]) if r["decade"] is not None else "unknown": r["n"] for r in decades}
     n_open = base.filter(open_to_all(dt.date.today())).distinct().count()
     return {
         "fonds": by_fonds,
         "format": by_format,
+        "date": by_date,
         "access": {"open": n_open, "closed": base.count() - n_open},
     }

@@ -75,6 +75,8 @@ class Search(APIView):
             OpenApiParameter("fonds", str),
             OpenApiParameter("format", str, description="PUID"),
             OpenApiParameter("access", str, enum=["open", "closed"]),
+            OpenApiParameter("from", int, description="date range overlaps: from this year"),
+            OpenApiParameter("to", int, description="date range overlaps: up to this year"),
             OpenApiParameter("page", int),
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -84,7 +86,7 @@ class Search(APIView):
 
         scope = Scope.of(request.user)
         p = request.query_params
-        filters = {k: p.get(k) for k in ("fonds", "format", "access") if p.get(k)}
+        filters = {k: p.get(k) for k in ("fonds", "format", "access", "from", "to") if p.get(k)}
         qs = search(
             scope.units().select_related("tenant", "fonds", "parent"), p.get("q", ""), filters
         )

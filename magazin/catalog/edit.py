@@ -89,7 +89,17 @@ def edit_unit(
     with transaction.atomic():
         unit.title, unit.dc, unit.extra = target.title, target.dc, _catalog_extra(unit, target)
         apply_closure([unit])
-        unit.save(update_fields=["title", "dc", "extra", "open_from", "closure_reason"])
+        unit.save(
+            update_fields=[
+                "title",
+                "dc",
+                "extra",
+                "open_from",
+                "closure_reason",
+                "year_from",
+                "year_to",
+            ]
+        )
         Event.objects.bulk_create(event_rows(root, [event]))
         from magazin.access.search import reindex_metadata
 

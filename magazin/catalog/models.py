@@ -79,11 +79,15 @@ class Unit(models.Model):
     # opens to readers; null: closed until an archivist decides
     open_from = models.DateField(null=True)
     closure_reason = models.TextField(blank=True)
+    # the years of its date range (from the metadata), for the search's date facet
+    year_from = models.SmallIntegerField(null=True)
+    year_to = models.SmallIntegerField(null=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "fonds", "source_key"]),
             models.Index(fields=["tenant", "open_from"]),
+            models.Index(fields=["tenant", "year_from"]),
         ]
         ordering = ["aid"]
 

@@ -133,12 +133,14 @@ class DjangoCatalog:
 
 
 def apply_closure(units: list[Unit]) -> None:
-    """Compute each unit's closure period from its metadata and its tenant's profile."""
-    from magazin.access.closure import PROFILES, closure, params_from
+    """Compute each unit's closure period from its metadata and its tenant's profile, and the
+    years of its date range."""
+    from magazin.access.closure import PROFILES, closure, params_from, year_range
 
     for u in units:
         c = closure(params_from(u.dc, u.extra), PROFILES[u.tenant.closure_profile])
         u.open_from, u.closure_reason = c.open_from, "; ".join(c.reasons)
+        u.year_from, u.year_to = year_range(u.dc, u.extra)
 
 
 def _insert_units(units: list[Unit]) -> None:

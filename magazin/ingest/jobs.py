@@ -330,13 +330,64 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
     return job
 
 
+def _worker_id() -> str:
+    return f"magazin-{os.uname().nodename}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+MAX_ATTEMPTS = 3
+
+
+def recover_abandoned() -> list[str]:
+    """Jobs whose worker process on this machine ended while they ran (killed, machine
+    restarted) are queued again: ingest is idempotent, so a second run stores what the first
+    did not and nothing twice. After MAX_ATTEMPTS a job fails. Returns the job ids."""
+    from django_tasks_db.models import DBTaskResult
+
+    host = os.uname().nodename
+    out = []
+    for t in DBTaskResult.objects.running():
+        wid = (t.worker_ids or [""])[-1]
+        prefix, _, pid = wid.rpartition("-")
+        if prefix != f"magazin-{host}" or not pid.isdigit() or _alive(int(pid)):
+            continue
+        t.set_failed(RuntimeError(f"worker {wid} ended while the task ran"))
+        jid = (t.task_result.args or [None])[0]
+        job = IngestJob.objects.filter(jid=jid, state=IngestJob.RUNNING).first()
+        if job is None:
+            continue
+        attempts = int(job.options.get("attempts", 1))
+        if attempts >= MAX_ATTEMPTS:
+            job.state, job.finished = IngestJob.FAILED, _utcnow()
+            why = f"the worker ended {attempts} times while this job ran"
+            job.result = {
+                "status": "failed",
+                "errors": [{"path": job.name, "reason": why, "code": "failed"}],
+            }
+            job.save()
+        else:
+            job.state, job.options = IngestJob.QUEUED, {**job.options, "attempts": attempts + 1}
+            _enqueue(job)
+        out.append(job.jid)
+    return out
+
+
 def run_pending(limit: int | None = None) -> int:
     """Run the queued background tasks (ingest jobs) one after another; returns how many ran.
     Several workers may do this at once: each task is claimed in a locked transaction."""
     from django_tasks_db.models import DBTaskResult
     from django_tasks_db.utils import exclusive_transaction
 
-    worker_id = f"magazin-{os.uname().nodename}-{os.getpid()}"
+    worker_id = _worker_id()
     ran = 0
     while limit is None or ran < limit:
         with exclusive_transaction():

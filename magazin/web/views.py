@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from magazin.access.logs import log_access
 from magazin.access.scope import Scope
@@ -100,20 +101,58 @@ def fonds_units(request, code: str):
     )
 
 
+FILTERS = ("fonds", "format", "access", "from", "to")
+
+
 def search_page(request):
+    """Full-text search with facets; each facet link keeps the other filters."""
+    from urllib.parse import urlencode
+
     from magazin.access.search import facets, search
 
     scope = Scope.of(request.user)
     q = request.GET.get("q", "").strip()
-    filters = {k: request.GET.get(k) for k in ("fonds", "format", "access") if request.GET.get(k)}
+    filters = {k: request.GET.get(k) for k in FILTERS if request.GET.get(k)}
     page = found = None
+    groups = []
     if q:
         found = search(scope.units().select_related("fonds", "parent"), q, filters)
         page = Paginator(found, 25).get_page(request.GET.get("page"))
+
+        def link(**change) -> str:
+            params = {"q": q, **filters, **change}
+            return "?" + urlencode({k: v for k, v in params.items() if v})
+
+        f = facets(found)
+        decade = [(d, n, {"from": d, "to": str(int(d) + 9)}) for d, n in f["date"].items()
+                  if d != "unknown"]  # fmt: skip
+        groups = [
+            (_("Fonds"), [(k, n, {"fonds": k}) for k, n in f["fonds"].items()]),
+            (_("Format"), [(k, n, {"format": k}) for k, n in f["format"].items()]),
+            (_("Date"), [(f"{d}–{int(d) + 9}", n, c) for d, n, c in decade]),
+            (_("Access"), [(_("open"), f["access"]["open"], {"access": "open"}),
+                           (_("closed"), f["access"]["closed"], {"access": "closed"})]),
+        ]  # fmt: skip
+        groups = [
+            (name, [(label, n, link(**c), all(filters.get(k) == v for k, v in c.items()))
+                    for label, n, c in items])
+            for name, items in groups
+            if items
+        ]  # fmt: skip
+        if filters:
+            groups.append((_("Filters"), [(_("remove all"), None, link(**dict.fromkeys(filters,
+                          "")), False)]))  # fmt: skip
+        pager_link = link(page="")
     return render(
         request,
         "web/search.html",
-        {"q": q, "page": page, "facets": facets(found) if q else None, "filters": filters},
+        {
+            "q": q,
+            "page": page,
+            "groups": groups,
+            "filters": filters,
+            "pager": pager_link if q else "",
+        },
     )
 
 
@@ -128,25 +167,40 @@ def aip(request, aid: str):
         if not scope.can_edit:
             raise Http404("not available")
         from magazin.catalog.edit import edit_unit
+        from magazin.core.aip.dc import ELEMENTS
         from magazin.core.config import load_home
 
         extra = {}
         key, value = request.POST.get("field", "").strip(), request.POST.get("value", "")
         if key:
             extra[key] = value if value.strip() else None
+        dc = {}  # Dublin Core: one value per line; only the elements the form carried
+        for el in ELEMENTS:
+            if el != "title" and f"dc-{el}" in request.POST:
+                lines = request.POST[f"dc-{el}"].replace("\r", "").split("\n")
+                dc[el] = [v.strip() for v in lines if v.strip()]
         r = edit_unit(
             load_home(),
             unit,
             request.user.get_username(),
             title=request.POST.get("title"),
+            dc=dc,
             extra=extra,
         )
         if r["changed"]:
             messages.success(request, "; ".join(r["changed"]))
         return redirect("aip", aid=unit.aid)
     log_access(request, unit, "view")
+    d = aip_detail(unit)
+    dc_form = []
+    if scope.can_edit:
+        from magazin.core.aip.dc import ELEMENTS
+
+        dc_form = [(el, "\n".join(d["dc"].get(el, []))) for el in ELEMENTS if el != "title"]
     return render(
-        request, "web/aip.html", {"d": aip_detail(unit), "unit": unit, "can_edit": scope.can_edit}
+        request,
+        "web/aip.html",
+        {"d": d, "unit": unit, "can_edit": scope.can_edit, "dc_form": dc_form},
     )
 
 
