@@ -775,10 +775,12 @@ def cmd_search(args, home):
     from magazin.catalog.services import aip_summary
 
     units = Unit.objects.select_related("tenant", "fonds")
+    tenant_id = None
     if args.tenant:
-        units = units.filter(tenant__slug=_one_tenant(args.tenant).slug)
+        tenant_id = _one_tenant(args.tenant).pk
+        units = units.filter(tenant_id=tenant_id)
     filters = {"fonds": args.fonds, "from": args.date_from, "to": args.date_to}
-    found = search(units, args.query, filters)[: args.limit]
+    found = search(units, args.query, filters, tenant_id)[: args.limit]
     data = [{**aip_summary(u), "score": round(float(u.score), 6)} for u in found]
     _out(
         args,

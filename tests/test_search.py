@@ -113,3 +113,47 @@ def test_date_range_facet_and_filter(archive, tmp_path, client):
     assert "1960–1969 (2)" in page and "q=hafen&amp;access=open&amp;from=1960&amp;to=1969" in page
     page = client.get("/search/?q=hafen&from=1960&to=1969").content.decode()
     assert "2 Treffer" in page
+
+
+def test_a_search_counts_and_ranks_at_most_cap_matches(archive, tmp_path, client, monkeypatch):
+    """A query matching more units than CAP reports CAP hits, says so, and pages through
+    them; below CAP counts are exact. Staff (whole tenant) and readers agree."""
+    from magazin.access import search as search_module
+
+    files = {f"rede-{i}.txt": f"Hafenrede {i}" for i in range(7)}
+    table = tmp_path / "t.csv"
+    table.write_text("Datei;Titel\n" + "".join(f"{n};Rede {n}\n" for n in files), "utf-8")
+    archive.json("ingest", write_tree(tmp_path / "s", files), "--metadata", table)
+    for u in archive.json("aip", "list"):
+        archive.json("access", "release", u["aid"], "--reason", "frei")
+    token = make_user(archive, "anna", "stadt", "archivist")["token"]
+    reader = make_user(archive, "rita", "stadt", "reader")["token"]
+    for tok in (token, reader):
+        api = Client(HTTP_AUTHORIZATION=f"Token {tok}")
+        r = api.get("/api/search/?q=rede").json()
+        assert r["count"] == 7 and r["count_exact"] is True
+        monkeypatch.setattr(search_module, "CAP", 5)
+        r = api.get("/api/search/?q=rede").json()
+        assert r["count"] == 5 and r["count_exact"] is False and len(r["results"]) == 5
+        assert r["facets"]["fonds"] == {"OB-Reden": 5}
+        monkeypatch.setattr(search_module, "CAP", 10_000)
+    # pages: every match once, in score order
+    from magazin.catalog.models import Unit
+
+    monkeypatch.setattr(search_module.SearchResult, "FIRST", 2)
+    whole = search_module.search(Unit.objects.all(), "rede")
+    assert whole.count() == 7
+    ranked = whole[0:7]
+    scores = [u.score for u in ranked]
+    assert scores == sorted(scores, reverse=True)
+    paged = []
+    for start in range(0, 9, 3):
+        r = search_module.search(Unit.objects.all(), "rede")
+        assert r.count() == 7
+        paged += [u.aid for u in r[start : start + 3]]
+    assert paged == [u.aid for u in ranked]
+    assert search_module.search(Unit.objects.all(), "rede")[7:10] == []
+    assert client.login(username="anna", password="Gutes-Passwort-2026")
+    monkeypatch.setattr(search_module, "CAP", 5)
+    page = client.get("/search/?q=rede", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Mehr als 5 Treffer" in page

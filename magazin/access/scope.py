@@ -53,6 +53,14 @@ class Scope:
     def can_edit(self) -> bool:
         return self.tenant is not None and self.role in (Membership.ADMIN, Membership.ARCHIVIST)
 
+    @property
+    def whole_tenant(self) -> int | None:
+        """The tenant's key when units() is every unit of it (staff), else None (readers see
+        a selection); lets the search use its own tenant column instead of a join."""
+        if self.sees_content and self.role != Membership.READER:
+            return self.tenant.pk
+        return None
+
     def units(self):
         """Every unit (root or child) this user may see."""
         if not self.sees_content:

@@ -123,59 +123,163 @@ def pending() -> int:
 # -- searching ------------------------------------------------------------------------------
 
 
-class Ranked(QuerySet):
-    """Matches, best first (the full-text join), counted and faceted through `matched`: the
-    same units selected by an IN over the full-text index, which every planner runs fast."""
+# A search counts and ranks at most this many matches: a query that matches more (a short
+# prefix, a word in nearly every unit) reports CAP hits with `exact` false and ranks the
+# first CAP matches the index yields. Counting and ranking every match of such a query costs
+# hundreds of milliseconds and helps nobody; the reader narrows the search instead.
+CAP = 10_000
 
-    matched = None
 
-    def _clone(self):
-        c = super()._clone()
-        c.matched = self.matched
-        return c
+class SearchResult:
+    """Matches of a full-text search, best first: counted (up to CAP), sliced a page at a
+    time (the units with `score`), and faceted through `matched`.
+
+    One query per page does it all: the matches (at most CAP) are ranked, counted by a window
+    and only the page's ids leave the database; the count and the first rows are kept, so
+    that a paginator's count() and first page cost one query."""
+
+    FIRST = 100  # rows fetched with the count
+
+    def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
+        self.units, self.cap = units, cap
+        if tenant_id is not None:  # every unit of one tenant: the index knows the tenant
+            where_units, unit_params = "tenant_id = %s", [tenant_id]
+        else:
+            ids_sql, unit_params = units.order_by().values("pk").query.sql_with_params()
+            where_units = f"unit_id IN ({ids_sql})"
+        if connection.vendor == "sqlite":
+            if tenant_id is not None:  # the FTS table has no tenant column
+                where_units = (
+                    "unit_id IN (SELECT unit_id FROM magazin_access_searchdoc WHERE tenant_id = %s)"
+                )
+            match = " ".join(f'"{w}"*' for w in ws)
+            # FTS5 must run the MATCH once, by itself (materialized): a rowid condition
+            # beside it would run the full-text query again for every row. rank is BM25
+            # (lower is better).
+            self._hits = (
+                f"WITH m AS MATERIALIZED (SELECT rowid AS unit_id, -rank AS score FROM {FTS} "
+                f"WHERE {FTS} MATCH %s) SELECT unit_id, score FROM m "
+                f"WHERE {where_units} LIMIT {cap}"
+            )
+            self._ids = (
+                f"WITH m AS MATERIALIZED (SELECT rowid AS unit_id FROM {FTS} "
+                f"WHERE {FTS} MATCH %s) SELECT unit_id FROM m WHERE {where_units} LIMIT {cap}"
+            )
+            self._params = self._ids_params = [match, *unit_params]
+        else:
+            tsq = " & ".join(f"{w}:*" for w in ws)
+            self._ids = (
+                "SELECT unit_id FROM magazin_access_searchdoc "
+                f"WHERE vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}"
+            )
+            self._ids_params = [tsq, *unit_params]
+            # the first CAP matches, then ranked: each vector is read once
+            self._hits = (
+                "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) AS score FROM ("
+                "SELECT unit_id, vector FROM magazin_access_searchdoc "
+                f"WHERE vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}) hits"
+            )
+            self._params = [tsq, tsq, *unit_params]
+        self._count: int | None = None
+        self._first: list[tuple[int, float]] = []
+
+    @property
+    def matched(self):
+        """The matched units as a queryset (for facets)."""
+        return self.units.filter(pk__in=RawSQL(self._ids, self._ids_params))
+
+    def _rows(self, offset: int, limit: int) -> list[tuple[int, float]]:
+        sql = (
+            f"SELECT unit_id, score, count(*) OVER () FROM ({self._hits}) ranked "
+            f"ORDER BY score DESC, unit_id LIMIT {int(limit)} OFFSET {int(offset)}"
+        )
+        with transaction.atomic(), connection.cursor() as c:
+            if connection.vendor == "postgresql":
+                # the planner overestimates prefix matches and would scan every unit to join
+                # them; a few thousand key look-ups are far cheaper, and no parallel workers
+                # for a query of some milliseconds
+                c.execute(
+                    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                    "SET LOCAL max_parallel_workers_per_gather = 0"
+                )
+            c.execute(sql, self._params)
+            rows = c.fetchall()
+        if rows:
+            self._count = rows[0][2]
+        elif self._count is None and offset == 0:
+            self._count = 0
+        return [(r[0], r[1]) for r in rows]
 
     def count(self) -> int:
-        return self.matched.count() if self.matched is not None else super().count()
+        if self._count is None:
+            self._first = self._rows(0, self.FIRST)
+            if self._count is None:  # past the end: count them
+                with connection.cursor() as c:
+                    c.execute(f"SELECT count(*) FROM ({self._ids}) m", self._ids_params)
+                    self._count = c.fetchone()[0]
+        return self._count
+
+    @property
+    def exact(self) -> bool:
+        """False when the query matched more units than it counts (CAP)."""
+        return self.count() < self.cap
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def _page(self, offset: int, limit: int | None) -> list[Unit]:
+        if limit is None:
+            limit = self.cap
+        if self._first and offset + limit <= self.FIRST:
+            rows = self._first[offset : offset + limit]
+        elif self._count is not None and offset >= self._count:
+            rows = []
+        else:
+            rows = self._rows(offset, limit)
+        by_pk = {u.pk: u for u in self.units.filter(pk__in=[r[0] for r in rows])}
+        out = []
+        for pk, score in rows:
+            if pk in by_pk:
+                u = by_pk[pk]
+                u.score = score
+                out.append(u)
+        return out
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            if k.step not in (None, 1):
+                raise ValueError("search results are sliced without a step")
+            start = k.start or 0
+            limit = None if k.stop is None else max(0, k.stop - start)
+            return self._page(start, limit)
+        return self._page(int(k), 1)[0]
+
+    def __iter__(self):
+        return iter(self._page(0, None))
 
 
-def search(units, query: str, filters: dict | None = None):
+def search(
+    units, query: str, filters: dict | None = None, tenant_id: int | None = None
+) -> SearchResult | QuerySet:
     """The units of `units` (a scope's queryset) matching every word of `query` as a prefix,
-    best first, each with `score` (higher is better)."""
+    best first, each with `score` (higher is better). `tenant_id`: the caller's promise that
+    `units` are all units of that tenant (a staff scope), which spares a join."""
+    from django.core.exceptions import EmptyResultSet
+
     ws = words(query)
     if not ws:
         return units.none()
-    if connection.vendor == "sqlite":
-        match = " ".join(f'"{w}"*' for w in ws)
-        ids = RawSQL(f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s", [match])
-        join = {
-            "tables": [FTS],
-            "where": [f"{FTS}.rowid = catalog_unit.id", f"{FTS} MATCH %s"],
-            "params": [match],
-            "select": {"score": f"-{FTS}.rank"},
-        }
-    else:
-        tsq = " & ".join(f"{w}:*" for w in ws)
-        vector = "magazin_access_searchdoc.vector"  # stored, see migration 0003
-        ids = RawSQL(
-            "SELECT unit_id FROM magazin_access_searchdoc "
-            f"WHERE {vector} @@ to_tsquery('simple', %s)",
-            [tsq],
-        )
-        join = {
-            "tables": ["magazin_access_searchdoc"],
-            "where": [
-                "magazin_access_searchdoc.unit_id = catalog_unit.id",
-                f"{vector} @@ to_tsquery('simple', %s)",
-            ],
-            "params": [tsq],
-            "select": {"score": f"ts_rank({vector}, to_tsquery('simple', %s))"},
-            "select_params": [tsq],
-        }
-    matched = _filter(units.filter(pk__in=ids), filters or {})
-    qs = _filter(units, filters or {}).extra(**join).order_by("-score", "id")
-    ranked = Ranked(model=qs.model, query=qs.query, using=qs._db)
-    ranked.matched = matched
-    return ranked
+    base = _filter(units, filters or {})
+    if any(_filter_keys(filters)):
+        tenant_id = None  # the filters are on the units
+    try:
+        return SearchResult(base, ws, CAP, tenant_id)
+    except EmptyResultSet:  # the scope holds nothing (an operator, say)
+        return units.none()
+
+
+def _filter_keys(f: dict | None) -> list[str]:
+    return [k for k, v in (f or {}).items() if v not in (None, "")]
 
 
 def _year(value) -> int | None:
@@ -205,7 +309,7 @@ def _filter(qs, f: dict):
 def facets(qs) -> dict:
     """Counts by fonds, format (PUID), decade of the date range's start and access status of
     a result set."""
-    base = (qs.matched if getattr(qs, "matched", None) is not None else qs).order_by()
+    base = (qs.matched if isinstance(qs, SearchResult) else qs).order_by()
     by_fonds = {
         r["fonds__code"]: r["n"] for r in base.values("fonds__code").annotate(n=Count("id"))
     }

@@ -88,7 +88,10 @@ class Search(APIView):
         p = request.query_params
         filters = {k: p.get(k) for k in ("fonds", "format", "access", "from", "to") if p.get(k)}
         qs = search(
-            scope.units().select_related("tenant", "fonds", "parent"), p.get("q", ""), filters
+            scope.units().select_related("tenant", "fonds", "parent"),
+            p.get("q", ""),
+            filters,
+            scope.whole_tenant,
         )
         pager = PageNumberPagination()
         page = pager.paginate_queryset(qs, request, view=self)
@@ -96,6 +99,8 @@ class Search(APIView):
             [{**unit_summary(u), "score": float(u.score)} for u in page]
         )
         response.data["facets"] = facets(qs)
+        # false when the query matched more units than a search counts (access.search.CAP)
+        response.data["count_exact"] = getattr(qs, "exact", True)
         return response
 
 

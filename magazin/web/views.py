@@ -116,7 +116,9 @@ def search_page(request):
     page = found = None
     groups = []
     if q:
-        found = search(scope.units().select_related("fonds", "parent"), q, filters)
+        found = search(
+            scope.units().select_related("fonds", "parent"), q, filters, scope.whole_tenant
+        )
         page = Paginator(found, 25).get_page(request.GET.get("page"))
 
         def link(**change) -> str:
@@ -152,6 +154,7 @@ def search_page(request):
             "groups": groups,
             "filters": filters,
             "pager": pager_link if q else "",
+            "exact": getattr(found, "exact", True),
         },
     )
 
