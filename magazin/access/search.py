@@ -142,16 +142,20 @@ class SearchResult:
 
     def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
         self.units, self.cap = units, cap
+        sqlite = connection.vendor == "sqlite"
+        hit = "m.unit_id" if sqlite else "d.unit_id"  # the unit id of a match
         if tenant_id is not None:  # every unit of one tenant: the index knows the tenant
-            where_units, unit_params = "tenant_id = %s", [tenant_id]
-        else:
-            ids_sql, unit_params = units.order_by().values("pk").query.sql_with_params()
-            where_units = f"unit_id IN ({ids_sql})"
-        if connection.vendor == "sqlite":
-            if tenant_id is not None:  # the FTS table has no tenant column
+            where_units, unit_params = "d.tenant_id = %s", [tenant_id]
+            if sqlite:  # the FTS table has no tenant column
                 where_units = (
-                    "unit_id IN (SELECT unit_id FROM magazin_access_searchdoc WHERE tenant_id = %s)"
+                    "EXISTS (SELECT 1 FROM magazin_access_searchdoc d "
+                    "WHERE d.unit_id = m.unit_id AND d.tenant_id = %s)"
                 )
+        else:  # the match must be one of `units`: looked up by key, match by match
+            one = units.order_by().extra(where=[f"catalog_unit.id = {hit}"]).values("pk")
+            sql, unit_params = one.query.sql_with_params()
+            where_units = f"EXISTS ({sql})"
+        if sqlite:
             match = " ".join(f'"{w}"*' for w in ws)
             # FTS5 must run the MATCH once, by itself (materialized): a rowid condition
             # beside it would run the full-text query again for every row. rank is BM25
@@ -169,15 +173,15 @@ class SearchResult:
         else:
             tsq = " & ".join(f"{w}:*" for w in ws)
             self._ids = (
-                "SELECT unit_id FROM magazin_access_searchdoc "
-                f"WHERE vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}"
+                "SELECT d.unit_id FROM magazin_access_searchdoc d "
+                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}"
             )
             self._ids_params = [tsq, *unit_params]
             # the first CAP matches, then ranked: each vector is read once
             self._hits = (
                 "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) AS score FROM ("
-                "SELECT unit_id, vector FROM magazin_access_searchdoc "
-                f"WHERE vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}) hits"
+                "SELECT d.unit_id, d.vector FROM magazin_access_searchdoc d "
+                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}) hits"
             )
             self._params = [tsq, tsq, *unit_params]
         self._count: int | None = None
