@@ -327,3 +327,45 @@ def test_a_job_whose_worker_died_is_queued_again_and_then_runs(archive, anna, cl
     assert recover_abandoned() == [jid2]
     failed = api.get(f"/api/jobs/{jid2}/").json()
     assert failed["state"] == "failed" and "worker ended" in failed["errors"][0]["reason"]
+
+
+def test_every_url_with_a_job_or_quarantine_id_is_404_for_other_tenants(
+    archive, anna, client, home
+):
+    """Generic over the URL patterns: each one with a job id or quarantine id answers the
+    owner's archivist and gives 404 to a user of another tenant, a reader and an operator.
+    Every URL parameter is one of the kinds these tests cover."""
+    import re
+
+    from .test_access import _patterns
+
+    known = {"aid", "path", "jid", "qid", "code", "process_id"}
+    params = {m for p in _patterns() for m in re.findall(r"<(?:\w+:)?(\w+)>", p)}
+    assert params <= known, params - known
+    archive.json("tenant", "create", "land", "--name", "Land")
+    others = [make_user(archive, n, t, r) for n, t, r in
+              (("bob", "land", "archivist"), ("rita", "stadt", "reader"),
+               ("olaf", "stadt", "operator"))]  # fmt: skip
+    api = _token_client(type(client), anna["token"])
+    jid = api.post("/api/ingest/", {"file": _zip({"../x": "X"}, "x.zip")}).json()["job"]
+    _work(archive)
+    qid = api.get(f"/api/jobs/{jid}/").json()["quarantine"]
+    assert qid
+    with_ids = [p for p in _patterns() if "<str:jid>" in p or "<str:qid>" in p]
+    assert len(with_ids) >= 3  # the job page, the API's job, the quarantine entry
+
+    def url(p: str) -> str:
+        return "/" + p.replace("<str:jid>", jid).replace("<str:qid>", qid).lstrip("^")
+
+    assert client.login(username="anna", password=PASSWORD)
+    for p in with_ids:
+        assert client.get(url(p)).status_code == 200, url(p)
+    for who in others:
+        web = type(client)()
+        assert web.login(username=who["username"], password=PASSWORD)
+        tok = _token_client(type(client), who["token"])
+        for p in with_ids:
+            for c in (web, tok) if url(p).startswith("/api/") else (web,):
+                r = c.get(url(p))
+                assert r.status_code == 404, (who["username"], url(p), r.status_code)
+                assert jid.encode() not in r.content and b"x.zip" not in r.content
