@@ -395,6 +395,48 @@ def cmd_quarantine(args, home):
     return EXIT_OK if ok else EXIT_FAIL
 
 
+def cmd_job(args, home):
+    from magazin.ingest.jobs import job_dict
+    from magazin.ingest.models import IngestJob
+
+    qs = IngestJob.objects.select_related("tenant")
+    if args.action == "show":
+        job = qs.filter(jid=args.id).first()
+        if job is None:
+            raise Failure(f"no ingest job {args.id!r}")
+
+        def human(d):
+            print(f"Job {d['job']} ({d['kind']}): {d['state']} {d['progress']} %  {d['name']}")
+            print(f"Tenant: {d['tenant']}  Fonds: {d['fonds'] or '-'}  User: {d['user']}")
+            for a in d["aips"]:
+                print(f"  {a['aid']}  {a['status']}")
+            for e in d["errors"]:
+                print(f"  {e['path']}: {e['reason']} [{e['code']}]")
+
+        _out(args, job_dict(job), human)
+        return EXIT_OK
+    if args.tenant:
+        qs = qs.filter(tenant__slug=_one_tenant(args.tenant).slug)
+    if args.state:
+        qs = qs.filter(state=args.state)
+    data = [job_dict(j) for j in qs.order_by("-created")[: args.limit]]
+    _out(
+        args,
+        data,
+        lambda d: (
+            [
+                print(
+                    f"{x['job']}  {x['created'][:19]}  {x['tenant']:12} {x['state']:9} "
+                    f"{x['progress']:3} %  {len(x['aips']):4} AIPs  {x['name']}"
+                )  # fmt: skip
+                for x in d
+            ]
+            or print("No jobs.")
+        ),
+    )
+    return EXIT_OK
+
+
 def cmd_aip_list(args, home):
     from magazin.catalog.models import Unit
     from magazin.catalog.services import aip_summary
@@ -677,7 +719,16 @@ def cmd_serve(args, home):
             args=(home, _user(args), args.poll_interval, report, threading.Event()),
             daemon=True,
         ).start()
-    serve(application, host=args.host, port=int(args.port), threads=8, ident="Magazin")
+    serve(
+        application,
+        host=args.host,
+        port=int(args.port),
+        threads=8,
+        ident="Magazin",
+        # uploads of whole deliveries: waitress spools the body to disk; its default cap
+        # (1 GiB) would refuse them, so the cap is the largest container ingest accepts
+        max_request_body_size=home.limits.max_total_bytes,
+    )
     return EXIT_OK
 
 
@@ -901,6 +952,14 @@ def build_parser() -> argparse.ArgumentParser:
     as_ = a.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(as_, "list", cmd_accession_list, "list accessions")
     c.add_argument("--tenant")
+    j = sub.add_parser("job", help="ingest jobs from the web and the API")
+    js = j.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(js, "list", cmd_job, "ingest jobs, newest first")
+    c.add_argument("--tenant")
+    c.add_argument("--state", choices=["queued", "running", "done", "rejected", "failed"])
+    c.add_argument("--limit", type=int, default=50)
+    c = cmd(js, "show", cmd_job, "one job as GET /api/jobs/{id}/ reports it")
+    c.add_argument("id")
     q = sub.add_parser("quarantine", help="rejected SIPs")
     qs = q.add_subparsers(dest="qaction", required=True, parser_class=Parser)
     c = cmd(qs, "list", cmd_quarantine, "list open quarantine entries")

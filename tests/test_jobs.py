@@ -369,3 +369,16 @@ def test_every_url_with_a_job_or_quarantine_id_is_404_for_other_tenants(
                 r = c.get(url(p))
                 assert r.status_code == 404, (who["username"], url(p), r.status_code)
                 assert jid.encode() not in r.content and b"x.zip" not in r.content
+
+
+def test_cli_lists_and_shows_jobs(archive, anna, client):
+    api = _token_client(type(client), anna["token"])
+    jid = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"})}).json()["job"]
+    listed = archive.json("job", "list")
+    assert [j["job"] for j in listed] == [jid] and listed[0]["state"] == "queued"
+    _work(archive)
+    assert archive.json("job", "show", jid) == api.get(f"/api/jobs/{jid}/").json()
+    assert archive.json("job", "list", "--state", "queued") == []
+    assert archive.json("job", "list", "--tenant", "stadt", "--state", "done")[0]["job"] == jid
+    code, _out, err = archive("job", "show", "nope")
+    assert code == 1 and "nope" in err
