@@ -382,3 +382,20 @@ def test_cli_lists_and_shows_jobs(archive, anna, client):
     assert archive.json("job", "list", "--tenant", "stadt", "--state", "done")[0]["job"] == jid
     code, _out, err = archive("job", "show", "nope")
     assert code == 1 and "nope" in err
+
+
+def test_an_upload_that_cannot_be_kept_leaves_nothing(archive, anna, client, home, monkeypatch):
+    from magazin.ingest import jobs
+
+    def disk_full(upload, target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jobs, "_keep", disk_full)
+    api = _token_client(type(client), anna["token"])
+    r = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"})})
+    assert r.status_code == 507 and "reden.zip" in r.json()["error"]
+    assert "No space left" in r.json()["error"]
+    assert not home.uploads.exists() or not any(home.uploads.iterdir())
+    assert api.get("/api/jobs/").json()["count"] == 0

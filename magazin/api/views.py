@@ -184,6 +184,8 @@ class Ingest(APIView):
         responses={
             202: inline_serializer("JobCreated", fields={"job": serializers.CharField()}),
             400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+            507: OpenApiTypes.OBJECT,
         },
     )
     def post(self, request):
@@ -213,6 +215,9 @@ class Ingest(APIView):
                 )
         except JobError as e:
             return Response({"error": str(e)}, status=400)
+        except OSError as e:  # the data folder is full or not writable: nothing was kept
+            name = getattr(upload, "name", "upload")
+            return Response({"error": f"{name}: could not keep the upload: {e}"}, status=507)
         return Response(
             {"job": job.jid, "url": f"/api/jobs/{job.jid}/"},
             status=202,

@@ -11,6 +11,8 @@ import re
 import shutil
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -137,6 +139,16 @@ def _keep(upload, target: Path) -> None:
             out.write(chunk)
 
 
+@contextmanager
+def _cleanup_on_error(folder: Path) -> Iterator[None]:
+    """An upload that could not be kept whole (disk full, say) leaves nothing behind."""
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def _enqueue(job: IngestJob) -> IngestJob:
     from .tasks import run_ingest_job
 
@@ -174,14 +186,15 @@ def upload_job(
     job = _new_job(tenant, user, kind=IngestJob.SIP, name=name, fonds=f.code)
     folder = home.uploads / job.jid
     sip = folder / "sip" / name
-    _keep(upload, sip)
     job.upload_dir, job.sip_path = str(folder), str(sip)
-    if table is not None:
-        t = folder / "table" / table_name
-        _keep(table, t)
-        job.table_path = str(t)
     job.options = {"unlisted": unlisted, "source": source}
-    return _enqueue(job)
+    with _cleanup_on_error(folder):
+        _keep(upload, sip)
+        if table is not None:
+            t = folder / "table" / table_name
+            _keep(table, t)
+            job.table_path = str(t)
+        return _enqueue(job)
 
 
 def xdomea_job(home: Home, tenant: Tenant, user: str, upload, agency: str) -> IngestJob:
@@ -201,9 +214,10 @@ def xdomea_job(home: Home, tenant: Tenant, user: str, upload, agency: str) -> In
         )
     job = _new_job(tenant, user, kind=IngestJob.XDOMEA, name=name, agency=a.code)
     folder = home.uploads / job.jid
-    _keep(upload, folder / name)
     job.upload_dir, job.sip_path = str(folder), str(folder / name)
-    return _enqueue(job)
+    with _cleanup_on_error(folder):
+        _keep(upload, folder / name)
+        return _enqueue(job)
 
 
 def drop_entries(home: Home, tenant: Tenant) -> dict[str, list[str]]:

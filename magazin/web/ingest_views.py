@@ -66,6 +66,9 @@ def ingest(request):
         except JobError as e:
             messages.error(request, str(e))
             return redirect("ingest")
+        except OSError as e:  # the data folder is full or not writable: nothing was kept
+            messages.error(request, _("Could not keep the upload: %(e)s") % {"e": e})
+            return redirect("ingest")
         return redirect("job", jid=job.jid)
     jobs = IngestJob.objects.filter(tenant=scope.tenant).select_related("tenant")[:50]
     return render(
