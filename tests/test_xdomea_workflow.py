@@ -932,6 +932,16 @@ def test_message_uploaded_on_the_web_is_handled_as_if_in_the_inbox(desk, client,
     job = upload(delivery)
     assert job["state"] == "done" and job["aips"], job
     assert {a["aid"] for a in job["aips"]} <= {u["aid"] for u in desk.cli.json("aip", "list")}
+    # the Akte's page shows its structure as a tree: Vorgang → Teilvorgang → Dokument
+    akte = next(u for u in desk.cli.json("aip", "list") if u["title"].startswith("Bauantrag"))
+    page = client.get(f"/aip/{akte['aid']}/").content.decode()
+    tree = page[page.index('<ul class="tree">') :]
+    order = ["Prüfung der Maßnahme", "Bescheid über die Größe", "Nachträge zur Maßnahme",
+             "Nachtrag Weiß", "Teilakte Gutachten", "Gutachten Straßenbau"]  # fmt: skip
+    positions = [tree.index(t) for t in order]
+    assert positions == sorted(positions)
+    nested = tree[: tree.index("Nachtrag Weiß")]
+    assert nested.count('<ul class="tree">') == 3  # Akte's list, Vorgang's, Teilvorgang's
     # a file that is not named like an xdomea message is refused before anything happens
     r = client.post("/ingest/", {"mode": "xdomea", "agency": "RA",
                                  "file": SimpleUploadedFile("lieferung.zip", b"PK")})  # fmt: skip

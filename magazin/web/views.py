@@ -195,6 +195,7 @@ def aip(request, aid: str):
         return redirect("aip", aid=unit.aid)
     log_access(request, unit, "view")
     d = aip_detail(unit)
+    d["tree"] = _contents_tree(scope, unit)
     dc_form = []
     if scope.can_edit:
         from magazin.core.aip.dc import ELEMENTS
@@ -205,6 +206,31 @@ def aip(request, aid: str):
         "web/aip.html",
         {"d": d, "unit": unit, "can_edit": scope.can_edit, "dc_form": dc_form},
     )
+
+
+TREE_LIMIT = 2000  # nodes shown on a unit page; deeper or larger trees page by unit
+
+
+def _contents_tree(scope: Scope, unit) -> list[dict]:
+    """The unit's descendants (xdomea Akte → Vorgang → Dokument …) as a nested tree, one
+    query per level, only what the user may see."""
+    nodes: dict[int, dict] = {}
+    top: list[dict] = []
+    level = [unit.pk]
+    while level and len(nodes) < TREE_LIMIT:
+        rows = list(
+            scope.units()
+            .filter(parent_id__in=level)
+            .order_by("id")
+            .values("pk", "parent_id", "aid", "title", "extra__kind")[: TREE_LIMIT - len(nodes)]
+        )
+        for r in rows:
+            n = {"aid": r["aid"], "title": r["title"], "kind": r["extra__kind"] or "",
+                 "children": []}  # fmt: skip
+            nodes[r["pk"]] = n
+            (top if r["parent_id"] == unit.pk else nodes[r["parent_id"]]["children"]).append(n)
+        level = [r["pk"] for r in rows]
+    return top
 
 
 def unit_file(request, aid: str, path: str):
