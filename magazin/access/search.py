@@ -143,13 +143,12 @@ class SearchResult:
     def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
         self.units, self.cap = units, cap
         sqlite = connection.vendor == "sqlite"
-        hit = "m.unit_id" if sqlite else "d.unit_id"  # the unit id of a match
+        hit = f"{FTS}.rowid" if sqlite else "d.unit_id"  # the unit id of a match
         if tenant_id is not None:  # every unit of one tenant: the index knows the tenant
             where_units, unit_params = "d.tenant_id = %s", [tenant_id]
             if sqlite:  # the FTS table has no tenant column
                 where_units = (
-                    "EXISTS (SELECT 1 FROM magazin_access_searchdoc d "
-                    "WHERE d.unit_id = m.unit_id AND d.tenant_id = %s)"
+                    f"EXISTS (SELECT 1 FROM catalog_unit u WHERE u.id = {hit} AND u.tenant_id = %s)"
                 )
         else:  # the match must be one of `units`: looked up by key, match by match
             one = units.order_by().extra(where=[f"catalog_unit.id = {hit}"]).values("pk")
@@ -157,17 +156,17 @@ class SearchResult:
             where_units = f"EXISTS ({sql})"
         if sqlite:
             match = " ".join(f'"{w}"*' for w in ws)
-            # FTS5 must run the MATCH once, by itself (materialized): a rowid condition
-            # beside it would run the full-text query again for every row. rank is BM25
-            # (lower is better).
+            # FTS5 ranks (BM25, lower is better) only the rows it returns, so the first CAP
+            # matches cost their ranking and no more. The units are checked by a correlated
+            # EXISTS: a rowid IN (…) beside the MATCH would make FTS5 run the full-text query
+            # once per row.
             self._hits = (
-                f"WITH m AS MATERIALIZED (SELECT rowid AS unit_id, -rank AS score FROM {FTS} "
-                f"WHERE {FTS} MATCH %s) SELECT unit_id, score FROM m "
-                f"WHERE {where_units} LIMIT {cap}"
+                f"SELECT rowid AS unit_id, -rank AS score FROM {FTS} "
+                f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
             )
             self._ids = (
-                f"WITH m AS MATERIALIZED (SELECT rowid AS unit_id FROM {FTS} "
-                f"WHERE {FTS} MATCH %s) SELECT unit_id FROM m WHERE {where_units} LIMIT {cap}"
+                f"SELECT rowid AS unit_id FROM {FTS} "
+                f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
             )
             self._params = self._ids_params = [match, *unit_params]
         else:
