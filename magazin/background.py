@@ -19,10 +19,11 @@ JOB_CHECK_SECONDS = 1.0
 def round_of_work(home: Home, user: str) -> list:
     """One full round: queued jobs, the xdomea inboxes, then the text of new files."""
     from magazin.access.search import extract_pending
-    from magazin.ingest.jobs import run_pending
+    from magazin.ingest.jobs import prune_tasks, run_pending
     from magazin.xdomea.inbox import poll
 
     run_pending()
+    prune_tasks()
     handled = poll(home, None, user)
     run_pending()  # jobs that came in meanwhile go before the (longer) text extraction
     while extract_pending(home):

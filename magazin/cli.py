@@ -400,10 +400,20 @@ def cmd_job(args, home):
     from magazin.ingest.models import IngestJob
 
     qs = IngestJob.objects.select_related("tenant")
-    if args.action == "show":
+    if args.action in ("show", "retry"):
         job = qs.filter(jid=args.id).first()
         if job is None:
             raise Failure(f"no ingest job {args.id!r}")
+    if args.action == "retry":
+        from magazin.ingest.jobs import JobError, run_again
+
+        try:
+            run_again(job, _user(args))
+        except JobError as e:
+            raise Failure(str(e)) from None
+        _out(args, job_dict(job), lambda d: print(f"Job {d['job']} queued again."))
+        return EXIT_OK
+    if args.action == "show":
 
         def human(d):
             print(f"Job {d['job']} ({d['kind']}): {d['state']} {d['progress']} %  {d['name']}")
@@ -960,6 +970,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--limit", type=int, default=50)
     c = cmd(js, "show", cmd_job, "one job as GET /api/jobs/{id}/ reports it")
     c.add_argument("id")
+    c = cmd(js, "retry", cmd_job, "queue a failed job again (after its cause was dealt with)")
+    c.add_argument("id")
+    c.add_argument("--user")
     q = sub.add_parser("quarantine", help="rejected SIPs")
     qs = q.add_subparsers(dest="qaction", required=True, parser_class=Parser)
     c = cmd(qs, "list", cmd_quarantine, "list open quarantine entries")

@@ -399,3 +399,51 @@ def test_an_upload_that_cannot_be_kept_leaves_nothing(archive, anna, client, hom
     assert "No space left" in r.json()["error"]
     assert not home.uploads.exists() or not any(home.uploads.iterdir())
     assert api.get("/api/jobs/").json()["count"] == 0
+
+
+def test_a_failed_job_is_run_again_and_old_task_rows_are_pruned(
+    archive, anna, client, home, monkeypatch
+):
+    import datetime as dt
+
+    from django_tasks_db.models import DBTaskResult
+
+    from magazin.ingest import services
+    from magazin.ingest.jobs import prune_tasks
+
+    api = _token_client(type(client), anna["token"])
+    jid = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"})}).json()["job"]
+    real = services.run_ingest
+
+    def broken(*a, **kw):
+        raise RuntimeError("catalog went away")
+
+    monkeypatch.setattr(services, "run_ingest", broken)
+    _work(archive)
+    job = api.get(f"/api/jobs/{jid}/").json()
+    assert job["state"] == "failed" and "catalog went away" in job["errors"][0]["reason"]
+    assert (home.uploads / jid).is_dir()  # kept: nothing was stored
+    assert DBTaskResult.objects.failed().count() == 1
+    # only a failed job runs again; from the page (archivist) or the CLI
+    monkeypatch.setattr(services, "run_ingest", real)
+    assert client.login(username="anna", password=PASSWORD)
+    page = client.get(f"/ingest/jobs/{jid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Erneut ausführen" in page
+    assert client.post(f"/ingest/jobs/{jid}/").status_code == 302
+    assert api.get(f"/api/jobs/{jid}/").json()["state"] == "queued"
+    _work(archive)
+    assert api.get(f"/api/jobs/{jid}/").json()["state"] == "done"
+    code, _o, err = archive("job", "retry", jid)
+    assert code == 1 and "only a failed job" in err
+    # other tenants cannot
+    archive.json("tenant", "create", "land", "--name", "Land")
+    make_user(archive, "bob", "land", "archivist")
+    bob = type(client)()
+    assert bob.login(username="bob", password=PASSWORD)
+    assert bob.post(f"/ingest/jobs/{jid}/").status_code == 404
+    # finished task rows older than 30 days are forgotten; the job keeps its outcome
+    assert prune_tasks() == 0
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    DBTaskResult.objects.update(finished_at=old)
+    assert prune_tasks() == 2
+    assert api.get(f"/api/jobs/{jid}/").json()["state"] == "done"

@@ -265,6 +265,30 @@ def drop_job(
     return _enqueue(job)
 
 
+def run_again(job: IngestJob, user: str) -> IngestJob:
+    """A job that failed (an internal error, or its worker died too often) is queued again
+    once the cause is dealt with; its upload is still there. Refused jobs go through
+    quarantine instead."""
+    if job.state != IngestJob.FAILED:
+        raise JobError(f"job {job.jid} is {job.state}; only a failed job is run again")
+    if job.sip_path and not Path(job.sip_path).exists():
+        raise JobError(f"{job.name}: the upload is no longer there; upload it again")
+    job.state, job.progress, job.phase, job.result = IngestJob.QUEUED, 0, "", {}
+    job.started = job.finished = None
+    job.options = {**job.options, "attempts": 1, "run_again_by": user}
+    return _enqueue(job)
+
+
+def prune_tasks(days: int = 30) -> int:
+    """Forget finished task rows older than `days`: the jobs keep their outcome, the task rows
+    were only the transport."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = _utcnow() - dt.timedelta(days=days)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
+
+
 def retry_job(tenant: Tenant, user: str, q: QuarantineEntry) -> IngestJob:
     """A job that puts a quarantined SIP or message through ingest again."""
     if q.status != "open":

@@ -90,6 +90,14 @@ def job(request, jid: str):
     j = IngestJob.objects.filter(tenant=scope.tenant, jid=jid).select_related("tenant").first()
     if j is None:
         raise Http404("no such job")
+    if request.method == "POST":
+        from magazin.ingest.jobs import run_again
+
+        try:
+            run_again(j, request.user.get_username())
+        except JobError as e:
+            messages.error(request, str(e))
+        return redirect("job", jid=j.jid)
     d = job_dict(j)
     return render(request, "web/job.html", {"job": d, "finished": j.state in IngestJob.FINISHED})
 
