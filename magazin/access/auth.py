@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import F
+from django.utils import timezone
 
 from .models import LoginFailures
 
@@ -14,13 +15,9 @@ MAX_FAILURES = 5
 LOCK_MINUTES = 15
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def is_locked(username: str) -> bool:
     row = LoginFailures.objects.filter(username=username).first()
-    return bool(row and row.locked_until and row.locked_until > _now())
+    return bool(row and row.locked_until and row.locked_until > timezone.now())
 
 
 class LockoutBackend(ModelBackend):
@@ -34,11 +31,11 @@ class LockoutBackend(ModelBackend):
             LoginFailures.objects.filter(username=username).delete()
             return user
         row, _ = LoginFailures.objects.get_or_create(
-            username=username, defaults={"count": 0, "last": _now()}
+            username=username, defaults={"count": 0, "last": timezone.now()}
         )
-        LoginFailures.objects.filter(pk=row.pk).update(count=F("count") + 1, last=_now())
+        LoginFailures.objects.filter(pk=row.pk).update(count=F("count") + 1, last=timezone.now())
         row.refresh_from_db()
         if row.count >= MAX_FAILURES:
-            row.locked_until = _now() + dt.timedelta(minutes=LOCK_MINUTES)
+            row.locked_until = timezone.now() + dt.timedelta(minutes=LOCK_MINUTES)
             row.save(update_fields=["locked_until"])
         return None

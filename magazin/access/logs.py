@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from django.utils import timezone
 
 from .models import AccessLog
 
@@ -10,7 +10,7 @@ from .models import AccessLog
 def log_access(request, unit, action: str, path: str = "", via: str = "web") -> None:
     user = request.user if getattr(request.user, "is_authenticated", False) else None
     AccessLog.objects.create(
-        time=dt.datetime.now(dt.UTC),
+        time=timezone.now(),
         user=user,
         username=user.get_username() if user else "",
         tenant=unit.tenant.slug,

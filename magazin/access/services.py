@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from magazin.catalog.models import Tenant, Unit
 from magazin.catalog.services import apply_closure
@@ -51,7 +52,7 @@ def set_profile(tenant: Tenant, profile: str) -> int:
 def release(unit: Unit, by: str, reason: str) -> Release:
     if not reason.strip():
         raise AccessError("a release needs a reason")
-    return Release.objects.create(unit=unit, by=by, reason=reason, created=_now())
+    return Release.objects.create(unit=unit, by=by, reason=reason, created=timezone.now())
 
 
 def grant(unit: Unit, reader: str, by: str, reason: str, purpose: str, expires: dt.date) -> Grant:
@@ -65,9 +66,5 @@ def grant(unit: Unit, reader: str, by: str, reason: str, purpose: str, expires: 
         raise AccessError(f"expiry {expires} is in the past")
     return Grant.objects.create(
         unit=unit, reader=user, by=by, reason=reason, purpose=purpose, expires=expires,
-        created=_now(),
+        created=timezone.now(),
     )  # fmt: skip
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

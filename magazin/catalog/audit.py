@@ -5,12 +5,12 @@ to every copy whose PREMIS records the failed fixity check and the repair."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import shutil
 
 from django.db import transaction
+from django.utils import timezone
 
 from magazin.core.aip.builder import read_aip
 from magazin.core.aip.mets import PREMIS_PATH
@@ -82,7 +82,7 @@ def run_audit(
             Copy.objects.update_or_create(
                 unit=unit,
                 location=loc.name,
-                defaults={"status": status, "checked": dt.datetime.now(dt.UTC)},
+                defaults={"status": status, "checked": timezone.now()},
             )
             progress.advance(1)
         if repair and bad:
@@ -189,5 +189,5 @@ def _record_repair(
             Copy.objects.update_or_create(
                 unit=unit,
                 location=r["location"],
-                defaults={"status": "ok", "checked": dt.datetime.now(dt.UTC)},
+                defaults={"status": "ok", "checked": timezone.now()},
             )

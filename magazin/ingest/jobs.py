@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from magazin.catalog.models import Fonds, Tenant
 from magazin.catalog.services import iso
@@ -33,10 +34,6 @@ TABLE_SUFFIXES = (".csv", ".xlsx")
 
 class JobError(Exception):
     """The request for a job names something that is not there or not allowed."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def safe_name(name: str, fallback: str) -> str:
@@ -160,7 +157,7 @@ def _enqueue(job: IngestJob) -> IngestJob:
 
 
 def _new_job(tenant: Tenant, user: str, **fields) -> IngestJob:
-    return IngestJob(jid=new_ulid(), tenant=tenant, user=user, created=_utcnow(), **fields)
+    return IngestJob(jid=new_ulid(), tenant=tenant, user=user, created=timezone.now(), **fields)
 
 
 def upload_job(
@@ -284,7 +281,7 @@ def prune_tasks(days: int = 30) -> int:
     were only the transport."""
     from django_tasks_db.models import DBTaskResult
 
-    cutoff = _utcnow() - dt.timedelta(days=days)
+    cutoff = timezone.now() - dt.timedelta(days=days)
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return deleted
 
@@ -317,7 +314,7 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
     if job.state != IngestJob.QUEUED:
         return job  # taken by another worker, or finished
     home = home or load_home()
-    job.state, job.started = IngestJob.RUNNING, _utcnow()
+    job.state, job.started = IngestJob.RUNNING, timezone.now()
     job.save(update_fields=["state", "started"])
     state, result, quarantine = IngestJob.FAILED, {}, ""
     try:
@@ -359,7 +356,7 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
         raise
     finally:
         job.state, job.result, job.quarantine = state, result, quarantine
-        job.finished = _utcnow()
+        job.finished = timezone.now()
         if state == IngestJob.DONE:
             job.progress, job.phase = 100, ""
         job.save()
@@ -405,7 +402,7 @@ def recover_abandoned() -> list[str]:
             continue
         attempts = int(job.options.get("attempts", 1))
         if attempts >= MAX_ATTEMPTS:
-            job.state, job.finished = IngestJob.FAILED, _utcnow()
+            job.state, job.finished = IngestJob.FAILED, timezone.now()
             why = f"the worker ended {attempts} times while this job ran"
             job.result = {
                 "status": "failed",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from django.utils import timezone
+
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.config import Home
 from magazin.core.formats.identify import Identifier
@@ -93,7 +95,7 @@ def retry_entry(
     req.user = user
     result, _ = run_ingest(home, req, progress, quarantine=False)
     if result.status != "rejected":
-        q.status, q.resolved = "retried", dt.datetime.now(dt.UTC)
+        q.status, q.resolved = "retried", timezone.now()
         q.note, q.resolved_by = f"ingested as accession {result.accession}", user
         _remove_upload(home, q.sip_path)
     else:
@@ -110,7 +112,7 @@ def discard_entry(home: Home, q: QuarantineEntry, user: str, reason: str = "") -
     (ours, under MAGAZIN_HOME/uploads) is removed, a SIP elsewhere is left where it is."""
     if q.status != "open":
         raise QuarantineError(f"quarantine entry {q.qid} is {q.status} already")
-    q.status, q.resolved = "discarded", dt.datetime.now(dt.UTC)
+    q.status, q.resolved = "discarded", timezone.now()
     q.note, q.resolved_by = reason, user
     q.save()
     _remove_upload(home, q.sip_path)

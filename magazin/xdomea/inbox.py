@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 from lxml import etree
 
 from magazin.catalog.services import DjangoCatalog
@@ -44,7 +45,6 @@ from .services import (
     messages_dir,
     record_sent,
     stored_aids,
-    utcnow,
 )
 
 # an unreadable ZIP younger than this is left in the inbox: the sender may still be writing it
@@ -209,7 +209,7 @@ class Desk:
         documents of a 0503 live in the AIPs, a refused container in quarantine)."""
         d = messages_dir(self.home, self.agency, process.process_id)
         d.mkdir(parents=True, exist_ok=True)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
         target = d / f"in-{stamp}-{path.name[:-4]}.xml"
         target.write_bytes(msg.xml)
         return target
@@ -223,7 +223,7 @@ class Desk:
             name=path.name,
             direction="in",
             status=status,
-            time=utcnow(),
+            time=timezone.now(),
             sha256=hashlib.sha256(msg.xml).hexdigest(),
             path=str(copy or ""),
         )
@@ -289,7 +289,7 @@ class Desk:
         if process is None:
             return h
         process.error = text
-        process.updated = utcnow()
+        process.updated = timezone.now()
         process.save(update_fields=["error", "updated"])
         ProcessMessage.objects.create(
             process=process,
@@ -297,7 +297,7 @@ class Desk:
             name=path.name,
             direction="in",
             status="rejected",
-            time=utcnow(),
+            time=timezone.now(),
             sha256=hashlib.sha256(msg.xml).hexdigest() if msg is not None else "",
             error=text,
             quarantine=qid,
@@ -362,7 +362,7 @@ class Desk:
             else:  # an earlier offer under this ProzessID was refused: this one replaces it
                 process.items.all().delete()
                 process.state, process.version, process.error = Process.OFFERED, msg.version, ""
-                process.updated = utcnow()
+                process.updated = timezone.now()
                 process.save()
             add_objects(process, roots)
             self._received(process, path, msg, "accepted", self._keep(process, path, msg))
@@ -374,7 +374,7 @@ class Desk:
     def _new_process(
         self, process_id: str, version: str, state: str, two_step: bool = False
     ) -> Process:
-        t = utcnow()
+        t = timezone.now()
         return Process.objects.create(
             agency=self.agency,
             process_id=process_id,
@@ -427,7 +427,7 @@ class Desk:
             if process.state == Process.APPRAISED:
                 nothing = not process.items.filter(parent=None, decision="A").exists()
                 process.state = Process.COMPLETED if nothing else Process.CONFIRMED
-            process.updated = utcnow()
+            process.updated = timezone.now()
             process.save(update_fields=["state", "updated"])
         path.unlink()
         return h
@@ -530,7 +530,7 @@ class Desk:
                 else Process.COMPLETED
             )
             process.error = "; ".join(f"{p.path}: {p.reason} [{p.code}]" for p in faults)
-            process.updated = utcnow()
+            process.updated = timezone.now()
             process.save(update_fields=["state", "error", "updated"])
         if faults:
             h.status = "partial"
@@ -675,7 +675,7 @@ def retry_quarantined(home: Home, entry: QuarantineEntry, user: str) -> Handled:
         tenant__slug=entry.request["tenant"], code=entry.request["agency"]
     )
     handled = deliver(home, agency, Path(entry.request["path"]), user)
-    entry.status, entry.resolved, entry.resolved_by = "retried", utcnow(), user
+    entry.status, entry.resolved, entry.resolved_by = "retried", timezone.now(), user
     entry.note = f"handled again: {handled.status}" + (
         f", new quarantine entry {handled.quarantine}" if handled.quarantine else ""
     )

@@ -9,12 +9,12 @@ on its own is refused; objects left undecided become V only by an explicit confi
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from magazin.catalog.models import Fonds, Tenant
 from magazin.catalog.services import iso
@@ -28,10 +28,6 @@ from .models import Agency, Process, ProcessMessage, ProcessObject
 
 class XdomeaError(Exception):
     """A request the desk refuses (exit code 1), with the reason."""
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def messages_dir(home: Home, agency: Agency, process_id: str) -> Path:
@@ -84,7 +80,7 @@ def create_agency(
         two_step=two_step,
         partial_takeover=partial_takeover,
         authority_id=authority_id,
-        created=utcnow(),
+        created=timezone.now(),
     )
 
 
@@ -207,7 +203,7 @@ def add_objects(
     in bulk (an offer may list tens of thousands of objects)."""
     known = {i: (pk, d) for i, pk, d in process.items.values_list("idsgo", "pk", "decision")}
     position = len(known)
-    when = utcnow() if decision else None
+    when = timezone.now() if decision else None
     level: list[tuple[Sgo, int | None, str]] = [(r, None, "") for r in roots]
     while level:
         rows, kept = [], []
@@ -330,7 +326,7 @@ def appraise(
     by_id, kids = _tree(process)
     parent_of = {o.pk: o.parent_id for o in by_id.values()}
     by_pk = {o.pk: o for o in by_id.values()}
-    when = utcnow()
+    when = timezone.now()
     changed: set[int] = set()
 
     def decide(o: ProcessObject, value: str, basis: str) -> None:
@@ -427,7 +423,7 @@ def send_appraisal(home: Home, process: Process, user: str) -> dict:
     agency = process.agency
     sent = record_sent(home, process, "0502", xml)
     process.state = Process.APPRAISED
-    process.updated = utcnow()
+    process.updated = timezone.now()
     process.save(update_fields=["state", "updated"])
     return {
         "process_id": process.process_id,
@@ -447,7 +443,7 @@ def record_sent(home: Home, process: Process, code: str, xml: bytes) -> ProcessM
     out = write.write_container(Path(agency.outbox), process.process_id, code, xml)
     keep = messages_dir(home, agency, process.process_id)
     keep.mkdir(parents=True, exist_ok=True)
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
     copy = keep / f"out-{stamp}-{out.name[:-4]}.xml"
     copy.write_bytes(xml)
     return ProcessMessage.objects.create(
@@ -456,7 +452,7 @@ def record_sent(home: Home, process: Process, code: str, xml: bytes) -> ProcessM
         name=out.name,
         direction="out",
         status="sent",
-        time=utcnow(),
+        time=timezone.now(),
         sha256=hashlib.sha256(xml).hexdigest(),
         path=str(copy),
     )
