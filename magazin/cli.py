@@ -911,6 +911,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from magazin.core.sip import UNLISTED
+
     p = Parser(prog="magazin", description="Magazin digital archive")
     p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
@@ -952,7 +954,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--unlisted",
-        choices=["reject", "unit"],
+        choices=UNLISTED,
         default="reject",
         help="payload files the table does not name: reject (default) or unit",
     )

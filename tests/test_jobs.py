@@ -447,3 +447,26 @@ def test_a_failed_job_is_run_again_and_old_task_rows_are_pruned(
     DBTaskResult.objects.update(finished_at=old)
     assert prune_tasks() == 2
     assert api.get(f"/api/jobs/{jid}/").json()["state"] == "done"
+
+
+def test_files_the_table_does_not_name_become_units_when_asked(archive, anna, client):
+    """The ingest form's "also take files the table does not list" and the API's
+    unlisted=unit store such a file as a unit of its own (the CLI's --unlisted unit)."""
+    table = b"Datei;Titel\na.txt;Rede A\n"
+    assert client.login(username="anna", password=PASSWORD)
+    r = client.post("/ingest/", {"mode": "upload", "fonds": "OB-Reden", "include_unlisted": "on",
+                                 "file": _zip({"a.txt": "A", "b.txt": "B"}),
+                                 "metadata": SimpleUploadedFile("t.csv", table)})  # fmt: skip
+    web_jid = r["Location"].split("/")[-2]
+    api = _token_client(type(client), anna["token"])
+    api_jid = api.post("/api/ingest/", {"file": _zip({"c.txt": "C", "d.txt": "D"}, "z.zip"),
+                       "metadata": SimpleUploadedFile("t.csv", b"Datei;Titel\nc.txt;C\n"),
+                       "unlisted": "unit"}).json()["job"]  # fmt: skip
+    r = api.post("/api/ingest/", {"file": _zip({"e.txt": "E"}), "unlisted": "include"})
+    assert r.status_code == 400 and "reject, unit" in r.json()["error"]
+    _work(archive)
+    for jid in (web_jid, api_jid):
+        job = api.get(f"/api/jobs/{jid}/").json()
+        assert job["state"] == "done" and len(job["aips"]) == 2, job
+    titles = {u["title"] for u in archive.json("aip", "list")}
+    assert {"Rede A", "b.txt", "C", "d.txt"} <= titles

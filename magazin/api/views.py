@@ -16,6 +16,7 @@ from magazin.access.files import dip_response, file_response
 from magazin.access.logs import log_access
 from magazin.access.scope import Scope
 from magazin.catalog.services import aip_detail, unit_summary
+from magazin.core.sip import UNLISTED
 
 
 def _unit_summary(many: bool = False):
@@ -173,7 +174,7 @@ class Ingest(APIView):
                     "file": serializers.FileField(),
                     "fonds": serializers.CharField(required=False),
                     "metadata": serializers.FileField(required=False, help_text=".csv or .xlsx"),
-                    "unlisted": serializers.ChoiceField(["reject", "include"], required=False),
+                    "unlisted": serializers.ChoiceField(UNLISTED, required=False),
                     "source": serializers.CharField(required=False),
                     "agency": serializers.CharField(
                         required=False, help_text="an xdomea message for this agency's inbox"

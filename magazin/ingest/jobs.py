@@ -23,6 +23,7 @@ from magazin.catalog.services import iso
 from magazin.core.config import Home, load_home
 from magazin.core.ids import new_ulid
 from magazin.core.ingest import IngestRequest
+from magazin.core.sip import UNLISTED
 from magazin.core.staging import Progress
 
 from .models import IngestJob, QuarantineEntry
@@ -125,6 +126,11 @@ def _fonds(tenant: Tenant, code: str | None) -> Fonds:
     return found[0]
 
 
+def _check_unlisted(unlisted: str) -> None:
+    if unlisted not in UNLISTED:
+        raise JobError(f"unlisted: {unlisted!r} is not one of {', '.join(UNLISTED)}")
+
+
 def _keep(upload, target: Path) -> None:
     """Move (or write) an uploaded file to its place, without reading it into memory."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +184,7 @@ def upload_job(
         table_name = safe_name(table.name, "metadata.csv")
         if not table_name.lower().endswith(TABLE_SUFFIXES):
             raise JobError(f"{table_name}: a metadata table is a .csv or .xlsx file")
-    if unlisted not in ("reject", "include"):
-        raise JobError(f"unlisted: {unlisted!r} is not one of reject, include")
+    _check_unlisted(unlisted)
     job = _new_job(tenant, user, kind=IngestJob.SIP, name=name, fonds=f.code)
     folder = home.uploads / job.jid
     sip = folder / "sip" / name
@@ -254,8 +259,7 @@ def drop_job(
     f = _fonds(tenant, fonds)
     sip = _in_drop(home, tenant, folder, "sips")
     t = _in_drop(home, tenant, table, "tables") if table else None
-    if unlisted not in ("reject", "include"):
-        raise JobError(f"unlisted: {unlisted!r} is not one of reject, include")
+    _check_unlisted(unlisted)
     job = _new_job(tenant, user, kind=IngestJob.SIP, name=folder, fonds=f.code, sip_path=str(sip))
     job.table_path = str(t) if t else ""
     job.options = {"unlisted": unlisted, "source": source, "drop": True}

@@ -30,6 +30,7 @@ def ingest(request):
     user = request.user.get_username()
     if request.method == "POST":
         p = request.POST
+        unlisted = "unit" if p.get("include_unlisted") else "reject"
         try:
             if p.get("mode") == "xdomea":
                 upload = request.FILES.get("file")
@@ -46,7 +47,7 @@ def ingest(request):
                     p["folder"],
                     p.get("fonds") or None,
                     p.get("table") or None,
-                    "include" if p.get("include_unlisted") else "reject",
+                    unlisted,
                     p.get("source", ""),
                 )
             else:
@@ -60,7 +61,7 @@ def ingest(request):
                     upload,
                     p.get("fonds") or None,
                     request.FILES.get("metadata"),
-                    "include" if p.get("include_unlisted") else "reject",
+                    unlisted,
                     p.get("source", ""),
                 )
         except JobError as e:

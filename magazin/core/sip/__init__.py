@@ -37,6 +37,10 @@ def _xdomea_problem(name: str, problems: ProblemList) -> None:
     )
 
 
+# what becomes of payload files a metadata table does not name: refused, or a unit each
+UNLISTED = ("reject", "unit")
+
+
 def read_sip(
     path: Path,
     table: Path | None = None,
