@@ -968,6 +968,7 @@ def build_parser() -> argparse.ArgumentParser:
     js = j.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(js, "list", cmd_job, "ingest jobs, newest first")
     c.add_argument("--tenant")
+    # the states of magazin.ingest.models.IngestJob (not importable before Django is set up)
     c.add_argument("--state", choices=["queued", "running", "done", "rejected", "failed"])
     c.add_argument("--limit", type=int, default=50)
     c = cmd(js, "show", cmd_job, "one job as GET /api/jobs/{id}/ reports it")

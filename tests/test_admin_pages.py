@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .conftest import PASSWORD, make_user, write_tree
 
 
@@ -75,6 +77,9 @@ def test_operator_sees_storage_health_of_all_tenants_but_no_content(archive, cli
     page = client.get("/storage/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Zustand des Speichers" in page and "local-1" in page and "local-2" in page
     assert "stadt" in page and "land" in page  # every tenant
+    for loc in ("local-1", "local-2"):  # two AIPs, each with a copy here, none damaged
+        row = re.search(rf"<tr><td>{loc}</td>.*?</tr>", page).group(0)
+        assert re.findall(r'class="num">(\d+)<', row)[:2] == ["2", "0"], row
     assert "geheim-titel" not in page and aid not in page  # no content
     assert client.get(f"/aip/{aid}/").status_code == 404
     anna = type(client)()

@@ -128,6 +128,8 @@ def pending() -> int:
 # first CAP matches the index yields. Counting and ranking every match of such a query costs
 # hundreds of milliseconds and helps nobody; the reader narrows the search instead.
 CAP = 10_000
+# the filters a search takes (web page, API, CLI): see _filter
+FILTERS = ("fonds", "format", "access", "from", "to")
 
 
 class SearchResult:
@@ -155,34 +157,29 @@ class SearchResult:
             sql, unit_params = one.query.sql_with_params()
             where_units = f"EXISTS ({sql})"
         if sqlite:
-            match = " ".join(f'"{w}"*' for w in ws)
             # FTS5 ranks (BM25, lower is better) only the rows it returns, so the first CAP
             # matches cost their ranking and no more. The units are checked by a correlated
             # EXISTS: a rowid IN (…) beside the MATCH would make FTS5 run the full-text query
             # once per row.
-            self._hits = (
-                f"SELECT rowid AS unit_id, -rank AS score FROM {FTS} "
-                f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
-            )
-            self._ids = (
-                f"SELECT rowid AS unit_id FROM {FTS} "
-                f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
-            )
-            self._params = self._ids_params = [match, *unit_params]
+            matches = f"FROM {FTS} WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
+            self._ids = f"SELECT rowid AS unit_id {matches}"
+            self._hits = f"SELECT rowid AS unit_id, -rank AS score {matches}"
+            self._ids_params = [" ".join(f'"{w}"*' for w in ws), *unit_params]
+            self._params = self._ids_params
         else:
-            tsq = " & ".join(f"{w}:*" for w in ws)
-            self._ids = (
-                "SELECT d.unit_id FROM magazin_access_searchdoc d "
+            matches = (
+                "FROM magazin_access_searchdoc d "
                 f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}"
             )
+            self._ids = f"SELECT d.unit_id {matches}"
+            tsq = " & ".join(f"{w}:*" for w in ws)
             self._ids_params = [tsq, *unit_params]
             # the first CAP matches, then ranked: each vector is read once
             self._hits = (
-                "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) AS score FROM ("
-                "SELECT d.unit_id, d.vector FROM magazin_access_searchdoc d "
-                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}) hits"
+                "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) AS score "
+                f"FROM (SELECT d.unit_id, d.vector {matches}) hits"
             )
-            self._params = [tsq, tsq, *unit_params]
+            self._params = [tsq, *self._ids_params]
         self._count: int | None = None
         self._first: list[tuple[int, float]] = []
 
@@ -273,16 +270,12 @@ def search(
     if not ws:
         return units.none()
     base = _filter(units, filters or {})
-    if any(_filter_keys(filters)):
+    if any(v not in (None, "") for v in (filters or {}).values()):
         tenant_id = None  # the filters are on the units
     try:
         return SearchResult(base, ws, CAP, tenant_id)
     except EmptyResultSet:  # the scope holds nothing (an operator, say)
         return units.none()
-
-
-def _filter_keys(f: dict | None) -> list[str]:
-    return [k for k, v in (f or {}).items() if v not in (None, "")]
 
 
 def _year(value) -> int | None:

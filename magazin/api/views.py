@@ -83,11 +83,11 @@ class Search(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        from magazin.access.search import facets, search
+        from magazin.access.search import FILTERS, facets, search
 
         scope = Scope.of(request.user)
         p = request.query_params
-        filters = {k: p.get(k) for k in ("fonds", "format", "access", "from", "to") if p.get(k)}
+        filters = {k: p.get(k) for k in FILTERS if p.get(k)}
         qs = search(
             scope.units().select_related("tenant", "fonds", "parent"),
             p.get("q", ""),
@@ -133,11 +133,13 @@ class UnitDip(APIView):
 
 
 def _job_schema():
+    from magazin.ingest.models import IngestJob
+
     return inline_serializer(
         "Job",
         fields={
             "job": serializers.CharField(),
-            "state": serializers.ChoiceField(["queued", "running", "done", "rejected", "failed"]),
+            "state": serializers.ChoiceField(IngestJob.STATES),
             "progress": serializers.IntegerField(help_text="0 to 100"),
             "phase": serializers.CharField(),
             "kind": serializers.CharField(),

@@ -353,10 +353,7 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
                 quarantine = q.qid if not ok else ""
                 state = IngestJob.DONE if ok else IngestJob.REJECTED
     except Exception as e:
-        result = {
-            "status": "failed",
-            "errors": [{"path": job.name, "reason": f"{type(e).__name__}: {e}", "code": "failed"}],
-        }
+        result = _failed(job, f"{type(e).__name__}: {e}")
         raise
     finally:
         job.state, job.result, job.quarantine = state, result, quarantine
@@ -367,6 +364,11 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
         if state == IngestJob.DONE and job.upload_dir and job.kind != IngestJob.RETRY:
             shutil.rmtree(job.upload_dir, ignore_errors=True)  # the AIPs hold it now
     return job
+
+
+def _failed(job: IngestJob, reason: str) -> dict:
+    """The result of a job that failed (not a refused SIP: that has its problems)."""
+    return {"status": "failed", "errors": [{"path": job.name, "reason": reason, "code": "failed"}]}
 
 
 def _worker_id() -> str:
@@ -407,11 +409,7 @@ def recover_abandoned() -> list[str]:
         attempts = int(job.options.get("attempts", 1))
         if attempts >= MAX_ATTEMPTS:
             job.state, job.finished = IngestJob.FAILED, timezone.now()
-            why = f"the worker ended {attempts} times while this job ran"
-            job.result = {
-                "status": "failed",
-                "errors": [{"path": job.name, "reason": why, "code": "failed"}],
-            }
+            job.result = _failed(job, f"the worker ended {attempts} times while this job ran")
             job.save()
         else:
             job.state, job.options = IngestJob.QUEUED, {**job.options, "attempts": attempts + 1}

@@ -29,6 +29,7 @@ class IngestJob(models.Model):
     web or API; its progress is written here by the worker while it runs."""
 
     QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
+    STATES = (QUEUED, RUNNING, DONE, REJECTED, FAILED)
     FINISHED = (DONE, REJECTED, FAILED)
     SIP, XDOMEA, RETRY = "sip", "xdomea", "retry"
 

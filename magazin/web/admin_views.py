@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from magazin.access.models import Membership
 from magazin.access.scope import Scope
 from magazin.access.users import TENANT_ROLES, UserError, change_user, create_user, tenant_users
-from magazin.catalog.models import Copy, Tenant, Unit
+from magazin.catalog.models import Copy, Tenant
 from magazin.core.config import load_home
 
 
@@ -67,7 +67,6 @@ def storage(request):
     check, AIPs and bytes per tenant, free space per location. No titles, no AIDs."""
     _role(request, Membership.OPERATOR)
     home = load_home()
-    roots = Q(parent=None)
     tenants = (
         Tenant.objects.annotate(
             aips=Count("units", filter=Q(units__parent=None), distinct=True),
@@ -76,8 +75,8 @@ def storage(request):
         .order_by("slug")
         .values("slug", "name", "aips", "bytes")
     )
-    copies = (
-        Copy.objects.filter(unit__in=Unit.objects.filter(roots))
+    copies = list(
+        Copy.objects.filter(unit__parent=None)
         .values("unit__tenant__slug", "location", "status")
         .annotate(n=Count("id"), last=Max("checked"))
         .order_by("unit__tenant__slug", "location", "status")
@@ -89,6 +88,7 @@ def storage(request):
             free, total = du.free, du.total
         except OSError:
             free = total = None
+        here = [c for c in copies if c["location"] == loc.name]
         locations.append(
             {
                 "name": loc.name,
@@ -96,8 +96,8 @@ def storage(request):
                 "replica": loc.name in home.replication,
                 "free": free,
                 "total": total,
-                "copies": Copy.objects.filter(location=loc.name).count(),
-                "bad": Copy.objects.filter(location=loc.name).exclude(status="ok").count(),
+                "copies": sum(c["n"] for c in here),
+                "bad": sum(c["n"] for c in here if c["status"] != "ok"),
             }
         )
     from magazin.ingest.models import QuarantineEntry
@@ -113,7 +113,7 @@ def storage(request):
         "web/storage.html",
         {
             "tenants": [{**t, "quarantine": quarantine.get(t["slug"], 0)} for t in tenants],
-            "copies": list(copies),
+            "copies": copies,
             "locations": locations,
         },
     )

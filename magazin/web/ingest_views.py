@@ -8,24 +8,18 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from magazin.access.scope import Scope
 from magazin.core.config import load_home
 from magazin.ingest.jobs import JobError, drop_entries, drop_job, job_dict, upload_job, xdomea_job
 from magazin.ingest.models import IngestJob, QuarantineEntry
 
-
-def _archivist(request) -> Scope:
-    scope = Scope.of(request.user)
-    if not scope.can_edit:
-        raise Http404("not available")
-    return scope
+from .views import archivist_scope
 
 
 def ingest(request):
     """The ingest form (upload, drop area, xdomea message) and the tenant's recent jobs."""
     from magazin.xdomea.models import Agency
 
-    scope = _archivist(request)
+    scope = archivist_scope(request)
     home = load_home()
     user = request.user.get_username()
     if request.method == "POST":
@@ -87,7 +81,7 @@ def ingest(request):
 
 def job(request, jid: str):
     """One job with live progress (a small script asks /api/jobs/<id>/ every second)."""
-    scope = _archivist(request)
+    scope = archivist_scope(request)
     j = IngestJob.objects.filter(tenant=scope.tenant, jid=jid).select_related("tenant").first()
     if j is None:
         raise Http404("no such job")
@@ -104,7 +98,7 @@ def job(request, jid: str):
 
 
 def quarantine(request):
-    scope = _archivist(request)
+    scope = archivist_scope(request)
     qs = QuarantineEntry.objects.filter(tenant=scope.tenant.slug)
     show_all = bool(request.GET.get("all"))
     if not show_all:
@@ -117,7 +111,7 @@ def quarantine_entry(request, qid: str):
     from magazin.ingest.jobs import retry_job
     from magazin.ingest.services import QuarantineError, discard_entry
 
-    scope = _archivist(request)
+    scope = archivist_scope(request)
     q = QuarantineEntry.objects.filter(tenant=scope.tenant.slug, qid=qid).first()
     if q is None:
         raise Http404("no such quarantine entry")

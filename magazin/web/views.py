@@ -14,6 +14,7 @@ from magazin.access.logs import log_access
 from magazin.access.scope import Scope
 from magazin.catalog.models import Copy, File
 from magazin.catalog.services import aip_detail
+from magazin.core.aip.dc import ELEMENTS
 
 SORTS = {"title": "title", "-title": "-title", "aid": "aid", "-aid": "-aid",
          "bytes": "bytes", "-bytes": "-bytes", "created": "id", "-created": "-id"}  # fmt: skip
@@ -101,14 +102,11 @@ def fonds_units(request, code: str):
     )
 
 
-FILTERS = ("fonds", "format", "access", "from", "to")
-
-
 def search_page(request):
     """Full-text search with facets; each facet link keeps the other filters."""
     from urllib.parse import urlencode
 
-    from magazin.access.search import facets, search
+    from magazin.access.search import FILTERS, facets, search
 
     scope = Scope.of(request.user)
     q = request.GET.get("q", "").strip()
@@ -159,6 +157,10 @@ def search_page(request):
     )
 
 
+# the Dublin Core elements the unit page edits (the title has a field of its own)
+DC_EDITABLE = [el for el in ELEMENTS if el != "title"]
+
+
 def aip(request, aid: str):
     """The unit page; archivists correct the description here (a new OCFL version)."""
     from django.contrib import messages
@@ -170,7 +172,6 @@ def aip(request, aid: str):
         if not scope.can_edit:
             raise Http404("not available")
         from magazin.catalog.edit import edit_unit
-        from magazin.core.aip.dc import ELEMENTS
         from magazin.core.config import load_home
 
         extra = {}
@@ -178,8 +179,8 @@ def aip(request, aid: str):
         if key:
             extra[key] = value if value.strip() else None
         dc = {}  # Dublin Core: one value per line; only the elements the form carried
-        for el in ELEMENTS:
-            if el != "title" and f"dc-{el}" in request.POST:
+        for el in DC_EDITABLE:
+            if f"dc-{el}" in request.POST:
                 lines = request.POST[f"dc-{el}"].replace("\r", "").split("\n")
                 dc[el] = [v.strip() for v in lines if v.strip()]
         r = edit_unit(
@@ -198,9 +199,7 @@ def aip(request, aid: str):
     d["tree"] = _contents_tree(scope, unit)
     dc_form = []
     if scope.can_edit:
-        from magazin.core.aip.dc import ELEMENTS
-
-        dc_form = [(el, "\n".join(d["dc"].get(el, []))) for el in ELEMENTS if el != "title"]
+        dc_form = [(el, "\n".join(d["dc"].get(el, []))) for el in DC_EDITABLE]
     return render(
         request,
         "web/aip.html",
@@ -250,7 +249,9 @@ def unit_dip(request, aid: str):
     return dip_response(unit)
 
 
-def _archivist(request) -> Scope:
+def archivist_scope(request) -> Scope:
+    """The scope of a tenant's archivist or admin; anyone else gets 404 (pages only: the API
+    answers 403)."""
     scope = Scope.of(request.user)
     if not scope.can_edit:
         raise Http404("not available")
@@ -261,7 +262,7 @@ def xdomea_processes(request):
     from magazin.xdomea.models import Process
     from magazin.xdomea.services import process_summary
 
-    scope = _archivist(request)
+    scope = archivist_scope(request)
     qs = (
         Process.objects.filter(agency__tenant=scope.tenant)
         .select_related("agency", "agency__tenant")
@@ -285,7 +286,7 @@ def xdomea_process(request, process_id: str):
         send_appraisal,
     )
 
-    scope = _archivist(request)
+    scope = archivist_scope(request)
     try:
         process = get_process(process_id, scope.tenant.slug)
     except XdomeaError:
