@@ -1,18 +1,23 @@
 .PHONY: start test install bench
 
-# Install Magazin and start the archive (web UI on http://127.0.0.1:8000/, CLI `magazin`)
+PORT ?= 8000
+
+# Install Magazin into .venv (`magazin` then on PATH), create the archive where there is none
+# (MAGAZIN_HOME, default ~/.local/share/magazin) and start it: web UI on
+# http://127.0.0.1:$(PORT)/ (`make start PORT=8080` for another port), CLI `magazin`
 start: install
-	magazin init
-	magazin serve
+	.venv/bin/magazin init
+	.venv/bin/magazin serve --port $(PORT)
 
 install:
-	python3 -m pip install -q --disable-pip-version-check -e .
+	bash scripts/venv.sh
 
-# Install the development tools and run lint + all tests (SQLite and PostgreSQL)
+# Install the development tools into the same .venv and run lint + all tests (SQLite and
+# PostgreSQL)
 test:
 	bash scripts/test.sh
 
 bench:
-	python3 -m pip install -q --disable-pip-version-check -e ".[dev,bench]"
-	python3 bench/identify.py
-	python3 bench/ingest.py
+	bash scripts/venv.sh dev,bench
+	.venv/bin/python bench/identify.py
+	.venv/bin/python bench/ingest.py

@@ -48,12 +48,12 @@ def case_magazin(sip: Path, table: Path | None, work: Path, identify: bool) -> d
     django.setup()
     from magazin.catalog.models import Tenant
     from magazin.catalog.services import create_fonds, create_tenant
-    from magazin.cli import ensure_initialised
+    from magazin.archive import init_archive
     from magazin.core.formats.identify import UNKNOWN
     from magazin.core.ingest import IngestRequest
     from magazin.ingest.services import run_ingest
 
-    home = ensure_initialised()
+    home = init_archive()
     create_tenant(home, "stadt", "Stadtarchiv", "bench")
     create_fonds(home, Tenant.objects.get(slug="stadt"), "OB", "Reden", "bench")
 

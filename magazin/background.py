@@ -4,7 +4,7 @@ serve`: queued ingest jobs (checked every second, so an upload starts at once), 
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from magazin.core.config import Home
 
 JOB_CHECK_SECONDS = 1.0
+log = logging.getLogger("magazin.background")
 
 
 def round_of_work(home: Home, user: str) -> list:
@@ -26,7 +27,8 @@ def round_of_work(home: Home, user: str) -> list:
     prune_tasks()
     handled = poll(home, None, user)
     run_pending()  # jobs that came in meanwhile go before the (longer) text extraction
-    while extract_pending(home):
+    while n := extract_pending(home):
+        log.info("text of %d unit(s) extracted for the search", n)
         run_pending()
     return handled
 
@@ -43,9 +45,9 @@ def run_forever(
 
     try:
         for jid in recover_abandoned():
-            print(f"ingest job {jid}: its worker had ended; queued again", file=sys.stderr)
+            log.warning("ingest job %s: its worker had ended; queued again", jid)
     except Exception as e:
-        print(f"recovering jobs failed: {type(e).__name__}: {e}", file=sys.stderr)
+        log.error("recovering jobs failed: %s: %s", type(e).__name__, e)
     last = 0.0
     while not stop.is_set():
         try:
@@ -56,7 +58,7 @@ def run_forever(
             else:
                 run_pending()
         except Exception as e:  # keep going; the next round tries again
-            print(f"background work failed: {type(e).__name__}: {e}", file=sys.stderr)
+            log.error("background work failed: %s: %s", type(e).__name__, e)
         finally:
             close_old_connections()
         stop.wait(JOB_CHECK_SECONDS)

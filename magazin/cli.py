@@ -29,27 +29,6 @@ def _setup_django():
     django.setup()
 
 
-def ensure_initialised():
-    """Create the data folder, magazin.toml and the catalog schema where missing."""
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    from magazin.core.config import load_home
-
-    home = load_home()
-    for d in (home.quarantine, home.journal, home.tmp):
-        d.mkdir(parents=True, exist_ok=True)
-    from magazin.core.storage.location import FilesystemLocation
-
-    for c in home.locations:
-        FilesystemLocation(c).staging  # noqa: B018 - creates the staging folder
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", verbosity=0, interactive=False)
-    return home
-
-
 def _user(args) -> str:
     return getattr(args, "user", None) or os.environ.get("MAGAZIN_USER") or getpass.getuser()
 
@@ -59,6 +38,29 @@ def _out(args, data, human) -> None:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         human(data)
+
+
+def _log_to_stderr() -> None:
+    """The long-running commands (serve, worker) say what they do, with the time."""
+    import datetime as dt
+    import logging
+
+    class Iso(logging.Formatter):
+        def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
+            t = dt.datetime.fromtimestamp(record.created).astimezone()
+            return t.isoformat(timespec="milliseconds")
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Iso("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    logger = logging.getLogger("magazin")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # waitress configures the root logger too
+
+
+def _list_out(args, data: list, row, empty: str) -> None:
+    """A list: one line per item, or a sentence saying that there is none."""
+    _out(args, data, lambda d: print("\n".join(row(x) for x in d) if d else empty))
 
 
 class TqdmProgress:
@@ -174,7 +176,7 @@ def cmd_tenant_list(args, home):
     from magazin.catalog.models import Tenant
 
     data = [{"slug": t.slug, "name": t.name} for t in Tenant.objects.order_by("slug")]
-    _out(args, data, lambda d: [print(f"{x['slug']:20} {x['name']}") for x in d])
+    _list_out(args, data, lambda x: f"{x['slug']:20} {x['name']}", "No tenants yet.")
     return EXIT_OK
 
 
@@ -201,7 +203,7 @@ def cmd_fonds_list(args, home):
     if args.tenant:
         qs = qs.filter(tenant__slug=args.tenant)
     data = [{"tenant": f.tenant.slug, "code": f.code, "title": f.title} for f in qs]
-    _out(args, data, lambda d: [print(f"{x['tenant']:16} {x['code']:20} {x['title']}") for x in d])
+    _list_out(args, data, lambda x: f"{x['tenant']:16} {x['code']:20} {x['title']}", "No fonds.")
     return EXIT_OK
 
 
@@ -291,17 +293,14 @@ def cmd_accession_list(args, home):
         }
         for a in qs
     ]
-    _out(
+    _list_out(
         args,
         data,
-        lambda d: [
-            print(
-                f"{x['tenant']:14} {x['number']:10} {x['date'][:10]} "
-                f"{x['fonds']:14} {x['aips']:6} AIPs {x['files']:7} "
-                f"files {x['bytes']:>14} B  {x['sip_name']}"
-            )
-            for x in d
-        ],
+        lambda x: (
+            f"{x['tenant']:14} {x['number']:10} {x['date'][:10]} {x['fonds']:14} "
+            f"{x['aips']:6} AIPs {x['files']:7} files {x['bytes']:>14} B  {x['sip_name']}"
+        ),
+        "No accessions.",
     )
     return EXIT_OK
 
@@ -347,19 +346,14 @@ def cmd_quarantine(args, home):
         if not args.all:
             qs = qs.filter(status="open")
         data = [_q_dict(q) for q in qs]
-        _out(
+        _list_out(
             args,
             data,
-            lambda d: (
-                [
-                    print(
-                        f"{x['id']}  {x['created'][:19]}  {x['status']:9} "
-                        f"{x['problems']:3} problem(s)  {x['sip']}"
-                    )
-                    for x in d
-                ]
-                or print("Quarantine is empty.")
+            lambda x: (
+                f"{x['id']}  {x['created'][:19]}  {x['status']:9} "
+                f"{x['problems']:3} problem(s)  {x['sip']}"
             ),
+            "Quarantine is empty.",
         )
         return EXIT_OK
     q = _get_q(args.id)
@@ -430,19 +424,14 @@ def cmd_job(args, home):
     if args.state:
         qs = qs.filter(state=args.state)
     data = [job_dict(j) for j in qs.order_by("-created")[: args.limit]]
-    _out(
+    _list_out(
         args,
         data,
-        lambda d: (
-            [
-                print(
-                    f"{x['job']}  {x['created'][:19]}  {x['tenant']:12} {x['state']:9} "
-                    f"{x['progress']:3} %  {len(x['aips']):4} AIPs  {x['name']}"
-                )  # fmt: skip
-                for x in d
-            ]
-            or print("No jobs.")
+        lambda x: (
+            f"{x['job']}  {x['created'][:19]}  {x['tenant']:12} {x['state']:9} "
+            f"{x['progress']:3} %  {len(x['aips']):4} AIPs  {x['name']}"
         ),
+        "No jobs.",
     )
     return EXIT_OK
 
@@ -457,15 +446,13 @@ def cmd_aip_list(args, home):
     if args.fonds:
         qs = qs.filter(fonds__code=args.fonds)
     data = [aip_summary(u) for u in qs.order_by("tenant__slug", "aid")]
-    _out(
+    _list_out(
         args,
         data,
-        lambda d: [
-            print(
-                f"{x['aid']}  {x['fonds']:12} {x['files']:4} files {x['bytes']:>12} B  {x['title']}"
-            )
-            for x in d
-        ],
+        lambda x: (
+            f"{x['aid']}  {x['fonds']:12} {x['files']:4} files {x['bytes']:>12} B  {x['title']}"
+        ),
+        "No AIPs.",
     )
     return EXIT_OK
 
@@ -712,6 +699,7 @@ def cmd_serve(args, home):
 
     from magazin.wsgi import application
 
+    _log_to_stderr()
     print(
         f"Magazin on http://{args.host}:{args.port}/  (data folder {home.path})",
         file=sys.stderr,
@@ -786,16 +774,14 @@ def cmd_user_list(args, home):
         }
         for m in qs
     ]
-    _out(
+    _list_out(
         args,
         data,
-        lambda d: [
-            print(
-                f"{x['tenant']:16} {x['username']:24} {x['role']:10} "
-                f"{'active' if x['active'] else 'inactive'}"
-            )  # fmt: skip
-            for x in d
-        ],
+        lambda x: (
+            f"{x['tenant']:16} {x['username']:24} {x['role']:10} "
+            f"{'active' if x['active'] else 'inactive'}"
+        ),
+        "No users.",
     )
     return EXIT_OK
 
@@ -843,13 +829,8 @@ def cmd_search(args, home):
     filters = {"fonds": args.fonds, "from": args.date_from, "to": args.date_to}
     found = search(units, args.query, filters, tenant_id)[: args.limit]
     data = [{**aip_summary(u), "score": round(float(u.score), 6)} for u in found]
-    _out(
-        args,
-        data,
-        lambda d: (
-            [print(f"{x['score']:8.3f}  {x['aid']}  {x['title']}") for x in d]
-            or print("Nothing found.")
-        ),
+    _list_out(
+        args, data, lambda x: f"{x['score']:8.3f}  {x['aid']}  {x['title']}", "Nothing found."
     )
     return EXIT_OK
 
@@ -883,6 +864,7 @@ def cmd_worker(args, home):
             line = json.dumps(h.as_dict(), ensure_ascii=False)
         print(line, flush=True)
 
+    _log_to_stderr()
     if args.once:
         for h in round_of_work(home, _user(args)):
             report(h)
@@ -1113,20 +1095,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _setup_django()
+        from magazin.archive import init_archive, open_archive
         from magazin.core.config import ConfigError
 
         try:
-            home = ensure_initialised()
+            home = init_archive() if args.fn is cmd_init else open_archive()
         except ConfigError as e:
             print(f"magazin: {e}", file=sys.stderr)
             return EXIT_FAIL
-        return args.fn(args, home)
+        code = args.fn(args, home)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except UsageError as e:
         print(f"magazin: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Failure as e:
         print(f"magazin: {e}", file=sys.stderr)
         return EXIT_FAIL
+    except BrokenPipeError:
+        # the reader went away (`magazin aip list | head`): end quietly, and keep Python from
+        # complaining about the closed pipe when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except (OSError, RuntimeError, ValueError, OcflError) as e:
         # an operator-facing message (disk full, unreadable storage, …); the traceback only
         # with MAGAZIN_DEBUG=1

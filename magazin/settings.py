@@ -1,4 +1,6 @@
-"""Django settings: SQLite under MAGAZIN_HOME by default, PostgreSQL when DATABASE_URL is set."""
+"""Django settings: SQLite under MAGAZIN_HOME by default, PostgreSQL when DATABASE_URL is set.
+
+Importing them writes nothing: `magazin init` creates the data folder and its secret key."""
 
 from __future__ import annotations
 
@@ -13,20 +15,14 @@ MAGAZIN_HOME = home_path()
 
 
 def _secret_key() -> str:
+    """MAGAZIN_SECRET_KEY, or the key `magazin init` wrote into the data folder; without an
+    archive (a command about to refuse) a key for this process alone."""
     if os.environ.get("MAGAZIN_SECRET_KEY"):
         return os.environ["MAGAZIN_SECRET_KEY"]
-    f = MAGAZIN_HOME / "secret_key"
     try:
-        return f.read_text().strip()
+        return (MAGAZIN_HOME / "secret_key").read_text().strip()
     except OSError:
-        key = secrets.token_urlsafe(50)
-        try:
-            MAGAZIN_HOME.mkdir(parents=True, exist_ok=True)
-            f.write_text(key)
-            f.chmod(0o600)
-        except OSError:
-            pass
-        return key
+        return secrets.token_urlsafe(50)
 
 
 SECRET_KEY = _secret_key()
@@ -95,19 +91,26 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": MAGAZIN_HOME / "catalog.sqlite3",
-            "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+            "OPTIONS": {
+                # Many processes share the file (server, workers, CLI). Every transaction
+                # takes the write lock when it begins, so it waits its turn (busy timeout)
+                # instead of failing: a deferred transaction that reads and then writes
+                # cannot wait in WAL mode and fails at once with "database is locked" when
+                # another process wrote meanwhile. Transactions are kept short; the timeout
+                # only has to outlast the longest of them.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 300,
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
         }
     }
 
 # background jobs (ingest from the web and API): django-tasks with the database backend, run
 # by `magazin worker` (or in-process by `magazin serve`)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-# uploads larger than 2.5 MB stream to a temporary file under MAGAZIN_HOME (then one rename)
-try:
-    (MAGAZIN_HOME / "tmp").mkdir(parents=True, exist_ok=True)
-    FILE_UPLOAD_TEMP_DIR = str(MAGAZIN_HOME / "tmp")
-except OSError:  # a read-only data folder: the system's temporary folder
-    pass
+# uploads larger than 2.5 MB stream to a temporary file under MAGAZIN_HOME (then one rename;
+# `magazin init` makes the folder)
+FILE_UPLOAD_TEMP_DIR = str(MAGAZIN_HOME / "tmp") if (MAGAZIN_HOME / "tmp").is_dir() else None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "de"

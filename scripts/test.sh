@@ -3,7 +3,9 @@
 # suite against SQLite and against a real PostgreSQL server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
+bash scripts/venv.sh dev
+# the clone's own environment first: its python, ruff, pytest and `magazin`
+export PATH="$(pwd)/.venv/bin:$PATH"
 # the browser of the end-to-end tests: Debian's Chromium (Playwright drives it)
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   echo "Installing Chromium (Debian package chromium) for the browser tests…" >&2
@@ -13,8 +15,8 @@ fi
 ruff check magazin tests bench
 ruff format --check magazin tests bench
 echo "== tests on SQLite" >&2
-python3 -m pytest "$@"
+python -m pytest "$@"
 echo "== tests on PostgreSQL" >&2
 . scripts/postgres.sh
 trap pg_stop EXIT
-python3 -m pytest "$@"
+python -m pytest "$@"

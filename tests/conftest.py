@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from magazin.core.config import load_home
+from magazin.core.config import init_home
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def home(tmp_path, monkeypatch):
     h = tmp_path / "home"
     monkeypatch.setenv("MAGAZIN_HOME", str(h))
     monkeypatch.setenv("MAGAZIN_USER", "tester")
-    return load_home(h)
+    return init_home(h)
 
 
 class CLI:
@@ -116,10 +116,42 @@ def storage_objects(home) -> list[Path]:
     return out
 
 
+def magazin_command() -> list[str]:
+    """The installed `magazin` command (on PATH after the README's set-up), else the module."""
+    import shutil
+    import sys
+
+    exe = shutil.which("magazin")
+    return [exe] if exe else [sys.executable, "-m", "magazin.cli"]
+
+
+def run(env, *args, check=0, timeout=300):
+    """`magazin ARGS` in its own process; asserts the exit code."""
+    import subprocess
+
+    r = subprocess.run(
+        magazin_command() + [str(a) for a in args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert r.returncode == check, (args, r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture
-def env(tmp_path):
-    """Environment for running `magazin` in its own process: a fresh data folder and, on the
-    PostgreSQL run, a fresh database of its own."""
+def blank_env(tmp_path):
+    """Environment for running `magazin` in its own process: a data folder that does not exist
+    yet and, on the PostgreSQL run, a fresh database of its own."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     e["MAGAZIN_HOME"] = str(tmp_path / "data")
     e["MAGAZIN_USER"] = "archivarin"
@@ -137,3 +169,10 @@ def env(tmp_path):
     yield e
     with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def env(blank_env):
+    """As blank_env, with the archive created (`magazin init`)."""
+    run(blank_env, "init")
+    return blank_env

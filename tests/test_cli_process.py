@@ -1,31 +1,45 @@
 """The real `magazin` command in its own process, as a user runs it after `make start`:
-a fresh data folder is initialised by the first command, and `serve` shows fonds and AIPs."""
+`magazin init` creates the data folder (no other command does), and `serve` shows fonds and AIPs."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from .conftest import write_tree
+from .conftest import free_port, magazin_command, run, write_tree
 
 
-def _magazin() -> list[str]:
-    exe = shutil.which("magazin")
-    return [exe] if exe else [sys.executable, "-m", "magazin.cli"]
-
-
-def run(env, *args, check=0):
+def test_no_archive_is_made_by_accident(blank_env, tmp_path):
+    """Only `magazin init` creates an archive; any other command pointed at a folder without
+    one exits 1 naming the folder and how to choose another."""
+    home = Path(blank_env["MAGAZIN_HOME"])
+    for argv in (("tenant", "list"), ("aip", "list", "--json"), ("serve", "--port", "1")):
+        r = run(blank_env, *argv, check=1)
+        assert str(home) in r.stderr and "MAGAZIN_HOME" in r.stderr
+        assert "magazin init" in r.stderr and "Traceback" not in r.stderr
+        assert not home.exists()
+    # without MAGAZIN_HOME: the user's data folder, not the current directory
+    xdg = tmp_path / "xdg"
+    e = {k: v for k, v in blank_env.items() if k != "MAGAZIN_HOME"}
+    e["XDG_DATA_HOME"] = str(xdg)
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
     r = subprocess.run(
-        _magazin() + [str(a) for a in args], env=env, capture_output=True, text=True, timeout=300
+        magazin_command() + ["tenant", "list"], env=e, cwd=cwd, capture_output=True, text=True
     )
-    assert r.returncode == check, (args, r.returncode, r.stdout, r.stderr)
-    return r
+    assert r.returncode == 1 and str(xdg / "magazin") in r.stderr
+    assert list(cwd.iterdir()) == [] and not xdg.exists()
+    r = subprocess.run(magazin_command() + ["init", "--json"], env=e, cwd=cwd,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["home"] == str(xdg / "magazin")
+    assert (xdg / "magazin" / "magazin.toml").is_file() and list(cwd.iterdir()) == []
+    r = subprocess.run(magazin_command() + ["tenant", "list"], env=e, cwd=tmp_path,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0 and "no tenants" in r.stdout.lower()
 
 
 def test_fresh_data_folder_to_stored_aip(env, tmp_path):
@@ -35,11 +49,12 @@ def test_fresh_data_folder_to_stored_aip(env, tmp_path):
         "Datei;Titel;Datum\n2014/neujahr.txt;Neujahr;1.1.2014\n"
         "2015/fest.txt;Fest;2.2.2015\n".encode("cp1252")
     )
-    # any command initialises an empty data folder
     assert json.loads(run(env, "aip", "list", "--json").stdout) == []
     home = Path(env["MAGAZIN_HOME"])
     assert (home / "magazin.toml").exists()
-    run(env, "init")  # may be re-run safely
+    key = (home / "secret_key").read_bytes()
+    run(env, "init")  # may be re-run safely: nothing is replaced
+    assert (home / "secret_key").read_bytes() == key
     run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv")
     run(env, "fonds", "create", "stadt", "OB", "--title", "Oberbürgermeister")
     r = json.loads(run(env, "ingest", sip, "--metadata", table, "--json").stdout)
@@ -49,6 +64,14 @@ def test_fresh_data_folder_to_stored_aip(env, tmp_path):
     assert "missing" in r.stderr
     r = run(env, "ingest", sip, "--map", "nonsense", check=2)
     assert "COLUMN=FIELD" in r.stderr
+    # a reader that goes away (`magazin aip list | head`): a quiet end
+    p = subprocess.Popen(magazin_command() + ["aip", "list"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
+    assert run(env, "user", "list").stdout == "No users.\n"
     listed = json.loads(run(env, "aip", "list", "--json").stdout)
     assert {a["title"] for a in listed} == {"Neujahr", "Fest"}
     shown = json.loads(run(env, "aip", "show", listed[0]["aid"], "--json").stdout)
@@ -66,12 +89,6 @@ def test_fresh_data_folder_to_stored_aip(env, tmp_path):
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_lists_fonds_and_aips(env, tmp_path):
     run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv")
     run(env, "fonds", "create", "stadt", "OB-Reden", "--title", "Reden")
@@ -80,9 +97,9 @@ def test_serve_lists_fonds_and_aips(env, tmp_path):
     token = json.loads(
         run(env, "user", "create", "anna", "--role", "archivist", "--token", "--json").stdout
     )["token"]
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
-        _magazin() + ["serve", "--port", str(port)],
+        magazin_command() + ["serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import write_tree
-from .test_cli_process import _free_port, _magazin, run
+from .conftest import free_port, magazin_command, run, write_tree
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "Gutes-Passwort-2026"
@@ -47,14 +46,14 @@ def server(env, tmp_path):
     for name, tenant, role in (("anna", "stadt", "archivist"), ("rita", "stadt", "reader"),
                                ("bert", "land", "archivist")):  # fmt: skip
         subprocess.run(
-            _magazin() + ["user", "create", name, "--tenant", tenant, "--role", role,
+            magazin_command() + ["user", "create", name, "--tenant", tenant, "--role", role,
                           "--password-stdin"],
             input=PASSWORD + "\n", env=env, text=True, check=True, capture_output=True,
         )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         # the background work in-process: upload jobs start within a second
-        _magazin() + ["serve", "--port", str(port), "--poll-interval", "3600"],
+        magazin_command() + ["serve", "--port", str(port), "--poll-interval", "3600"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ import pytest
 
 from magazin.core.storage.validate import validate_object
 
-from .test_cli_process import _magazin, run
+from .conftest import magazin_command, run
 
 N = 120
 
@@ -68,7 +68,7 @@ def test_sigkill_then_rerun(env, delivery, moment):
     run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv")
     run(env, "fonds", "create", "stadt", "OB", "--title", "Reden")
     home = Path(env["MAGAZIN_HOME"])
-    cmd = _magazin() + ["ingest", str(sip), "--metadata", str(table), "--json"]
+    cmd = magazin_command() + ["ingest", str(sip), "--metadata", str(table), "--json"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not MOMENTS[moment](home) and proc.poll() is None and time.monotonic() < deadline:

@@ -24,6 +24,11 @@ class ExportError(Exception):
 
 
 def export_dip(home: Home, unit, out: Path) -> dict:
+    with home.locks.shared(unit.ocfl_id):  # the head version, not one being written
+        return _export(home, unit, out)
+
+
+def _export(home: Home, unit, out: Path) -> dict:
     last_error = "no copy found"
     for c in home.locations:
         loc = FilesystemLocation(c)

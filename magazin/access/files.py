@@ -8,7 +8,11 @@ from pathlib import Path
 
 from django.http import FileResponse, Http404
 
+from magazin.access.export import export_dip
 from magazin.catalog.services import unit_files, unit_root
+from magazin.core.config import load_home
+from magazin.core.storage.location import FilesystemLocation
+from magazin.core.storage.ocfl import OcflError, OcflObject
 
 
 def file_of(unit, path: str):
@@ -22,13 +26,17 @@ def file_of(unit, path: str):
 def open_verified(unit, f):
     """An open file of the stored copy, after checking its SHA-512 (a damaged copy is
     skipped; none good: 404 is wrong, so this raises)."""
-    from magazin.core.config import load_home
-    from magazin.core.storage.location import FilesystemLocation
-    from magazin.core.storage.ocfl import OcflError, OcflObject
-
     root = unit_root(unit)
+    home = load_home()
+    # the inventory of the head version, not of one being written (the content files it
+    # names never change)
+    with home.locks.shared(root.ocfl_id):
+        return _open_verified(home, root, f)
+
+
+def _open_verified(home, root, f):
     logical = f"representations/{f.representation.name}/data/{f.path}"
-    for c in load_home().locations:
+    for c in home.locations:
         loc = FilesystemLocation(c)
         obj_dir = loc.object_dir(root.tenant.slug, root.ocfl_id)
         try:
@@ -49,9 +57,6 @@ def open_verified(unit, f):
 
 def dip_response(unit) -> FileResponse:
     """The DIP of the AIP the unit lives in, as a ZIP download."""
-    from magazin.access.export import export_dip
-    from magazin.core.config import load_home
-
     root = unit_root(unit)
     tmp = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
     tmp.close()

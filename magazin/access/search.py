@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from contextlib import nullcontext
 
 from django.db import connection, transaction
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, QuerySet
@@ -90,13 +91,14 @@ def extract_pending(home, limit: int = 200) -> int:
         root = unit_root(unit)
         if root.ocfl_id not in objects:
             objects[root.ocfl_id] = None
-            for c in home.locations:
-                d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)
-                try:
-                    objects[root.ocfl_id] = OcflObject.open(d)
-                    break
-                except (OcflError, OSError):
-                    continue
+            with home.locks.shared(root.ocfl_id):  # not while a new version is written
+                for c in home.locations:
+                    d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)
+                    try:
+                        objects[root.ocfl_id] = OcflObject.open(d)
+                        break
+                    except (OcflError, OSError):
+                        continue
         obj = objects[root.ocfl_id]
         texts = []
         for f in unit_files(unit) if obj is not None else []:
@@ -193,8 +195,10 @@ class SearchResult:
             f"SELECT unit_id, score, count(*) OVER () FROM ({self._hits}) ranked "
             f"ORDER BY score DESC, unit_id LIMIT {int(limit)} OFFSET {int(offset)}"
         )
-        with transaction.atomic(), connection.cursor() as c:
-            if connection.vendor == "postgresql":
+        pg = connection.vendor == "postgresql"
+        # SET LOCAL needs a transaction; on SQLite a transaction would take the write lock
+        with transaction.atomic() if pg else nullcontext(), connection.cursor() as c:
+            if pg:
                 # the planner overestimates prefix matches and would scan every unit to join
                 # them; a few thousand key look-ups are far cheaper, and no parallel workers
                 # for a query of some milliseconds

@@ -58,7 +58,8 @@ def run_audit(
             if loc.name not in copies and loc.name not in replica_names:
                 continue
             obj_dir = loc.object_dir(unit.tenant.slug, unit.ocfl_id)
-            problems = check_object(obj_dir)
+            with home.locks.shared(unit.ocfl_id):  # not while a new version is written
+                problems = check_object(obj_dir)
             report["checked"] += 1
             status = "ok"
             if problems:
@@ -86,7 +87,8 @@ def run_audit(
             )
             progress.advance(1)
         if repair and bad:
-            report["repaired"] += _repair(unit, bad, all_locs, user)
+            with home.locks.exclusive(unit.ocfl_id):
+                report["repaired"] += _repair(unit, bad, all_locs, user)
     progress.done()
     return report
 
@@ -94,7 +96,12 @@ def run_audit(
 def _repair(
     unit: Unit, bad: dict[str, list], locs: list[FilesystemLocation], user: str
 ) -> list[dict]:
+    """Replace the bad copies by a good one (the caller holds the object's lock)."""
     tenant = unit.tenant.slug
+    # another audit may have repaired a copy since it was checked
+    bad = {n: p for n, p in bad.items()
+           if check_object(next(loc for loc in locs if loc.name == n)
+                           .object_dir(tenant, unit.ocfl_id))}  # fmt: skip
     good = None
     for loc in locs:
         if loc.name in bad:

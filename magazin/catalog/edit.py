@@ -31,6 +31,14 @@ def edit_unit(
     """Apply the changes (an `extra` value of None removes the field); nothing to change is
     not a new version."""
     root = unit_root(unit)
+    # from reading the head version to the catalog: a second correction at the same time
+    # waits and then builds on this one
+    with home.locks.exclusive(root.ocfl_id):
+        return _edit(home, unit, root, user, title, dc, extra)
+
+
+def _edit(home, unit, root, user, title, dc, extra) -> dict:
+    unit.refresh_from_db()  # as another correction may have left it
     dirs = []
     for c in home.locations:
         d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)

@@ -56,6 +56,22 @@ class Accession(models.Model):
         ordering = ["tenant__slug", "number"]
 
 
+class AccessionSequence(models.Model):
+    """The last accession number given per tenant and year. Two ingests that start at the
+    same moment take their numbers one after the other from here (a number given to a run
+    that never finished is not given again: a gap, never a duplicate). Operational state:
+    after a rebuild it continues from the highest number in the catalog."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    year = models.IntegerField()
+    last = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "year"], name="accession_sequence")
+        ]
+
+
 class Unit(models.Model):
     """A unit of description; a root unit (parent null) is stored as one AIP."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
 
 from magazin.core.aip.model import AipDescription, AipEvent
 from magazin.core.config import Home
@@ -14,7 +13,17 @@ from magazin.core.ingest import AccessionInfo, Known
 from magazin.core.records import store_record
 from magazin.core.storage.location import FilesystemLocation
 
-from .models import Accession, Copy, Event, File, Fonds, Representation, Tenant, Unit
+from .models import (
+    Accession,
+    AccessionSequence,
+    Copy,
+    Event,
+    File,
+    Fonds,
+    Representation,
+    Tenant,
+    Unit,
+)
 
 
 class CatalogError(Exception):
@@ -79,13 +88,23 @@ class DjangoCatalog:
     """The ingest pipeline's CatalogPort, on the Django ORM."""
 
     def next_accession_number(self, tenant: str) -> str:
+        """The next number of the year (2026-0001, …), given out once even when several
+        ingests ask at the same moment."""
         year = dt.date.today().year
-        prefix = f"{year}-"
-        last = Accession.objects.filter(tenant__slug=tenant, number__startswith=prefix).aggregate(
-            m=Max("number")
-        )["m"]
-        n = int(last.split("-")[1]) + 1 if last else 1
-        return f"{prefix}{n:04d}"
+        t = Tenant.objects.get(slug=tenant)
+        with transaction.atomic():
+            seq, created = AccessionSequence.objects.select_for_update().get_or_create(
+                tenant=t, year=year
+            )
+            if created:  # a new year, or the first number after a rebuild: the catalog's
+                numbers = Accession.objects.filter(tenant=t, number__startswith=f"{year}-")
+                seq.last = max(
+                    (int(n.split("-")[1]) for n in numbers.values_list("number", flat=True)),
+                    default=0,
+                )
+            seq.last += 1
+            seq.save(update_fields=["last"])
+        return f"{year}-{seq.last:04d}"
 
     def record_accession(self, acc: AccessionInfo) -> Accession:
         tenant = Tenant.objects.get(slug=acc.tenant)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .sip.limits import Limits
+from .storage.locks import ObjectLocks
 
 DEFAULT_TOML = """\
 # Magazin configuration. Paths are relative to this folder unless absolute.
@@ -43,6 +44,17 @@ class ConfigError(Exception):
     """magazin.toml is missing something or names something that does not exist."""
 
 
+class NoArchive(ConfigError):
+    """The data folder holds no archive: only `magazin init` creates one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(
+            f"no archive in {path} (no magazin.toml there). Set MAGAZIN_HOME to the folder "
+            f"of your archive, or run `magazin init` to create one in {path}."
+        )
+
+
 @dataclass
 class LocationConfig:
     name: str
@@ -71,6 +83,11 @@ class Home:
         return self.path / "journal"
 
     @property
+    def locks(self) -> ObjectLocks:
+        """Locks on stored objects, shared by every process on this machine."""
+        return ObjectLocks(self.path / "locks")
+
+    @property
     def uploads(self) -> Path:
         """Containers uploaded through the web or API, one folder per ingest job."""
         return self.path / "uploads"
@@ -94,18 +111,34 @@ class Home:
 
 
 def home_path() -> Path:
-    return Path(os.environ.get("MAGAZIN_HOME") or "magazin-data").absolute()
+    """MAGAZIN_HOME, or the user's data folder: ${XDG_DATA_HOME:-~/.local/share}/magazin (never
+    the current directory, so that a command run elsewhere finds the same archive)."""
+    if os.environ.get("MAGAZIN_HOME"):
+        return Path(os.environ["MAGAZIN_HOME"]).expanduser().absolute()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "magazin"
 
 
-def load_home(path: Path | None = None, create: bool = True) -> Home:
-    """Read MAGAZIN_HOME/magazin.toml, writing the default (two local locations) if absent."""
+def init_home(path: Path | None = None) -> Home:
+    """Create the data folder with the default magazin.toml (two local locations) where there
+    is none; an existing archive is only read. The one way an archive comes into being."""
     path = (path or home_path()).absolute()
     toml = path / "magazin.toml"
     if not toml.exists():
-        if not create:
-            raise ConfigError(f"{toml} does not exist; run `magazin init`")
         path.mkdir(parents=True, exist_ok=True)
-        toml.write_text(DEFAULT_TOML, encoding="utf-8")
+        tmp = toml.with_name(".magazin.toml.tmp")
+        tmp.write_text(DEFAULT_TOML, encoding="utf-8")
+        os.replace(tmp, toml)  # two `init`s at once: either file is whole
+    return load_home(path)
+
+
+def load_home(path: Path | None = None) -> Home:
+    """Read MAGAZIN_HOME/magazin.toml; a folder without one holds no archive (NoArchive)."""
+    path = (path or home_path()).absolute()
+    toml = path / "magazin.toml"
+    if not toml.is_file():
+        raise NoArchive(path)
     try:
         data = tomllib.loads(toml.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:

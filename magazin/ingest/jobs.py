@@ -6,6 +6,7 @@ job's row, so any web process can show it."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -31,6 +32,9 @@ from .models import IngestJob, QuarantineEntry
 # share of the whole job per phase of an ingest: (start %, width %)
 PHASES = {"copy": (0, 45), "verify": (45, 30), "identify": (75, 10), "store": (85, 15)}
 TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+log = logging.getLogger("magazin.jobs")
 
 
 class JobError(Exception):
@@ -320,6 +324,7 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
     home = home or load_home()
     job.state, job.started = IngestJob.RUNNING, timezone.now()
     job.save(update_fields=["state", "started"])
+    log.info("ingest job %s (%s, %s) started", job.jid, job.tenant.slug, job.name)
     state, result, quarantine = IngestJob.FAILED, {}, ""
     try:
         with JobProgress(job) as progress:
@@ -361,6 +366,7 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
         if state == IngestJob.DONE:
             job.progress, job.phase = 100, ""
         job.save()
+        log.info("ingest job %s %s: %d AIP(s)", job.jid, state, len(result.get("aips", [])))
         if state == IngestJob.DONE and job.upload_dir and job.kind != IngestJob.RETRY:
             shutil.rmtree(job.upload_dir, ignore_errors=True)  # the AIPs hold it now
     return job
