@@ -47,7 +47,7 @@ def case_magazin(sip: Path, table: Path | None, work: Path, identify: bool) -> d
 
     django.setup()
     from magazin.catalog.models import Tenant
-    from magazin.catalog.services import create_fonds, create_tenant
+    from magazin.catalog.organisation import create_fonds, create_tenant
     from magazin.archive import init_archive
     from magazin.core.formats.identify import UNKNOWN
     from magazin.core.ingest import IngestRequest

@@ -157,42 +157,77 @@ def cmd_init(args, home):
     return EXIT_OK
 
 
+def _tenant_dict(t) -> dict:
+    return {"slug": t.slug, "name": t.name, "time_zone": t.time_zone, "language": t.language}
+
+
+def _changed(d: dict) -> str:
+    return ", ".join(d["changed"]) or "nothing changed"
+
+
 def cmd_tenant_create(args, home):
-    from magazin.catalog.services import CatalogError, create_tenant
+    from magazin.catalog.organisation import create_tenant
+    from magazin.catalog.services import CatalogError
 
     try:
-        t = create_tenant(home, args.slug, args.name, _user(args))
+        t = create_tenant(home, args.slug, args.name, _user(args), args.time_zone, args.language)
     except CatalogError as e:
         raise Failure(str(e)) from None
-    _out(
-        args,
-        {"slug": t.slug, "name": t.name},
-        lambda d: print(f"Tenant {d['slug']} created: {d['name']}"),
-    )
+    _out(args, _tenant_dict(t), lambda d: print(f"Tenant {d['slug']} created: {d['name']}"))
+    return EXIT_OK
+
+
+def cmd_tenant_edit(args, home):
+    from magazin.catalog.organisation import edit_tenant
+    from magazin.catalog.services import CatalogError
+
+    tenant = _one_tenant(args.slug)
+    try:
+        changed = edit_tenant(home, tenant, _user(args), args.name, args.time_zone, args.language)
+    except CatalogError as e:
+        raise Failure(str(e)) from None
+    data = {**_tenant_dict(tenant), "changed": changed}
+    _out(args, data, lambda d: print(f"Tenant {d['slug']}: " + _changed(d)))
     return EXIT_OK
 
 
 def cmd_tenant_list(args, home):
     from magazin.catalog.models import Tenant
 
-    data = [{"slug": t.slug, "name": t.name} for t in Tenant.objects.order_by("slug")]
+    data = [_tenant_dict(t) for t in Tenant.objects.order_by("slug")]
     _list_out(args, data, lambda x: f"{x['slug']:20} {x['name']}", "No tenants yet.")
     return EXIT_OK
 
 
+def _fonds_dict(f) -> dict:
+    return {"tenant": f.tenant.slug, "code": f.code, "title": f.title, "group": f.group or None}
+
+
 def cmd_fonds_create(args, home):
-    from magazin.catalog.services import CatalogError, create_fonds
+    from magazin.catalog.organisation import create_fonds
+    from magazin.catalog.services import CatalogError
 
     tenant = _one_tenant(args.tenant)
     try:
-        f = create_fonds(home, tenant, args.code, args.title, _user(args))
+        f = create_fonds(home, tenant, args.code, args.title, _user(args), args.group)
     except CatalogError as e:
         raise Failure(str(e)) from None
-    _out(
-        args,
-        {"tenant": tenant.slug, "code": f.code, "title": f.title},
-        lambda d: print(f"Fonds {d['code']} created in {d['tenant']}: {d['title']}"),
-    )
+    _out(args, _fonds_dict(f),
+         lambda d: print(f"Fonds {d['code']} created in {d['tenant']}: {d['title']}"))  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_fonds_edit(args, home):
+    from magazin.catalog.organisation import edit_fonds
+    from magazin.catalog.services import CatalogError
+
+    f = _one_fonds(_one_tenant(args.tenant), args.code)
+    try:
+        changed = edit_fonds(home, f, _user(args), args.title, args.group)
+    except CatalogError as e:
+        raise Failure(str(e)) from None
+    data = {**_fonds_dict(f), "changed": changed}
+    _out(args, data, lambda d: print(f"Fonds {d['code']}: " + _changed(d)))
     return EXIT_OK
 
 
@@ -202,8 +237,36 @@ def cmd_fonds_list(args, home):
     qs = Fonds.objects.select_related("tenant")
     if args.tenant:
         qs = qs.filter(tenant__slug=args.tenant)
-    data = [{"tenant": f.tenant.slug, "code": f.code, "title": f.title} for f in qs]
+    data = [_fonds_dict(f) for f in qs]
     _list_out(args, data, lambda x: f"{x['tenant']:16} {x['code']:20} {x['title']}", "No fonds.")
+    return EXIT_OK
+
+
+def cmd_tektonik(args, home):
+    """The tenant's classification: create a group, or list the groups with their fonds."""
+    from magazin.catalog.organisation import classification, create_group
+    from magazin.catalog.services import CatalogError
+
+    tenant = _one_tenant(args.tenant)
+    if args.action == "create":
+        try:
+            g = create_group(home, tenant, args.path, args.title, _user(args))
+        except CatalogError as e:
+            raise Failure(str(e)) from None
+        data = {"tenant": tenant.slug, "path": g.path, "title": g.title}
+        _out(args, data, lambda d: print(f"Group {d['path']} created: {d['title']}"))
+        return EXIT_OK
+    data = [{"path": g["path"] or None, "title": g["title"] or None,
+             "fonds": [f.code for f in g["fonds"]]} for g in classification(tenant)]  # fmt: skip
+    _list_out(
+        args,
+        data,
+        lambda x: (
+            f"{x['path'] or '(unclassified)':20} {x['title'] or ''}"
+            + (f"  [{', '.join(x['fonds'])}]" if x["fonds"] else "")
+        ),
+        "No classification yet.",
+    )
     return EXIT_OK
 
 
@@ -249,6 +312,7 @@ def _print_ingest(d):
 
 def cmd_ingest(args, home):
     from magazin.core.ingest import IngestRequest
+    from magazin.ingest.jobs import CommandLineJob
     from magazin.ingest.services import run_ingest
 
     tenant = _one_tenant(args.tenant)
@@ -263,8 +327,14 @@ def cmd_ingest(args, home):
         _user(args),
         args.source,
     )
-    result, q = run_ingest(home, req, _progress(args))
+    job = CommandLineJob(tenant, req.user, req)
+    try:
+        result, q = run_ingest(home, req, _progress(args))
+    except BaseException as e:
+        job.fail(f"{type(e).__name__}: {e}")
+        raise
     data = result.as_dict()
+    job.finish(data, q.qid if q is not None else "")
     if q is not None:
         data["quarantine"] = q.qid
     data["sip"] = str(args.path)
@@ -755,6 +825,25 @@ def cmd_user_create(args, home):
     return EXIT_OK
 
 
+def cmd_user_token(args, home):
+    """A new named API token for an existing user (shown once), or --revoke one."""
+    from magazin.access.tokens import TokenError, create_token, revoke_token, user_named
+
+    try:
+        user = user_named(args.username)
+        if args.revoke:
+            t = revoke_token(user, args.revoke)
+            data = {"username": user.username, "name": t.name, "revoked": True}
+            _out(args, data, lambda d: print(f"Token {d['name']} of {d['username']} revoked."))
+            return EXIT_OK
+        t, token = create_token(user, args.name or "")
+    except TokenError as e:
+        raise Failure(str(e)) from None
+    data = {"username": user.username, "name": t.name, "token": token}
+    _out(args, data, lambda d: print(f"API token {d['name']} of {d['username']}: {d['token']}"))
+    return EXIT_OK
+
+
 def cmd_user_list(args, home):
     from magazin.access.models import Membership
     from magazin.catalog.services import iso
@@ -786,6 +875,30 @@ def cmd_user_list(args, home):
     return EXIT_OK
 
 
+def _units_of(args):
+    """The units an access command is about: the AIDs given, or every unit of --fonds."""
+    from magazin.catalog.models import Unit
+    from magazin.catalog.services import with_descendants
+
+    if getattr(args, "fonds", None):
+        if args.aids:
+            raise UsageError("give AIDs or --fonds, not both")
+        tenant = _one_tenant(args.tenant)
+        fonds = _one_fonds(tenant, args.fonds)
+        return list(Unit.objects.filter(fonds=fonds).select_related("tenant", "fonds"))
+    if not args.aids:
+        raise UsageError("give one or more AIDs, or --fonds CODE")
+    return with_descendants([_get_unit(aid) for aid in args.aids])
+
+
+def _print_access(d):
+    if isinstance(d, list):
+        for x in d:
+            _print_access(x)
+        return
+    print(f"{d['aid']}: {d['status']} ({d['reason']})")
+
+
 def cmd_access(args, home):
     import datetime as dt
 
@@ -798,21 +911,62 @@ def cmd_access(args, home):
             data = {"tenant": tenant.slug, "profile": args.profile, "units": n}
             _out(args, data, lambda d: print(f"{d['tenant']}: {d['profile']} ({d['units']} units)"))
             return EXIT_OK
+        if args.action in ("release", "publish"):
+            units = _units_of(args)
+            if args.action == "release":
+                acc.release(units, _user(args), args.reason)
+            else:
+                from magazin.catalog.edit import publish
+
+                publish(home, units, _user(args), args.reason)
+                units = [_get_unit(u.aid) for u in units]
+            data = [{"aid": u.aid, **acc.access_status(u)} for u in units]
+            if len(args.aids) == 1 and not args.fonds and len(data) >= 1:
+                data = data[0]  # one AID: the unit itself, as `access show` reports it
+            _out(args, data, _print_access)
+            return EXIT_OK
         unit = _get_unit(args.aid)
-        if args.action == "release":
-            acc.release(unit, _user(args), args.reason)
-        elif args.action == "grant":
+        if args.action == "grant":
             try:
                 expires = dt.date.fromisoformat(args.expires)
             except ValueError:
                 raise UsageError(f"--expires {args.expires!r}: use YYYY-MM-DD") from None
             acc.grant(unit, args.reader, _user(args), args.reason, args.purpose, expires)
-        else:  # show
-            pass
+        elif args.action == "revoke":
+            if bool(args.reader) == bool(args.release):
+                raise UsageError("give --reader NAME (a grant) or --release")
+            if args.release:
+                acc.withdraw_release(unit, _user(args), args.reason)
+            else:
+                acc.revoke(unit, args.reader, _user(args), args.reason)
     except acc.AccessError as e:
         raise Failure(str(e)) from None
     data = {"aid": unit.aid, **acc.access_status(unit)}
-    _out(args, data, lambda d: print(f"{d['aid']}: {d['status']} ({d['reason']})"))
+    _out(args, data, _print_access)
+    return EXIT_OK
+
+
+def cmd_access_log(args, home):
+    import datetime as dt
+
+    from magazin.access.logs import access_log, log_dict
+
+    tenant = _one_tenant(args.tenant)
+    days = {}
+    for name in ("date_from", "date_to"):
+        value = getattr(args, name)
+        try:
+            days[name] = dt.date.fromisoformat(value) if value else None
+        except ValueError:
+            raise UsageError(f"--{name[5:]} {value!r}: use YYYY-MM-DD") from None
+    qs = access_log(tenant.slug, args.unit, args.user_name, days["date_from"], days["date_to"])
+    data = [log_dict(e) for e in qs[: args.limit]]
+    _list_out(
+        args,
+        data,
+        lambda x: f"{x['time'][:19]}  {x['user']:16} {x['action']:9} {x['aid'] or ''}  {x['path']}",
+        "The access log is empty for this selection.",
+    )
     return EXIT_OK
 
 
@@ -909,10 +1063,25 @@ def build_parser() -> argparse.ArgumentParser:
     cmd(sub, "init", cmd_init, "create or check the data folder (MAGAZIN_HOME)")
     t = sub.add_parser("tenant", help="tenants (archive institutions)")
     ts = t.add_subparsers(dest="action", required=True, parser_class=Parser)
-    c = cmd(ts, "create", cmd_tenant_create, "create a tenant")
-    c.add_argument("slug")
-    c.add_argument("--name", required=True)
-    c.add_argument("--user")
+    for name, fn, help_ in (
+        ("create", cmd_tenant_create, "create a tenant"),
+        ("edit", cmd_tenant_edit, "change a tenant's name, time zone, language"),
+    ):
+        c = cmd(ts, name, fn, help_)
+        c.add_argument("slug")
+        c.add_argument("--name", required=name == "create")
+        c.add_argument(
+            "--time-zone",
+            default="Europe/Berlin" if name == "create" else None,
+            help="the zone its pages show times in (default Europe/Berlin)",
+        )
+        c.add_argument(
+            "--language",
+            choices=["de", "en"],
+            default="de" if name == "create" else None,
+            help="its users' language where they chose none (default de)",
+        )
+        c.add_argument("--user")
     cmd(ts, "list", cmd_tenant_list, "list tenants")
     f = sub.add_parser("fonds", help="fonds (Bestände)")
     fs = f.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -920,8 +1089,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("tenant", nargs="?")
     c.add_argument("code")
     c.add_argument("--title", required=True)
+    c.add_argument("--group", metavar="PATH", help="its classification group (like A/A2)")
+    c.add_argument("--user")
+    c = cmd(fs, "edit", cmd_fonds_edit, "change a fonds' title or classification group")
+    c.add_argument("code")
+    c.add_argument("--tenant")
+    c.add_argument("--title")
+    c.add_argument("--group", metavar="PATH", help="its classification group ('' for none)")
     c.add_argument("--user")
     c = cmd(fs, "list", cmd_fonds_list, "list fonds")
+    c.add_argument("--tenant")
+    tk = sub.add_parser("tektonik", help="the tenant's classification (Tektonik)")
+    tks = tk.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(tks, "create", cmd_tektonik, "create a classification group")
+    c.add_argument("tenant", metavar="TENANT")
+    c.add_argument("path", metavar="PATH", help="signatures from the top, like A/A2")
+    c.add_argument("--title", required=True)
+    c.add_argument("--user")
+    c = cmd(tks, "list", cmd_tektonik, "the groups with their fonds")
     c.add_argument("--tenant")
     c = cmd(sub, "ingest", cmd_ingest, "ingest a SIP (folder, ZIP, BagIt bag; optional table)")
     c.add_argument("path")
@@ -1026,6 +1211,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--role", required=True, choices=["operator", "admin", "archivist", "reader"])
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     c.add_argument("--token", action="store_true", help="create and print an API token")
+    c = cmd(us, "token", cmd_user_token, "a new named API token for a user, or --revoke one")
+    c.add_argument("username", metavar="USERNAME")
+    c.add_argument("--name", help="the token's name (default: token-N)")
+    c.add_argument("--revoke", metavar="NAME", help="revoke the user's token of this name")
     c = cmd(us, "list", cmd_user_list, "users with tenant, role, active, last login")
     c.add_argument("--tenant")
     ac = sub.add_parser("access", help="closure periods and access decisions")
@@ -1035,8 +1224,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("profile", choices=["federal", "lsa"])
     c = cmd(acs, "show", cmd_access, "a unit's access status")
     c.add_argument("aid")
-    c = cmd(acs, "release", cmd_access, "open a unit for everyone before its period ends")
-    c.add_argument("aid")
+    c = cmd(
+        acs,
+        "release",
+        cmd_access,
+        "open units (with their parts) or a whole fonds for everyone before their period ends",
+    )
+    c.add_argument("aids", nargs="*", metavar="AID")
+    c.add_argument("--fonds", metavar="CODE")
+    c.add_argument("--tenant")
     c.add_argument("--reason", required=True)
     c.add_argument("--user")
     c = cmd(acs, "grant", cmd_access, "shorten the closure period for one reader")
@@ -1046,6 +1242,30 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--purpose", required=True)
     c.add_argument("--expires", required=True, metavar="YYYY-MM-DD")
     c.add_argument("--user")
+    c = cmd(acs, "revoke", cmd_access, "end a reader's grant (--reader) or a release (--release)")
+    c.add_argument("aid")
+    c.add_argument("--reader")
+    c.add_argument("--release", action="store_true", help="withdraw the unit's release")
+    c.add_argument("--reason", required=True)
+    c.add_argument("--user")
+    c = cmd(
+        acs,
+        "publish",
+        cmd_access,
+        "mark units or a whole fonds 'zur Veröffentlichung bestimmt' (a new version each)",
+    )
+    c.add_argument("aids", nargs="*", metavar="AID")
+    c.add_argument("--fonds", metavar="CODE")
+    c.add_argument("--tenant")
+    c.add_argument("--reason", required=True)
+    c.add_argument("--user")
+    c = cmd(acs, "log", cmd_access_log, "who viewed, downloaded, searched what (newest first)")
+    c.add_argument("--tenant")
+    c.add_argument("--unit", metavar="AID")
+    c.add_argument("--user", dest="user_name", metavar="USER")
+    c.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    c.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    c.add_argument("--limit", type=int, default=1000)
     c = cmd(sub, "search", cmd_search, "full-text search over metadata and file text")
     c.add_argument("query", metavar="QUERY")
     c.add_argument("--tenant")

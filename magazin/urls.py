@@ -6,3 +6,5 @@ urlpatterns = [
     path("api/", include("magazin.api.urls")),
     path("", include("magazin.web.urls")),
 ]
+
+handler500 = "magazin.web.errors.server_error"

@@ -47,7 +47,7 @@ def test_user_create_hashes_with_argon2_and_prints_a_token(two_tenants, cli):
 
     u = get_user_model().objects.get(username="anna")
     assert u.password.startswith("argon2")
-    assert len(two_tenants["users"]["anna"]["token"]) == 40
+    assert len(two_tenants["users"]["anna"]["token"]) == 48
     code, _o, err = cli("user", "create", "anna", "--tenant", "stadt", "--role", "reader",
                         "--password-stdin", stdin="x\n")  # fmt: skip
     assert code == 1 and "exists" in err
@@ -115,7 +115,7 @@ def test_api_units_files_and_dip(two_tenants):
         assert any(n.endswith("rede.txt") for n in z.namelist())
     assert api.get(f"/api/units/{a}/files/nicht.txt").status_code == 404
     actions = sorted(AccessLog.objects.filter(username="anna").values_list("action", flat=True))
-    assert actions == ["dip", "file", "view"]
+    assert actions == ["dip", "download", "view"]
     schema = Client().get("/api/schema/")
     assert schema.status_code == 200 and b"/api/units/{aid}/" in schema.content
 
@@ -138,17 +138,24 @@ def test_every_url_with_an_aid_is_404_for_other_tenants_operators_and_closed(two
     assert len(with_aid) >= 4  # the web unit page and the API's unit, files, dip
     users = two_tenants["users"]
     # the owner's archivist sees each of them
+    post_only = set()  # the forms' targets (access decisions): their answer to GET is 405
     for pattern in with_aid:
         url = _fill(pattern, a)
         owner = _web("anna") if not url.startswith("/api/") else _api(users["anna"]["token"])
-        assert owner.get(url).status_code == 200, url
+        status = owner.get(url).status_code
+        assert status == 200 or (status == 405 and not url.startswith("/api/")), (url, status)
+        if status == 405:
+            post_only.add(url)
     # another tenant's user, the operator, and a reader of a closed unit: 404, never data
     for name in ("bert", "olga", "rita"):
         for pattern in with_aid:
             url = _fill(pattern, a)
             api = url.startswith("/api/")  # the API takes the session and tokens
             for client in (_web(name), _api(users[name]["token"])) if api else (_web(name),):
-                r = client.get(url)
+                if url in post_only:
+                    r = client.post(url, {"action": "release", "reason": "Versuch"})
+                else:
+                    r = client.get(url)
                 assert r.status_code == 404, (name, url, r.status_code)
                 body = b"".join(r.streaming_content) if r.streaming else r.content
                 assert b"Rede 2014" not in body and a.encode() not in body
@@ -158,4 +165,4 @@ def test_every_url_with_an_aid_is_404_for_other_tenants_operators_and_closed(two
         assert a not in str(listed)
         for page in ("/", "/holdings/", "/fonds/OB-Reden/", "/search/?q=Rede"):
             r = _web(name).get(page)
-            assert r.status_code in (200, 404) and a not in r.content.decode(), (name, page)
+            assert r.status_code in (200, 302, 404) and a not in r.content.decode(), (name, page)

@@ -104,7 +104,7 @@ def test_archivist_reader_and_other_tenant(server, browser, tmp_path):
     assert page.get_by_text("Rede 2014").is_visible()
     # search (full text, umlaut folded) → unit page → download
     page.get_by_role("link", name="Suche").click()
-    page.get_by_label("Wörter in Metadaten und Dateitext").fill("Kaemmerer")
+    page.get_by_label("Wörter in Verzeichnung, Dateinamen und Dateitext").fill("Kaemmerer")
     page.get_by_role("button", name="Suche").click()
     page.get_by_role("link", name="Rede 2014").click()
     assert page.get_by_role("heading", name="Rede 2014").is_visible()

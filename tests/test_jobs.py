@@ -216,7 +216,7 @@ def test_web_ingest_form_upload_and_drop_area(archive, anna, client, home):
     assert client.get("/static/web/job.js").status_code == 200
     _work(archive)
     page = client.get(f"/ingest/jobs/{jid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "fertig" in page and "stored" in page
+    assert "fertig" in page and "gespeichert" in page
     # the drop area: a folder and a table placed on the server
     drop = home.drop_folder("stadt")
     (drop / "Lieferung 7").mkdir(parents=True)
@@ -339,7 +339,8 @@ def test_every_url_with_a_job_or_quarantine_id_is_404_for_other_tenants(
 
     from .test_access import _patterns
 
-    known = {"aid", "path", "jid", "qid", "code", "process_id"}
+    # accession numbers: tests/test_roles.py
+    known = {"aid", "path", "jid", "qid", "code", "process_id", "number"}
     params = {m for p in _patterns() for m in re.findall(r"<(?:\w+:)?(\w+)>", p)}
     assert params <= known, params - known
     archive.json("tenant", "create", "land", "--name", "Land")

@@ -19,7 +19,10 @@ def test_holdings_page_lists_fonds_and_aips_in_german_and_english(archive, clien
     page_en = client.get("/holdings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Fonds" in page_en and "Bestände" not in page_en
     detail = client.get(f"/aip/{aid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "rede.txt" in detail and "Ereignisse" in detail and "ingestion" in detail
+    # PREMIS event types, outcomes and details in German; the record's data as it is
+    assert "rede.txt" in detail and "Ereignisse" in detail and "Übernahme" in detail
+    assert "erfolgreich" in detail and "übernommen von tester in den Bestand OB-Reden" in detail
+    assert "ingestion" not in detail and ">success<" not in detail
     assert client.get("/aip/stadt-00000000000000000000000000/").status_code == 404
 
 
@@ -27,7 +30,7 @@ def test_empty_archive_page(cli, client):
     cli.json("tenant", "create", "stadt", "--name", "Stadtarchiv")
     _login(cli, client)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Noch keine Bestände." in page
+    assert "Noch keine Bestände." in page and "0</strong> Verzeichnungseinheiten" in page
 
 
 def test_dashboard_fonds_search_and_downloads(archive, client, tmp_path):
@@ -45,7 +48,8 @@ def test_dashboard_fonds_search_and_downloads(archive, client, tmp_path):
     hits = client.get("/search/?q=eroffnung", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert aid in hits and "1 Treffer" in hits
     unit = client.get(f"/aip/{aid}/").content.decode()
-    assert f"/aip/{aid}/files/rede.txt" in unit and "Benutzung: gesperrt" in unit  # no date
+    assert f"/aip/{aid}/files/rede.txt" in unit and "gesperrt" in unit  # no date range
+    assert "keine Laufzeit: gesperrt, bis das Archiv entscheidet" in unit
     r = client.get(f"/aip/{aid}/files/rede.txt")
     assert b"".join(r.streaming_content) == "Rede zur Eröffnung".encode()
     assert client.get(f"/aip/{aid}/dip").status_code == 200

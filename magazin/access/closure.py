@@ -15,6 +15,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from magazin.core.i18n import N_
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -59,40 +61,39 @@ def _after(year: int, years: int) -> dt.date:
 
 def closure(p: ClosureParams, profile: Profile) -> Closure:
     if p.published:
-        return Closure(dt.date.min, ["intended for publication: open"])
+        return Closure(dt.date.min, [N_("intended for publication: open")])
     if p.end is None:
-        return Closure(None, ["no date range: closed until an archivist decides"])
+        return Closure(None, [N_("no date range: closed until an archivist decides")])
+    end = p.end.year
     candidates = [
-        (_after(p.end.year, profile.general), f"{profile.general} years after {p.end.year}")
-    ]
+        (_after(end, profile.general),
+         N_("{n} years after {year}").format(n=profile.general, year=end))
+    ]  # fmt: skip
     if p.secret:
         candidates.append(
-            (
-                _after(p.end.year, profile.secret),
-                f"secret: {profile.secret} years after {p.end.year}",
-            )
-        )
+            (_after(end, profile.secret),
+             N_("secret: {n} years after {year}").format(n=profile.secret, year=end))
+        )  # fmt: skip
     if p.personal:
         if p.death:
             n = profile.personal_after_death
-            candidates.append((_after(p.death.year, n), f"personal data: {n} years after death"))
+            why = N_("personal data: {n} years after death").format(n=n)
+            candidates.append((_after(p.death.year, n), why))
         elif p.birth:
             n = profile.personal_after_birth
-            candidates.append((_after(p.birth.year, n), f"personal data: {n} years after birth"))
+            why = N_("personal data: {n} years after birth").format(n=n)
+            candidates.append((_after(p.birth.year, n), why))
         elif profile.personal_after_end is not None:
             n = profile.personal_after_end
-            candidates.append(
-                (
-                    _after(p.end.year, n),
-                    f"personal data, no life dates: {n} years after {p.end.year}",
-                )
-            )
+            why = N_("personal data, no life dates: {n} years after {year}").format(n=n, year=end)
+            candidates.append((_after(end, n), why))
         else:
             return Closure(
-                None, ["personal data without birth or death date: closed until decided"]
+                None, [N_("personal data without birth or death date: closed until decided")]
             )
     if p.until:
-        candidates.append((p.until + dt.timedelta(days=1), f"Schutzfrist bis {p.until}"))
+        why = N_("Schutzfrist bis {day}").format(day=p.until)
+        candidates.append((p.until + dt.timedelta(days=1), why))
     day, why = max(candidates)
     return Closure(day, [why])
 
@@ -147,6 +148,14 @@ def _range_end(value: str) -> dt.date | None:
 def _range_start(value: str) -> dt.date | None:
     parts = re.split(r"\s*(?:/|–|—|\s-\s|\sbis\s)\s*", value.strip())
     return parse_date(parts[0]) if parts and parts[0] else None
+
+
+def range_start(dc: dict[str, list[str]], extra: dict[str, str]) -> dt.date | None:
+    """The first day of a unit's date range."""
+    starts = [d for d in (_range_start(v) for v in dc.get("date", [])) if d]
+    if extra.get("date_start") and (d := parse_date(str(extra["date_start"]))):
+        starts.append(d)
+    return min(starts) if starts else None
 
 
 def year_range(dc: dict[str, list[str]], extra: dict[str, str]) -> tuple[int | None, int | None]:

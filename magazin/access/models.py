@@ -23,6 +23,8 @@ class Membership(models.Model):
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="members")
     role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    # the language the user chose for the pages ("" = the tenant's, or the browser's)
+    language = models.CharField(max_length=8, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.tenant.slug}, {self.role})"
@@ -46,7 +48,7 @@ class AccessLog(models.Model):
     )
     username = models.CharField(max_length=150)
     tenant = models.CharField(max_length=63)
-    action = models.CharField(max_length=20)  # view | file | dip
+    action = models.CharField(max_length=20)  # view | download | dip | search
     aid = models.CharField(max_length=100)
     path = models.TextField(blank=True)
     via = models.CharField(max_length=10)  # web | api
@@ -63,6 +65,10 @@ class Release(models.Model):
     by = models.CharField(max_length=150)
     reason = models.TextField()
     created = models.DateTimeField()
+    # a release withdrawn (revoked) is kept, with who and why
+    withdrawn = models.DateTimeField(null=True)
+    withdrawn_by = models.CharField(max_length=150, blank=True, default="")
+    withdraw_reason = models.TextField(blank=True, default="")
 
 
 class Grant(models.Model):
@@ -77,6 +83,10 @@ class Grant(models.Model):
     purpose = models.TextField()
     expires = models.DateField()
     created = models.DateTimeField()
+    # a grant revoked before it expired is kept, with who and why
+    revoked = models.DateTimeField(null=True)
+    revoked_by = models.CharField(max_length=150, blank=True, default="")
+    revoke_reason = models.TextField(blank=True, default="")
 
 
 class SearchDoc(models.Model):
@@ -88,3 +98,28 @@ class SearchDoc(models.Model):
     metadata = models.TextField(blank=True)
     content = models.TextField(blank=True)
     extracted = models.BooleanField(default=False, db_index=True)
+    # the beginning of the extracted text as written (not folded): the search's snippets
+    text = models.TextField(blank=True, default="")
+
+
+class ApiToken(models.Model):
+    """A named API token of a user. Only its SHA-256 is kept: the token itself is shown once,
+    when it is made. Revoked tokens are kept (who may have used what, until when)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")  # fmt: skip
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)  # sha256 of the token, hex
+    created = models.DateTimeField()
+    last_used = models.DateTimeField(null=True)
+    revoked = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["user__username", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=models.Q(revoked__isnull=True),
+                name="token_name_in_use",
+            )
+        ]

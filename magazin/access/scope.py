@@ -22,8 +22,14 @@ from .models import Membership
 
 
 def open_to_all(day: dt.date) -> Q:
-    """Units open to every reader on `day`: closure period over, or released."""
-    return Q(open_from__lte=day) | Q(releases__isnull=False)
+    """Units open to every reader on `day`: closure period over, or released (a release not
+    withdrawn)."""
+    return Q(open_from__lte=day) | Q(releases__pk__isnull=False, releases__withdrawn__isnull=True)
+
+
+def granted_to(user, day: dt.date) -> Q:
+    """Units granted to this reader on `day` (grants not expired, not revoked)."""
+    return Q(grants__reader=user, grants__expires__gte=day, grants__revoked__isnull=True)
 
 
 @dataclass
@@ -75,7 +81,7 @@ class Scope:
         today = dt.date.today()
         return (
             Unit.objects.filter(tenant=self.tenant)
-            .filter(open_to_all(today) | Q(grants__reader=self.user, grants__expires__gte=today))
+            .filter(open_to_all(today) | granted_to(self.user, today))
             .values("pk")
         )
 

@@ -41,11 +41,33 @@ def words(query: str) -> list[str]:
 # -- indexing -------------------------------------------------------------------------------
 
 
-def _metadata_text(u: Unit) -> str:
+def _metadata_text(u: Unit, files: list[str] = ()) -> str:
+    """What a unit is found by besides its files' text: AID, title, fonds, description, and
+    the names of its files (as delivered)."""
     parts = [u.aid, u.title, u.fonds.code if u.fonds_id else ""]
     parts += [v for vs in (u.dc or {}).values() for v in vs]
     parts += [v for k, v in (u.extra or {}).items() if k != "path" and isinstance(v, str)]
+    parts += [p.rsplit("/", 1)[-1] for p in files]
     return fold(" ".join(parts))
+
+
+def _file_names(units: list[Unit]) -> dict[int, list[str]]:
+    """The paths of the files of each unit (a child unit: those under its folder)."""
+    from magazin.catalog.models import File
+
+    roots = {u.pk: unit_root(u) for u in units}
+    paths: dict[int, list[str]] = {}
+    rows = File.objects.filter(representation__unit__in=list({r.pk for r in roots.values()}))
+    for unit_id, path in rows.values_list("representation__unit_id", "path"):
+        paths.setdefault(unit_id, []).append(path)
+    out = {}
+    for u in units:
+        mine = paths.get(roots[u.pk].pk, [])
+        if roots[u.pk].pk != u.pk:
+            prefix = (u.extra or {}).get("path", "")
+            mine = [p for p in mine if prefix and p.startswith(prefix + "/")]
+        out[u.pk] = mine
+    return out
 
 
 def _write_fts(rows: list[tuple[int, str]]) -> None:
@@ -58,8 +80,10 @@ def _write_fts(rows: list[tuple[int, str]]) -> None:
 
 def index_units(units: list[Unit]) -> None:
     """Index the metadata of new units (their file text follows in the background)."""
+    names = _file_names(units)
     docs = [
-        SearchDoc(unit_id=u.pk, tenant_id=u.tenant_id, metadata=_metadata_text(u)) for u in units
+        SearchDoc(unit_id=u.pk, tenant_id=u.tenant_id, metadata=_metadata_text(u, names[u.pk]))
+        for u in units
     ]
     SearchDoc.objects.bulk_create(docs, batch_size=1000)
     _write_fts([(d.unit_id, d.metadata) for d in docs])
@@ -67,12 +91,13 @@ def index_units(units: list[Unit]) -> None:
 
 def reindex_metadata(units: list[Unit]) -> None:
     """After a description was corrected: the metadata part of the index again."""
+    names = _file_names(units)
     for u in units:
         doc = SearchDoc.objects.filter(unit_id=u.pk).first()
         if doc is None:
             index_units([u])
             continue
-        doc.metadata = _metadata_text(u)
+        doc.metadata = _metadata_text(u, names[u.pk])
         SearchDoc.objects.filter(pk=doc.pk).update(metadata=doc.metadata)
         _write_fts([(u.pk, f"{doc.metadata}\n{doc.content}")])
 
@@ -110,10 +135,13 @@ def extract_pending(home, limit: int = 200) -> int:
             except (OcflError, KeyError, OSError):
                 continue
             texts.append(extract_text(p, kind))
-        doc.content = fold("\n".join(texts))
+        raw = "\n".join(texts)
+        doc.content = fold(raw)
         doc.extracted = True
         with transaction.atomic():
-            SearchDoc.objects.filter(pk=doc.pk).update(content=doc.content, extracted=True)
+            SearchDoc.objects.filter(pk=doc.pk).update(
+                content=doc.content, extracted=True, text=raw[:SNIPPET_SOURCE]
+            )
             _write_fts([(doc.unit_id, f"{doc.metadata}\n{doc.content}")])
     return len(docs)
 
@@ -123,6 +151,9 @@ def pending() -> int:
 
 
 # -- searching ------------------------------------------------------------------------------
+
+# how much of a unit's text is kept as written, for the snippets of its hits
+SNIPPET_SOURCE = 20_000
 
 
 # A search counts and ranks at most this many matches: a query that matches more (a short
@@ -333,3 +364,81 @@ def facets(qs) -> dict:
         "date": by_date,
         "access": {"open": n_open, "closed": base.count() - n_open},
     }
+
+
+# the orders a result can be shown in besides relevance: the date range by its first day,
+# the signature naturally (catalog.services.natural_key)
+ORDERS = {
+    "date": ("date_key", "id"),
+    "-date": ("-date_key", "-id"),
+    "signature": ("signature_key", "id"),
+}
+
+
+def ordered(found, order: str):
+    """The matches in another order than relevance (a queryset of the units, without scores)."""
+    fields = ORDERS.get(order)
+    if fields is None:
+        return found
+    base = found.matched if isinstance(found, SearchResult) else found
+    return base.order_by(*fields)
+
+
+def format_names(puids) -> dict[str, str]:
+    """PRONOM format names with version for PUIDs, as identified in the archive's files."""
+    from magazin.catalog.models import File
+
+    out: dict[str, str] = {}
+    rows = (
+        File.objects.filter(puid__in=[p for p in puids if p and p != "unknown"])
+        .values_list("puid", "format_name", "format_version")
+        .distinct()
+    )
+    for puid, name, version in rows:
+        if name and puid not in out:
+            out[puid] = f"{name} {version}".strip() if version else name
+    return out
+
+
+SNIPPET_WORDS = 30
+
+
+def snippet(text: str, ws: list[str]) -> list[tuple[str, bool]]:
+    """The part of `text` around its first word that matches the query (as a prefix, folded
+    like the index), as pieces (text, matched); empty if no word matches."""
+    tokens = list(_WORD.finditer(text or ""))
+    hit = [i for i, m in enumerate(tokens) if any(fold(m.group()).startswith(w) for w in ws)]
+    if not hit:
+        return []
+    start = max(0, hit[0] - SNIPPET_WORDS // 3)
+    end = min(len(tokens), start + SNIPPET_WORDS)
+    pieces: list[tuple[str, bool]] = [("… ", False)] if start > 0 else []
+    pos = tokens[start].start()
+    marked = set(hit)
+    for i in range(start, end):
+        m = tokens[i]
+        if m.start() > pos:
+            pieces.append((text[pos : m.start()], False))
+        pieces.append((m.group(), i in marked))
+        pos = m.end()
+    if end < len(tokens):
+        pieces.append((" …", False))
+    return pieces
+
+
+def snippets(units, query: str) -> dict[int, list[tuple[str, bool]]]:
+    """For each unit of a result page, where the query words stand: in its files' text if
+    there, else in its description or file names."""
+    ws = words(query)
+    docs = {d.unit_id: d for d in SearchDoc.objects.filter(unit_id__in=[u.pk for u in units])}
+    out = {}
+    for u in units:
+        doc = docs.get(u.pk)
+        found = snippet(doc.text, ws) if doc is not None else []
+        if not found:
+            described = [u.title, *(v for vs in (u.dc or {}).values() for v in vs)]
+            described += [v for k, v in (u.extra or {}).items()
+                          if k != "path" and isinstance(v, str)]  # fmt: skip
+            found = snippet(" · ".join(described), ws)
+        out[u.pk] = found
+    return out

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from magazin.catalog.models import Tenant, Unit
-from magazin.catalog.services import apply_closure
+from magazin.catalog.services import DERIVED, apply_closure
+from magazin.core.i18n import N_
 
 from .closure import PROFILES
 from .models import Grant, Membership, Release
@@ -20,10 +21,15 @@ class AccessError(ValueError):
     pass
 
 
+def active_grants(unit: Unit, day: dt.date | None = None):
+    """The unit's grants in force: not expired, not revoked."""
+    return unit.grants.filter(expires__gte=day or dt.date.today(), revoked__isnull=True)
+
+
 def access_status(unit: Unit, day: dt.date | None = None) -> dict:
     """Whether a unit is open to readers, since when or why not."""
     day = day or dt.date.today()
-    released = unit.releases.exists()
+    released = unit.releases.filter(withdrawn__isnull=True).exists()
     open_ = released or (unit.open_from is not None and unit.open_from <= day)
     return {
         "status": "open" if open_ else "closed",
@@ -32,7 +38,7 @@ def access_status(unit: Unit, day: dt.date | None = None) -> dict:
         else unit.open_from.isoformat(),
         "reason": unit.closure_reason,
         "released": released,
-        "grants": unit.grants.filter(expires__gte=day).count(),
+        "grants": active_grants(unit, day).count(),
     }
 
 
@@ -40,31 +46,89 @@ def access_status(unit: Unit, day: dt.date | None = None) -> dict:
 def set_profile(tenant: Tenant, profile: str) -> int:
     """Switch the tenant's rules and recompute every unit's closure period."""
     if profile not in PROFILES:
-        raise AccessError(f"profile {profile!r}: one of {', '.join(PROFILES)}")
+        raise AccessError(
+            N_("profile {profile!r}: one of {profiles}").format(
+                profile=profile, profiles=", ".join(PROFILES)
+            )
+        )
     tenant.closure_profile = profile
     tenant.save(update_fields=["closure_profile"])
     units = list(Unit.objects.filter(tenant=tenant).select_related("tenant"))
     apply_closure(units)
-    Unit.objects.bulk_update(units, ["open_from", "closure_reason"], batch_size=500)
+    Unit.objects.bulk_update(units, DERIVED, batch_size=500)
     return len(units)
 
 
-def release(unit: Unit, by: str, reason: str) -> Release:
-    if not reason.strip():
-        raise AccessError("a release needs a reason")
-    return Release.objects.create(unit=unit, by=by, reason=reason, created=timezone.now())
+def _reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise AccessError(N_("a decision on access needs a reason"))
+    return reason.strip()
 
 
-def grant(unit: Unit, reader: str, by: str, reason: str, purpose: str, expires: dt.date) -> Grant:
+@transaction.atomic
+def release(units: list[Unit], by: str, reason: str) -> int:
+    """Open units for everyone before their closure periods end; returns how many were not
+    released already."""
+    reason = _reason(reason)
+    done = set(
+        Release.objects.filter(unit__in=units, withdrawn__isnull=True).values_list(
+            "unit_id", flat=True
+        )
+    )
+    new = [Release(unit=u, by=by, reason=reason, created=timezone.now())
+           for u in units if u.pk not in done]  # fmt: skip
+    Release.objects.bulk_create(new)
+    return len(new)
+
+
+@transaction.atomic
+def withdraw_release(unit: Unit, by: str, reason: str) -> int:
+    """The release of a unit ends (it is kept, with who and why)."""
+    reason = _reason(reason)
+    n = Release.objects.filter(unit=unit, withdrawn__isnull=True).update(
+        withdrawn=timezone.now(), withdrawn_by=by, withdraw_reason=reason
+    )
+    if not n:
+        raise AccessError(N_("{aid} is not released").format(aid=unit.aid))
+    return n
+
+
+def _reader(unit: Unit, reader: str):
     user = get_user_model().objects.filter(username=reader).first()
     m = Membership.objects.filter(user=user).first() if user else None
     if m is None or m.tenant_id != unit.tenant_id:
-        raise AccessError(f"no user {reader!r} in tenant {unit.tenant.slug}")
+        raise AccessError(
+            N_("no user {reader!r} in tenant {tenant}").format(
+                reader=reader, tenant=unit.tenant.slug
+            )
+        )
+    return user
+
+
+def grant(unit: Unit, reader: str, by: str, reason: str, purpose: str, expires: dt.date) -> Grant:
+    """Shorten the closure period for one named reader, for a purpose, until a day."""
+    user = _reader(unit, reader)
     if not reason.strip() or not purpose.strip():
-        raise AccessError("a shortening needs a reason and a purpose")
+        raise AccessError(N_("a shortening needs a reason and a purpose"))
     if expires < dt.date.today():
-        raise AccessError(f"expiry {expires} is in the past")
+        raise AccessError(N_("expiry {expires} is in the past").format(expires=expires))
     return Grant.objects.create(
         unit=unit, reader=user, by=by, reason=reason, purpose=purpose, expires=expires,
         created=timezone.now(),
     )  # fmt: skip
+
+
+def revoke(unit: Unit, reader: str, by: str, reason: str) -> int:
+    """End a reader's grants on a unit before they expire (they are kept, with who and why)."""
+    reason = _reason(reason)
+    user = _reader(unit, reader)
+    n = (
+        active_grants(unit)
+        .filter(reader=user)
+        .update(revoked=timezone.now(), revoked_by=by, revoke_reason=reason)
+    )
+    if not n:
+        raise AccessError(
+            N_("{reader} has no grant on {aid} to revoke").format(reader=reader, aid=unit.aid)
+        )
+    return n

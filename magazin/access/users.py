@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from magazin.catalog.models import Tenant
+from magazin.core.i18n import N_
 
 from .models import Membership
 
@@ -22,17 +23,23 @@ def create_user(
 ) -> dict:
     User = get_user_model()
     if role not in Membership.ROLES:
-        raise UserError(f"role {role!r}: use one of {', '.join(Membership.ROLES)}")
+        raise UserError(
+            N_("role {role!r}: use one of {roles}").format(
+                role=role, roles=", ".join(Membership.ROLES)
+            )
+        )
     if not username or len(username) > 150:
-        raise UserError("user name: 1-150 characters")
+        raise UserError(N_("user name: 1-150 characters"))
     if User.objects.filter(username=username).exists():
-        raise UserError(f"user {username!r} exists already")
+        raise UserError(N_("user {username!r} exists already").format(username=username))
     user = User(username=username, is_staff=False, is_superuser=False)
     if password is not None:
         try:
             validate_password(password, user)
         except ValidationError as e:
-            raise UserError("password: " + " ".join(e.messages)) from None
+            raise UserError(
+                N_("password: {reasons}").format(reasons=" ".join(e.messages))
+            ) from None
         user.set_password(password)
     else:
         user.set_unusable_password()  # token-only (API) users, or a password set later
@@ -40,9 +47,9 @@ def create_user(
     Membership.objects.create(user=user, tenant=tenant, role=role)
     out = {"username": username, "tenant": tenant.slug, "role": role}
     if token:
-        from rest_framework.authtoken.models import Token
+        from .tokens import create_token
 
-        out["token"] = Token.objects.create(user=user).key
+        out["token"] = create_token(user, "default")[1]
     return out
 
 
@@ -71,27 +78,39 @@ def change_user(
     m = Membership.objects.select_related("user").filter(tenant=tenant, user__username=username)
     m = m.first()
     if m is None:
-        raise UserError(f"no user {username!r} in {tenant.slug}")
+        raise UserError(
+            N_("no user {username!r} in {slug}").format(username=username, slug=tenant.slug)
+        )
     if m.role == Membership.OPERATOR:
-        raise UserError(f"{username}: operators are managed with `magazin user` on the server")
+        raise UserError(
+            N_("{username}: operators are managed with `magazin user` on the server").format(
+                username=username
+            )
+        )
     if role is not None and role != m.role:
         if role not in TENANT_ROLES:
-            raise UserError(f"role {role!r}: use one of {', '.join(TENANT_ROLES)}")
+            raise UserError(
+                N_("role {role!r}: use one of {roles}").format(
+                    role=role, roles=", ".join(TENANT_ROLES)
+                )
+            )
         if username == by:
-            raise UserError("you cannot change your own role")
+            raise UserError(N_("you cannot change your own role"))
         m.role = role
         m.save(update_fields=["role"])
     user = m.user
     if active is not None and active != user.is_active:
         if username == by:
-            raise UserError("you cannot deactivate your own account")
+            raise UserError(N_("you cannot deactivate your own account"))
         user.is_active = active
         user.save(update_fields=["is_active"])
     if password:
         try:
             validate_password(password, user)
         except ValidationError as e:
-            raise UserError("password: " + " ".join(e.messages)) from None
+            raise UserError(
+                N_("password: {reasons}").format(reasons=" ".join(e.messages))
+            ) from None
         user.set_password(password)
         user.save(update_fields=["password"])
     return m

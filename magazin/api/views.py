@@ -120,7 +120,7 @@ class UnitFile(APIView):
     def get(self, request, aid: str, path: str):
         unit = Scope.of(request.user).unit(aid)
         response = file_response(unit, path)
-        log_access(request, unit, "file", path, via="api")
+        log_access(request, unit, "download", path, via="api")
         return response
 
 
@@ -204,7 +204,7 @@ class Ingest(APIView):
         user = request.user.get_username()
         try:
             if d.get("agency"):
-                job = xdomea_job(home, scope.tenant, user, upload, d["agency"])
+                job = xdomea_job(home, scope.tenant, user, upload, d["agency"], origin="api")
             else:
                 job = upload_job(
                     home,
@@ -215,6 +215,7 @@ class Ingest(APIView):
                     request.FILES.get("metadata"),
                     d.get("unlisted") or "reject",
                     d.get("source") or "",
+                    origin="api",
                 )
         except JobError as e:
             return Response({"error": str(e)}, status=400)

@@ -17,6 +17,7 @@ from magazin.core.aip.mets import PREMIS_PATH
 from magazin.core.aip.model import AipEvent
 from magazin.core.aip.premis import premis_xml
 from magazin.core.config import Home
+from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now
 from magazin.core.records import software_agent, user_agent
 from magazin.core.storage.fixity import check_object
@@ -164,7 +165,7 @@ def _record_repair(
                 "fixity check",
                 t,
                 "failure",
-                f"audit of the copy in {r['location']}",
+                N_("audit of the copy in {location}").format(location=r["location"]),
                 "; ".join(r["problems"]),
                 agents=[(sw.id_value, "executing program")],
             )
@@ -175,7 +176,9 @@ def _record_repair(
                 "replication",
                 now(),
                 "success",
-                f"repair: copy in {r['location']} restored from the verified copy in {r['source']}",
+                N_("repair: copy in {location} restored from the verified copy in {source}").format(
+                    location=r["location"], source=r["source"]
+                ),
                 agents=[(sw.id_value, "executing program"), (usr.id_value, "implementer")],
             )
         )

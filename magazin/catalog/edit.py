@@ -9,6 +9,7 @@ from django.db import transaction
 from magazin.core.aip.builder import metadata_files, metadata_newfiles, read_aip
 from magazin.core.aip.model import AipEvent
 from magazin.core.config import Home
+from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now
 from magazin.core.records import software_agent, user_agent
 from magazin.core.storage.location import FilesystemLocation
@@ -16,7 +17,10 @@ from magazin.core.storage.ocfl import OcflObject, VersionInfo, add_version
 from magazin.errors import Failure
 
 from .models import Event, Unit
-from .services import apply_closure, event_rows, unit_root
+from .services import DERIVED, apply_closure, event_rows, unit_root
+
+# the field that marks records as intended for publication (archive law opens them)
+PUBLISHED = "zur Veröffentlichung bestimmt"
 
 
 def edit_unit(
@@ -27,17 +31,31 @@ def edit_unit(
     title: str | None = None,
     dc: dict[str, list[str]] | None = None,
     extra: dict[str, str | None] | None = None,
+    reason: str = "",
 ) -> dict:
     """Apply the changes (an `extra` value of None removes the field); nothing to change is
-    not a new version."""
+    not a new version. A reason, where given, is recorded with the event."""
     root = unit_root(unit)
     # from reading the head version to the catalog: a second correction at the same time
     # waits and then builds on this one
     with home.locks.exclusive(root.ocfl_id):
-        return _edit(home, unit, root, user, title, dc, extra)
+        return _edit(home, unit, root, user, title, dc, extra, reason)
 
 
-def _edit(home, unit, root, user, title, dc, extra) -> dict:
+def publish(home: Home, units: list[Unit], user: str, reason: str) -> list[dict]:
+    """Mark units as intended for publication (a property of the records that opens them by
+    law): a metadata modification of each, with the reason. Units marked already stay as
+    they are; units ingested later are not marked by this."""
+    if not reason.strip():
+        raise Failure(N_("marking units for publication needs a reason"))
+    return [
+        edit_unit(home, u, user, extra={PUBLISHED: "ja"}, reason=reason)
+        for u in units
+        if (u.extra or {}).get(PUBLISHED) != "ja"
+    ]
+
+
+def _edit(home, unit, root, user, title, dc, extra, reason="") -> dict:
     unit.refresh_from_db()  # as another correction may have left it
     dirs = []
     for c in home.locations:
@@ -45,29 +63,31 @@ def _edit(home, unit, root, user, title, dc, extra) -> dict:
         if d.is_dir():
             dirs.append(d)
     if not dirs:
-        raise Failure(f"{root.aid}: no copy of its AIP found")
+        raise Failure(N_("{aid}: no copy of its AIP found").format(aid=root.aid))
     desc = read_aip(OcflObject.open(dirs[0]))
     target = desc
     if unit.pk != root.pk:
         ulid = unit.aid.rsplit("-", 1)[1]
         target = next((n for c in desc.children for n in c.walk() if n.ulid == ulid), None)
         if target is None:
-            raise Failure(f"{unit.aid}: not found in the METS of {root.aid}")
+            raise Failure(
+                N_("{aid}: not found in the METS of {root}").format(aid=unit.aid, root=root.aid)
+            )
     changes = []
     if title is not None and title.strip() and title != target.title:
-        changes.append(f"title: {target.title!r} → {title!r}")
+        changes.append(_change("title", target.title, title))
         target.title = title
         target.dc = {**target.dc, "title": [title]}
     for el, values in (dc or {}).items():
         if target.dc.get(el, []) != values:
-            changes.append(f"dc {el}: {target.dc.get(el, [])!r} → {values!r}")
+            changes.append(_change(f"dc:{el}", target.dc.get(el, []), values))
             target.dc = {**target.dc, el: values}
             if not values:
                 del target.dc[el]
     for key, value in (extra or {}).items():
         old = target.extra.get(key)
         if value != old:
-            changes.append(f"{key}: {old!r} → {value!r}")
+            changes.append(_change(key, old, value))
             target.extra = {k: v for k, v in target.extra.items() if k != key}
             if value is not None:
                 target.extra[key] = value
@@ -79,7 +99,11 @@ def _edit(home, unit, root, user, title, dc, extra) -> dict:
         "metadata modification",
         now(),
         "success",
-        f"description of {unit.aid} corrected by {user}",
+        (
+            N_("description of {aid} corrected by {user}: {reason}")
+            if reason
+            else N_("description of {aid} corrected by {user}")
+        ).format(aid=unit.aid, user=user, reason=reason),
         "; ".join(changes),
         agents=[(usr.id_value, "implementer"), (sw.id_value, "executing program")],
     )
@@ -97,22 +121,25 @@ def _edit(home, unit, root, user, title, dc, extra) -> dict:
     with transaction.atomic():
         unit.title, unit.dc, unit.extra = target.title, target.dc, _catalog_extra(unit, target)
         apply_closure([unit])
-        unit.save(
-            update_fields=[
-                "title",
-                "dc",
-                "extra",
-                "open_from",
-                "closure_reason",
-                "year_from",
-                "year_to",
-            ]
-        )
+        unit.save(update_fields=["title", "dc", "extra", *DERIVED])
         Event.objects.bulk_create(event_rows(root, [event]))
         from magazin.access.search import reindex_metadata
 
         reindex_metadata([unit])
     return {"aid": unit.aid, "changed": changes, "version": head}
+
+
+def _change(field: str, old, new) -> str:
+    """One change as the event and the user read it: `Personenbezug: (empty) → "ja"`."""
+    return N_("{field}: {old} → {new}").format(field=field, old=_shown(old), new=_shown(new))
+
+
+def _shown(value) -> str:
+    if value is None or value == "" or value == []:
+        return N_("(empty)")
+    if isinstance(value, list):
+        return ", ".join(f'"{v}"' for v in value)
+    return f'"{value}"'
 
 
 def _catalog_extra(unit: Unit, target) -> dict:

@@ -15,9 +15,34 @@ class Tenant(models.Model):
     created = models.DateTimeField()
     # the closure-period rules it follows (magazin/access/closure.py PROFILES)
     closure_profile = models.CharField(max_length=20, default="federal")
+    # its pages show times in this zone, and in this language to users who chose none
+    time_zone = models.CharField(max_length=64, default="Europe/Berlin")
+    language = models.CharField(max_length=8, default="de")
 
     def __str__(self) -> str:
         return self.slug
+
+
+class ClassificationGroup(models.Model):
+    """A group of the tenant's classification (Tektonik): a node of a tree addressed by the
+    signatures of its groups from the top (A/A2). Kept in the tenant's OCFL object."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="groups")
+    path = models.CharField(max_length=300)
+    title = models.CharField(max_length=500)
+    sort_key = models.CharField(max_length=600, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "path"], name="group_path")]
+        ordering = ["tenant", "sort_key"]
+
+    @property
+    def signature(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/")
 
 
 class Fonds(models.Model):
@@ -27,6 +52,8 @@ class Fonds(models.Model):
     code = models.CharField(max_length=100)
     title = models.CharField(max_length=500)
     created = models.DateTimeField()
+    # the classification group it stands in ("" = not classified)
+    group = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="fonds_code")]
@@ -98,6 +125,11 @@ class Unit(models.Model):
     # the years of its date range (from the metadata), for the search's date facet
     year_from = models.SmallIntegerField(null=True)
     year_to = models.SmallIntegerField(null=True)
+    # for lists sorted as an archivist expects: the signature with its numbers compared as
+    # numbers (OB-R-2 before OB-R-10), the date range by its first day
+    signature = models.CharField(max_length=300, blank=True, default="")
+    signature_key = models.CharField(max_length=600, blank=True, default="", db_index=True)
+    date_key = models.CharField(max_length=10, blank=True, default="", db_index=True)
 
     class Meta:
         indexes = [

@@ -13,7 +13,18 @@ from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import OcflError, OcflObject, iter_object_roots
 from magazin.core.storage.validate import validate_object
 
-from .models import Accession, Copy, Event, File, Fonds, Representation, Tenant, Unit
+from .models import (
+    Accession,
+    ClassificationGroup,
+    Copy,
+    Event,
+    File,
+    Fonds,
+    Representation,
+    Tenant,
+    Unit,
+)
+from .organisation import group_sort_key, groups_from_record
 from .services import parse_time, record_units
 
 
@@ -105,15 +116,31 @@ def rebuild(home: Home, progress) -> dict:
     for item in by_kind["tenant"]:
         r = item["record"]
         tenants[r["slug"]], _ = Tenant.objects.update_or_create(
-            slug=r["slug"], defaults={"name": r["name"], "created": parse_time(r["created"])}
+            slug=r["slug"],
+            defaults={
+                "name": r["name"],
+                "created": parse_time(r["created"]),
+                "time_zone": r.get("time_zone") or "Europe/Berlin",
+                "language": r.get("language") or "de",
+            },
         )
+        ClassificationGroup.objects.filter(tenant=tenants[r["slug"]]).delete()
+        ClassificationGroup.objects.bulk_create(
+            ClassificationGroup(tenant=tenants[r["slug"]], path=path, title=title,
+                                sort_key=group_sort_key(path))
+            for path, title in groups_from_record(r).items()
+        )  # fmt: skip
     fonds = {}
     for item in by_kind["fonds"]:
         r = item["record"]
         fonds[(r["tenant"], r["code"])], _ = Fonds.objects.update_or_create(
             tenant=tenants[r["tenant"]],
             code=r["code"],
-            defaults={"title": r["title"], "created": parse_time(r["created"])},
+            defaults={
+                "title": r["title"],
+                "created": parse_time(r["created"]),
+                "group": r.get("group", ""),
+            },
         )
     _drop_missing(Fonds.objects.exclude(pk__in=[f.pk for f in fonds.values()]))
     _drop_missing(Tenant.objects.exclude(pk__in=[t.pk for t in tenants.values()]))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db import transaction
 
 from magazin.core.aip.model import AipDescription, AipEvent
 from magazin.core.config import Home
-from magazin.core.ids import now, valid_slug
 from magazin.core.ingest import AccessionInfo, Known
-from magazin.core.records import store_record
 from magazin.core.storage.location import FilesystemLocation
 
 from .models import (
@@ -36,52 +35,6 @@ def parse_time(s: str) -> dt.datetime:
 
 def locations(home: Home) -> list[FilesystemLocation]:
     return [FilesystemLocation(c) for c in home.replica_locations()]
-
-
-def create_tenant(home: Home, slug: str, name: str, user: str) -> Tenant:
-    if not valid_slug(slug):
-        raise CatalogError(
-            f"tenant {slug!r}: use lower-case letters, digits and '-' "
-            "(at most 63, starting with a letter or digit)"
-        )
-    if Tenant.objects.filter(slug=slug).exists():
-        raise CatalogError(f"tenant {slug!r} exists already")
-    created = now()
-    store_record(
-        locations(home),
-        kind="tenant",
-        tenant=slug,
-        key="tenant",
-        title=name,
-        dc={"title": [name], "identifier": [slug]},
-        fields={"slug": slug, "name": name, "created": created},
-        user=user,
-        event=("creation", f"Tenant {slug} created"),
-        created=created,
-    )
-    return Tenant.objects.create(slug=slug, name=name, created=parse_time(created))
-
-
-def create_fonds(home: Home, tenant: Tenant, code: str, title: str, user: str) -> Fonds:
-    if not code or "/" in code or len(code) > 100:
-        raise CatalogError(f"fonds code {code!r}: 1-100 characters, no '/'")
-    if Fonds.objects.filter(tenant=tenant, code=code).exists():
-        raise CatalogError(f"fonds {code!r} exists already in tenant {tenant.slug}")
-    created = now()
-    store_record(
-        locations(home),
-        kind="fonds",
-        tenant=tenant.slug,
-        key=code,
-        fonds=code,
-        title=title,
-        dc={"title": [title], "identifier": [code]},
-        fields={"tenant": tenant.slug, "code": code, "title": title, "created": created},
-        user=user,
-        event=("creation", f"Fonds {code} created"),
-        created=created,
-    )
-    return Fonds.objects.create(tenant=tenant, code=code, title=title, created=parse_time(created))
 
 
 class DjangoCatalog:
@@ -152,14 +105,28 @@ class DjangoCatalog:
 
 
 def apply_closure(units: list[Unit]) -> None:
-    """Compute each unit's closure period from its metadata and its tenant's profile, and the
-    years of its date range."""
-    from magazin.access.closure import PROFILES, closure, params_from, year_range
+    """Compute what follows from each unit's metadata: its closure period (with its tenant's
+    profile), the years of its date range, and the keys its lists sort by."""
+    from magazin.access.closure import PROFILES, closure, params_from, range_start, year_range
 
     for u in units:
         c = closure(params_from(u.dc, u.extra), PROFILES[u.tenant.closure_profile])
         u.open_from, u.closure_reason = c.open_from, "; ".join(c.reasons)
         u.year_from, u.year_to = year_range(u.dc, u.extra)
+        u.signature = ((u.dc or {}).get("identifier") or [""])[0][:300]
+        u.signature_key = natural_key(u.signature)
+        start = range_start(u.dc, u.extra)
+        u.date_key = start.isoformat() if start else ""
+
+
+# fields apply_closure() sets (saved after an edit or a change of profile)
+DERIVED = ["open_from", "closure_reason", "year_from", "year_to", "signature", "signature_key",
+           "date_key"]  # fmt: skip
+
+
+def natural_key(text: str) -> str:
+    """A sort key in which numbers compare as numbers: OB-R-2 before OB-R-10."""
+    return re.sub(r"\d+", lambda m: m.group(0).lstrip("0").rjust(12, "0"), text.casefold())[:600]
 
 
 def _insert_units(units: list[Unit]) -> None:
@@ -321,6 +288,18 @@ def unit_root(u: Unit) -> Unit:
     while root.parent_id is not None:
         root = root.parent
     return root
+
+
+def with_descendants(units: list[Unit]) -> list[Unit]:
+    """The units and every unit below them (an Akte with its Vorgänge and Dokumente), each
+    once, level by level."""
+    out, seen, level = [], set(), list(units)
+    while level:
+        level = [u for u in level if u.pk not in seen]
+        out += level
+        seen.update(u.pk for u in level)
+        level = list(Unit.objects.filter(parent__in=level).select_related("tenant", "fonds"))
+    return out
 
 
 def unit_files(u: Unit):

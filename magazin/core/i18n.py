@@ -15,7 +15,7 @@ template matches (record data, a tool's own message) is shown as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _FIELD = re.compile(r"\{(\w+)(![rsa])?(:[^{}]*)?\}")
 
@@ -38,10 +38,26 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z", re.S)
 
 
-def fill(template: str, values: dict[str, str]) -> str:
+def fill(template: str, values: dict[str, str], quoted: frozenset[str] = frozenset()) -> str:
     """Put the values (as they appeared in the English text) into a translated template; a
-    conversion such as !r is not applied again."""
-    return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    conversion such as !r is not applied again. Values of `quoted` fields were written with
+    !r ('x'): where the translation has the field without !r, the quotes go (the
+    translation quotes in its own way: „x“)."""
+
+    def value(m: re.Match) -> str:
+        name = m.group(1)
+        v = values.get(name)
+        if v is None:
+            return m.group(0)
+        if name in quoted and m.group(2) != "!r" and len(v) >= 2 and v[0] == v[-1] in "'\"":
+            return v[1:-1]
+        return v
+
+    return _FIELD.sub(value, template)
+
+
+def _quoted(template: str) -> frozenset[str]:
+    return frozenset(m.group(1) for m in _FIELD.finditer(template) if m.group(2) == "!r")
 
 
 class Phrasebook:
@@ -74,9 +90,14 @@ class Phrasebook:
                     return template, m.groupdict()
         return None
 
-    def translate(self, text: str) -> str:
+    def translate(self, text: str, value: Callable[[str], str] | None = None) -> str:
+        """The translation of `text`, its values put in as they were (or passed through
+        `value`: pieces that are messages of their own); `text` itself if no template fits."""
         found = self.match(text)
         if found is None:
             return text
         template, values = found
-        return fill(self.translations[template], values)
+        quoted = _quoted(template)
+        if value is not None:
+            values = {k: v if k in quoted else value(v) for k, v in values.items()}
+        return fill(self.translations[template], values, quoted)

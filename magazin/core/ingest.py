@@ -21,6 +21,7 @@ from .aip.builder import read_aip, write_object
 from .aip.model import Agent, AipDescription, AipEvent, AipFile, UnitNode
 from .config import Home
 from .formats.identify import Identifier, default_identifier
+from .i18n import N_
 from .ids import child_ulid, new_ulid, now
 from .problems import Problem, ProblemList, RejectedSIP
 from .records import software_agent, store_record, user_agent
@@ -133,6 +134,21 @@ def source_key(t: Transfer, rec: Record, staged: dict[str, StagedFile]) -> str:
         return f"table:{rec.row_path}:{staged[rec.files[0]].sha512}"
     lines = sorted(f"{staged[p].sha512}  {p}" for p in rec.files)
     return "manifest:" + hashlib.sha512("\n".join(lines).encode()).hexdigest()
+
+
+def _accession_detail(acc: AccessionInfo, t: Transfer) -> str:
+    """The detail of an AIP's accession event: which delivery, from whom."""
+    values = {"number": acc.number, "sip": repr(t.name), "kind": t.kind, "table": t.table,
+              "source": acc.source}  # fmt: skip
+    if t.table and acc.source:
+        text = N_("accession {number}: SIP {sip} ({kind}, table {table}), source {source}")
+    elif t.table:
+        text = N_("accession {number}: SIP {sip} ({kind}, table {table})")
+    elif acc.source:
+        text = N_("accession {number}: SIP {sip} ({kind}), source {source}")
+    else:
+        text = N_("accession {number}: SIP {sip} ({kind})")
+    return text.format(**values)
 
 
 def _with_ulids(node: UnitNode, root_ulid: str) -> UnitNode:
@@ -330,7 +346,9 @@ class Ingest:
                 if known.fingerprint != fp:
                     problems.add(
                         rec.files[0] if len(rec.files) == 1 else t.name,
-                        f"already stored as {known.aid} with different metadata ({rec.label})",
+                        N_("already stored as {aid} with different metadata ({record})").format(
+                            aid=known.aid, record=rec.label
+                        ),
                         "conflicting-duplicate",
                     )
                 else:
@@ -430,7 +448,9 @@ class Ingest:
                 "message digest calculation",
                 times["digest"],
                 "success",
-                f"SHA-512 of {len(files)} file(s) computed while copying from the SIP",
+                N_("SHA-512 of {n} file(s) computed while copying from the SIP").format(
+                    n=len(files)
+                ),
                 agents=[(sw_id, "executing program")],
             ),
             AipEvent(
@@ -438,13 +458,17 @@ class Ingest:
                 "fixity check",
                 times["fixity"],
                 "success",
-                "every staged copy re-read and compared with the SHA-512 computed on the "
-                "way in"
-                + (
-                    f"; digests declared in the SIP ({', '.join(declared)}) compared"
+                (
+                    N_(
+                        "every staged copy re-read and compared with the SHA-512 computed on "
+                        "the way in; digests declared in the SIP ({algorithms}) compared"
+                    )
                     if declared
-                    else ""
-                ),
+                    else N_(
+                        "every staged copy re-read and compared with the SHA-512 computed on "
+                        "the way in"
+                    )
+                ).format(algorithms=", ".join(declared)),
                 agents=[(sw_id, "executing program")],
             ),
             AipEvent(
@@ -452,8 +476,10 @@ class Ingest:
                 "format identification",
                 times["ident"],
                 "warning" if (ident_warn or unknown) else "success",
-                f"PRONOM identification with {ident_agent}",
-                "; ".join(ident_warn + [f"{p}: format unknown" for p in unknown]),
+                N_("PRONOM identification with {agent}").format(agent=ident_agent),
+                "; ".join(
+                    ident_warn + [N_("{path}: format unknown").format(path=p) for p in unknown]
+                ),
                 agents=[(fido.id_value, "executing program")],
             ),
             AipEvent(
@@ -461,10 +487,7 @@ class Ingest:
                 "accession",
                 acc.created,
                 "success",
-                f"accession {acc.number}: SIP {t.name!r} ({t.kind}"
-                + (f", table {t.table}" if t.table else "")
-                + ")"
-                + (f", source {acc.source}" if acc.source else ""),
+                _accession_detail(acc, t),
                 agents=[(user_id, "implementer")],
             ),
             AipEvent(
@@ -472,8 +495,9 @@ class Ingest:
                 "replication",
                 now(),
                 "success",
-                f"{len(self.locations)} copies written and verified: "
-                + ", ".join(loc.name for loc in self.locations),
+                N_("{n} copies written and verified: {locations}").format(
+                    n=len(self.locations), locations=", ".join(loc.name for loc in self.locations)
+                ),
                 agents=[(sw_id, "executing program")],
             ),
         ]
@@ -485,8 +509,8 @@ class Ingest:
                         "validation",
                         times["ident"],
                         "warning",
-                        "identified format compared with the format the source declared",
-                        f"{f.path}: {msg}",
+                        N_("identified format compared with the format the source declared"),
+                        N_("{path}: {reason}").format(path=f.path, reason=msg),
                         agents=[(sw_id, "executing program")],
                     )
                 )
@@ -498,8 +522,10 @@ class Ingest:
                 "ingestion",
                 now(),
                 "warning" if warn else "success",
-                f"ingested by {req.user} into fonds {req.fonds}",
-                "; ".join(f"{w.path}: {w.reason}" for w in warn),
+                N_("ingested by {user} into fonds {fonds}").format(user=req.user, fonds=req.fonds),
+                "; ".join(
+                    N_("{path}: {reason}").format(path=w.path, reason=w.reason) for w in warn
+                ),
                 agents=[(sw_id, "executing program"), (user_id, "implementer")],
             )
         )
@@ -643,7 +669,10 @@ class Ingest:
                 "bytes": acc.bytes,
             },
             user=user,
-            event=("accession", f"Accession {acc.number} of SIP {acc.sip_name!r}"),
+            event=(
+                "accession",
+                N_("Accession {number} of SIP {sip!r}").format(number=acc.number, sip=acc.sip_name),
+            ),
             created=acc.created,
         )
         self.catalog.record_accession(acc)

@@ -6,11 +6,19 @@ from __future__ import annotations
 import os
 import shutil
 
-from .aip.builder import metadata_files, record_xml, write_object
+from .aip.builder import (
+    metadata_files,
+    metadata_newfiles,
+    read_aip,
+    read_record_xml,
+    record_xml,
+    write_object,
+)
 from .aip.model import Agent, AipDescription, AipEvent
 from .ids import new_ulid, now
 from .storage.location import FilesystemLocation
-from .storage.ocfl import VersionInfo
+from .storage.locks import ObjectLocks
+from .storage.ocfl import OcflObject, VersionInfo, add_version
 
 
 def user_agent(user: str) -> Agent:
@@ -96,3 +104,52 @@ def write_small_object(
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(tmp / "obj", target)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class RecordMissing(LookupError):
+    """No location holds the record object to be changed."""
+
+
+def update_record(
+    locations: list[FilesystemLocation],
+    locks: ObjectLocks,
+    *,
+    kind: str,
+    tenant: str,
+    key: str,
+    fields: dict[str, str | int | None],
+    user: str,
+    event: tuple[str, str],
+    title: str | None = None,
+    dc: dict[str, list[str]] | None = None,
+) -> dict[str, str]:
+    """A new version of a tenant, fonds or accession object in every location: its fields
+    changed (None removes one), its title and Dublin Core where given, and the event in its
+    PREMIS. Returns the fields as they are now."""
+    oid = record_object_id(tenant, kind, key)
+    record = f"metadata/descriptive/{kind}.xml"
+    with locks.exclusive(oid):  # from reading the head version to the last copy written
+        dirs = [d for d in (loc.object_dir(tenant, oid) for loc in locations) if d.is_dir()]
+        if not dirs:
+            raise RecordMissing(f"{oid}: no copy in any location")
+        obj = OcflObject.open(dirs[0])
+        desc = read_aip(obj)
+        current = read_record_xml(obj.read(record))
+        new = {k: v for k, v in {**current, **fields}.items() if v is not None}
+        if title is not None:
+            desc.title = title
+        if dc is not None:
+            desc.dc = dc
+        event_type, detail = event
+        usr, sw = user_agent(user), software_agent()
+        desc.events.append(
+            AipEvent(new_ulid(), event_type, now(), "success", detail,
+                     agents=[(usr.id_value, "implementer")])
+        )  # fmt: skip
+        known = {a.id_value for a in desc.agents}
+        desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+        files = metadata_newfiles(metadata_files(desc, {record: record_xml(kind, new)}))
+        version = VersionInfo(now(), detail, user, f"urn:magazin:user:{user}")
+        for d in dirs:
+            add_version(d, OcflObject.open(d).inventory, files, version)
+    return new

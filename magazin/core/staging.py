@@ -19,6 +19,7 @@ from typing import Protocol
 
 from .formats.identify import Identification
 from .hashing import CHUNK, file_digest
+from .i18n import N_
 from .problems import ProblemList
 from .sip.model import PayloadFile, Transfer
 from .storage.ocfl import Dirs
@@ -94,10 +95,12 @@ def _stage_one(
                         in_tail -= len(tail.pop(0))
                 progress.advance(len(chunk))
     except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-        problems.add(pf.path, f"cannot unpack from the ZIP: {e}", "bad-zip")
+        problems.add(pf.path, N_("cannot unpack from the ZIP: {error}").format(error=e), "bad-zip")
         return None
     except OSError as e:
-        problems.add(pf.path, f"cannot read or copy: {e.strerror or e}", "unreadable")
+        problems.add(
+            pf.path, N_("cannot read or copy: {error}").format(error=e.strerror or e), "unreadable"
+        )
         return None
     finally:
         for o in outs:
@@ -105,7 +108,9 @@ def _stage_one(
     if n != pf.size:
         problems.add(
             pf.path,
-            f"size changed while reading: expected {pf.size} bytes, read {n}",
+            N_("size changed while reading: expected {expected} bytes, read {read}").format(
+                expected=pf.size, read=n
+            ),
             "size-mismatch",
         )
         return None
@@ -115,7 +120,9 @@ def _stage_one(
         if digests[alg] != expected.lower():
             problems.add(
                 pf.path,
-                f"{alg} declared in the SIP is {expected}, the file's is {digests[alg]}",
+                N_("{algorithm} declared in the SIP is {declared}, the file's is {actual}").format(
+                    algorithm=alg, declared=expected, actual=digests[alg]
+                ),
                 "checksum-mismatch",
             )
             ok = False
@@ -309,7 +316,9 @@ def verify_copies(staged: dict[str, StagedFile], problems: ProblemList, progress
         for copy in sf.copies:
             if file_digest(copy, "sha512", progress.advance) != sf.sha512:
                 problems.add(
-                    sf.path, f"staged copy {copy} differs from the bytes read", "copy-mismatch"
+                    sf.path,
+                    N_("staged copy {copy} differs from the bytes read").format(copy=copy),
+                    "copy-mismatch",
                 )
 
     in_threads(verify, list(staged.values()))

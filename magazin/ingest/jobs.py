@@ -22,6 +22,7 @@ from django.utils import timezone
 from magazin.catalog.models import Fonds, Tenant
 from magazin.catalog.services import iso
 from magazin.core.config import Home, load_home
+from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid
 from magazin.core.ingest import IngestRequest
 from magazin.core.sip import UNLISTED
@@ -122,17 +123,21 @@ def _fonds(tenant: Tenant, code: str | None) -> Fonds:
     if code:
         f = qs.filter(code=code).first()
         if f is None:
-            raise JobError(f"no fonds {code!r} in {tenant.slug}")
+            raise JobError(N_("no fonds {code!r} in {slug}").format(code=code, slug=tenant.slug))
         return f
     found = list(qs[:2])
     if len(found) != 1:
-        raise JobError("fonds: choose the fonds to ingest into")
+        raise JobError(N_("fonds: choose the fonds to ingest into"))
     return found[0]
 
 
 def _check_unlisted(unlisted: str) -> None:
     if unlisted not in UNLISTED:
-        raise JobError(f"unlisted: {unlisted!r} is not one of {', '.join(UNLISTED)}")
+        raise JobError(
+            N_("unlisted: {unlisted!r} is not one of {choices}").format(
+                unlisted=unlisted, choices=", ".join(UNLISTED)
+            )
+        )
 
 
 def _keep(upload, target: Path) -> None:
@@ -179,6 +184,7 @@ def upload_job(
     table=None,
     unlisted: str = "reject",
     source: str = "",
+    origin: str = "web",
 ) -> IngestJob:
     """A job for an uploaded ZIP or BagIt container, with an optional metadata table."""
     f = _fonds(tenant, fonds)
@@ -187,9 +193,11 @@ def upload_job(
     if table is not None:
         table_name = safe_name(table.name, "metadata.csv")
         if not table_name.lower().endswith(TABLE_SUFFIXES):
-            raise JobError(f"{table_name}: a metadata table is a .csv or .xlsx file")
+            raise JobError(
+                N_("{table}: a metadata table is a .csv or .xlsx file").format(table=table_name)
+            )
     _check_unlisted(unlisted)
-    job = _new_job(tenant, user, kind=IngestJob.SIP, name=name, fonds=f.code)
+    job = _new_job(tenant, user, kind=IngestJob.SIP, name=name, fonds=f.code, origin=origin)
     folder = home.uploads / job.jid
     sip = folder / "sip" / name
     job.upload_dir, job.sip_path = str(folder), str(sip)
@@ -203,7 +211,9 @@ def upload_job(
         return _enqueue(job)
 
 
-def xdomea_job(home: Home, tenant: Tenant, user: str, upload, agency: str) -> IngestJob:
+def xdomea_job(
+    home: Home, tenant: Tenant, user: str, upload, agency: str, origin: str = "web"
+) -> IngestJob:
     """A job for an xdomea container uploaded for one agency: handled exactly as if it had
     arrived in that agency's inbox (its file name must be the message's)."""
     from magazin.core.xdomea.messages import NAME
@@ -211,14 +221,14 @@ def xdomea_job(home: Home, tenant: Tenant, user: str, upload, agency: str) -> In
 
     a = Agency.objects.filter(tenant=tenant, code=agency).first()
     if a is None:
-        raise JobError(f"no agency {agency!r} in {tenant.slug}")
+        raise JobError(N_("no agency {agency!r} in {slug}").format(agency=agency, slug=tenant.slug))
     name = safe_name(upload.name, "")
     if not NAME.match(name):
         raise JobError(
             f"{name or '(no name)'}: not the file name of an xdomea message "
             "(<ProzessID>_<Nachrichtentyp>.zip, e.g. …_Aussonderung.Aussonderung.0503.zip)"
         )
-    job = _new_job(tenant, user, kind=IngestJob.XDOMEA, name=name, agency=a.code)
+    job = _new_job(tenant, user, kind=IngestJob.XDOMEA, name=name, agency=a.code, origin=origin)
     folder = home.uploads / job.jid
     job.upload_dir, job.sip_path = str(folder), str(folder / name)
     with _cleanup_on_error(folder):
@@ -245,7 +255,9 @@ def drop_entries(home: Home, tenant: Tenant) -> dict[str, list[str]]:
 def _in_drop(home: Home, tenant: Tenant, name: str, kind: str) -> Path:
     offered = drop_entries(home, tenant)[kind]
     if name not in offered:  # also stops "..", "/" and symlinks: only listed names pass
-        raise JobError(f"{name!r} is not in the drop area of {tenant.slug}")
+        raise JobError(
+            N_("{name!r} is not in the drop area of {slug}").format(name=name, slug=tenant.slug)
+        )
     return home.drop_folder(tenant.slug) / name
 
 
@@ -275,9 +287,15 @@ def run_again(job: IngestJob, user: str) -> IngestJob:
     once the cause is dealt with; its upload is still there. Refused jobs go through
     quarantine instead."""
     if job.state != IngestJob.FAILED:
-        raise JobError(f"job {job.jid} is {job.state}; only a failed job is run again")
+        raise JobError(
+            N_("job {job} is {state}; only a failed job is run again").format(
+                job=job.jid, state=job.state
+            )
+        )
     if job.sip_path and not Path(job.sip_path).exists():
-        raise JobError(f"{job.name}: the upload is no longer there; upload it again")
+        raise JobError(
+            N_("{name}: the upload is no longer there; upload it again").format(name=job.name)
+        )
     job.state, job.progress, job.phase, job.result = IngestJob.QUEUED, 0, "", {}
     job.started = job.finished = None
     job.options = {**job.options, "attempts": 1, "run_again_by": user}
@@ -294,10 +312,31 @@ def prune_tasks(days: int = 30) -> int:
     return deleted
 
 
+def replace_table(home: Home, q: QuarantineEntry, table) -> None:
+    """A corrected metadata table for a quarantined SIP, uploaded for its retry: kept under
+    MAGAZIN_HOME/uploads and named in the entry's request (the old one stays where it was)."""
+    if q.status != "open":
+        raise JobError(
+            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
+        )
+    if q.request.get("xdomea"):
+        raise JobError(N_("an xdomea message has no metadata table"))
+    name = safe_name(table.name, "metadata.csv")
+    if not name.lower().endswith(TABLE_SUFFIXES):
+        raise JobError(N_("{table}: a metadata table is a .csv or .xlsx file").format(table=name))
+    folder = home.uploads / f"table-{new_ulid()}"
+    with _cleanup_on_error(folder):
+        _keep(table, folder / name)
+    q.request = {**q.request, "table": str(folder / name)}
+    q.save(update_fields=["request"])
+
+
 def retry_job(tenant: Tenant, user: str, q: QuarantineEntry) -> IngestJob:
     """A job that puts a quarantined SIP or message through ingest again."""
     if q.status != "open":
-        raise JobError(f"quarantine entry {q.qid} is {q.status} already")
+        raise JobError(
+            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
+        )
     job = _new_job(
         tenant,
         user,
@@ -312,6 +351,33 @@ def retry_job(tenant: Tenant, user: str, q: QuarantineEntry) -> IngestJob:
 
 
 # -- running jobs ---------------------------------------------------------------------------
+
+
+class CommandLineJob:
+    """An ingest run by `magazin ingest` in the foreground, recorded as a job like those of
+    the web and the API, so that it shows in the job list and the activity."""
+
+    def __init__(self, tenant: Tenant, user: str, req: IngestRequest):
+        now = timezone.now()
+        self.job = IngestJob.objects.create(
+            jid=new_ulid(), tenant=tenant, user=user, kind=IngestJob.SIP, origin="cli",
+            name=Path(req.path).name or str(req.path), fonds=req.fonds, sip_path=str(req.path),
+            table_path=str(req.table or ""), state=IngestJob.RUNNING, created=now, started=now,
+            options={"unlisted": req.unlisted, "source": req.source or "",
+                     "worker": _worker_id()},
+        )  # fmt: skip
+
+    def finish(self, result: dict, quarantine: str = "") -> None:
+        rejected = result.get("status") == "rejected"
+        self.job.state = IngestJob.REJECTED if rejected else IngestJob.DONE
+        self.job.result, self.job.quarantine = result, quarantine
+        self.job.progress, self.job.finished = 100, timezone.now()
+        self.job.save()
+
+    def fail(self, reason: str) -> None:
+        self.job.state, self.job.finished = IngestJob.FAILED, timezone.now()
+        self.job.result = _failed(self.job, reason)
+        self.job.save()
 
 
 def run_job(jid: str, home: Home | None = None) -> IngestJob:
@@ -402,12 +468,21 @@ def recover_abandoned() -> list[str]:
 
     host = os.uname().nodename
     out = []
+    # a `magazin ingest` that was killed: its job ends as failed (running it again completes
+    # the delivery)
+    for job in IngestJob.objects.filter(origin="cli", state=IngestJob.RUNNING):
+        prefix, _, pid = str(job.options.get("worker", "")).rpartition("-")
+        if prefix == f"magazin-{host}" and pid.isdigit() and not _alive(int(pid)):
+            job.state, job.finished = IngestJob.FAILED, timezone.now()
+            job.result = _failed(job, N_("the command ended while it ran; run it again"))
+            job.save()
+            out.append(job.jid)
     for t in DBTaskResult.objects.running():
         wid = (t.worker_ids or [""])[-1]
         prefix, _, pid = wid.rpartition("-")
         if prefix != f"magazin-{host}" or not pid.isdigit() or _alive(int(pid)):
             continue
-        t.set_failed(RuntimeError(f"worker {wid} ended while the task ran"))
+        t.set_failed(RuntimeError(N_("worker {wid} ended while the task ran").format(wid=wid)))
         jid = (t.task_result.args or [None])[0]
         job = IngestJob.objects.filter(jid=jid, state=IngestJob.RUNNING).first()
         if job is None:
@@ -460,6 +535,7 @@ def job_dict(job: IngestJob) -> dict:
         "progress": job.progress,
         "phase": job.phase,
         "kind": job.kind,
+        "origin": job.origin,
         "name": job.name,
         "tenant": job.tenant.slug,
         "fonds": job.fonds or None,

@@ -32,11 +32,14 @@ class IngestJob(models.Model):
     STATES = (QUEUED, RUNNING, DONE, REJECTED, FAILED)
     FINISHED = (DONE, REJECTED, FAILED)
     SIP, XDOMEA, RETRY = "sip", "xdomea", "retry"
+    # where the ingest was started: the web page, the API, the command line, an xdomea inbox
+    ORIGINS = ("web", "api", "cli", "xdomea")
 
     jid = models.CharField(max_length=26, unique=True)
     tenant = models.ForeignKey("catalog.Tenant", on_delete=models.PROTECT, related_name="jobs")
     user = models.CharField(max_length=150)
     kind = models.CharField(max_length=10, default=SIP)
+    origin = models.CharField(max_length=10, default="web")
     name = models.CharField(max_length=255)  # what the archivist sees: file or folder name
     fonds = models.CharField(max_length=100, blank=True)
     agency = models.CharField(max_length=100, blank=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.config import Home
 from magazin.core.formats.identify import Identifier
+from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now
 from magazin.core.ingest import Ingest, IngestRequest, IngestResult
 from magazin.core.problems import RejectedSIP
@@ -84,7 +85,9 @@ def retry_entry(
     the CLI prints it and whether it went in. Still refused: the entry stays open with the
     new problems."""
     if q.status != "open":
-        raise QuarantineError(f"quarantine entry {q.qid} is {q.status} already")
+        raise QuarantineError(
+            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
+        )
     if q.request.get("xdomea"):
         from magazin.xdomea.inbox import retry_quarantined
 
@@ -111,7 +114,9 @@ def discard_entry(home: Home, q: QuarantineEntry, user: str, reason: str = "") -
     """Close a quarantine entry without ingest. The entry and its report are kept; an upload
     (ours, under MAGAZIN_HOME/uploads) is removed, a SIP elsewhere is left where it is."""
     if q.status != "open":
-        raise QuarantineError(f"quarantine entry {q.qid} is {q.status} already")
+        raise QuarantineError(
+            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
+        )
     q.status, q.resolved = "discarded", timezone.now()
     q.note, q.resolved_by = reason, user
     q.save()

@@ -16,6 +16,8 @@ from magazin.access.scope import Scope
 from magazin.access.users import TENANT_ROLES, UserError, change_user, create_user, tenant_users
 from magazin.catalog.models import Copy, Tenant
 from magazin.core.config import load_home
+from magazin.core.i18n import N_
+from magazin.web.i18n import tr
 
 
 def _role(request, role: str) -> Scope:
@@ -26,18 +28,37 @@ def _role(request, role: str) -> Scope:
 
 
 def users(request):
-    """The tenant's users: add one, change role, (de)activate, set a new password."""
+    """The tenant's users: add one, change role, (de)activate, set a new password; their API
+    tokens: make one (shown once, on the answer to the request), see the last use, revoke."""
+    from magazin.access.models import ApiToken
+    from magazin.access.tokens import TokenError, create_token, revoke_token
+
     scope = _role(request, Membership.ADMIN)
     me = request.user.get_username()
+    new_token = None
     if request.method == "POST":
         p = request.POST
         try:
-            if p.get("action") == "create":
+            if p.get("action") in ("token", "revoke-token"):
+                m = tenant_users(scope.tenant).filter(user__username=p.get("username", "")).first()
+                if m is None or m.role == Membership.OPERATOR:
+                    raise Http404("no such user")
+                if p["action"] == "revoke-token":
+                    revoke_token(m.user, p.get("name", ""))
+                    messages.success(request, _("The token was revoked."))
+                else:
+                    t, token = create_token(m.user, p.get("name", ""))
+                    new_token = {"username": m.user.username, "name": t.name, "token": token}
+            elif p.get("action") == "create":
                 if p.get("password") != p.get("password2"):
                     raise UserError(_("The two passwords differ."))
                 role = p.get("role", "")
                 if role not in TENANT_ROLES:
-                    raise UserError(f"role {role!r}: use one of {', '.join(TENANT_ROLES)}")
+                    raise UserError(
+                        N_("role {role!r}: use one of {roles}").format(
+                            role=role, roles=", ".join(TENANT_ROLES)
+                        )
+                    )
                 name = p.get("username", "").strip()
                 create_user(name, scope.tenant, role, p.get("password") or None)
                 messages.success(request, _("User %(name)s created.") % {"name": p["username"]})
@@ -52,14 +73,21 @@ def users(request):
                     password=p.get("password") or None,
                 )
                 messages.success(request, _("User %(name)s changed.") % {"name": p["username"]})
-        except UserError as e:
-            messages.error(request, str(e))
-        return redirect("users")
+        except (UserError, TokenError) as e:
+            messages.error(request, tr(str(e)))
+        if new_token is None:
+            return redirect("users")
+    members = list(tenant_users(scope.tenant))
+    tokens = ApiToken.objects.filter(user__in=[m.user for m in members], revoked__isnull=True)
+    by_user: dict[int, list] = {}
+    for t in tokens.order_by("name"):
+        by_user.setdefault(t.user_id, []).append(t)
     return render(
         request,
         "web/users.html",
-        {"members": tenant_users(scope.tenant), "roles": TENANT_ROLES, "me": me},
-    )
+        {"members": [(m, by_user.get(m.user_id, [])) for m in members],
+         "roles": TENANT_ROLES, "me": me, "new_token": new_token},
+    )  # fmt: skip
 
 
 def storage(request):
@@ -117,3 +145,74 @@ def storage(request):
             "locations": locations,
         },
     )
+
+
+def tenants(request):
+    """Operators create tenants and change their name, time zone and language (kept in the
+    tenant's OCFL object)."""
+    from magazin.catalog.organisation import LANGUAGES, create_tenant, edit_tenant
+    from magazin.catalog.services import CatalogError
+
+    _role(request, Membership.OPERATOR)
+    if request.method == "POST":
+        p, user = request.POST, request.user.get_username()
+        try:
+            if p.get("action") == "create":
+                t = create_tenant(load_home(), p.get("slug", "").strip(), p.get("name", ""),
+                                  user, p.get("time_zone") or "Europe/Berlin",
+                                  p.get("language") or "de")  # fmt: skip
+                messages.success(request, _("Tenant %(name)s created.") % {"name": t.name})
+            else:
+                t = Tenant.objects.filter(slug=p.get("slug", "")).first()
+                if t is None:
+                    raise Http404("no such tenant")
+                if edit_tenant(load_home(), t, user, p.get("name"), p.get("time_zone"),
+                               p.get("language")):  # fmt: skip
+                    messages.success(request, _("Tenant %(name)s changed.") % {"name": t.name})
+        except CatalogError as e:
+            messages.error(request, tr(str(e)))
+        return redirect("tenants")
+    rows = Tenant.objects.annotate(
+        units=Count("units", filter=Q(units__parent=None)), users=Count("members", distinct=True)
+    ).order_by("slug")
+    return render(request, "web/tenants.html",
+                  {"tenants": rows, "languages": LANGUAGES, "zones": _zones()})  # fmt: skip
+
+
+def _zones() -> list[str]:
+    import zoneinfo
+
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc"))
+
+
+def tektonik(request):
+    """A tenant admin's classification (Tektonik): groups with signatures, the fonds in them;
+    new groups and fonds, a fonds' title and group changed."""
+    from magazin.catalog.models import Fonds
+    from magazin.catalog.organisation import classification, create_fonds, create_group, edit_fonds
+    from magazin.catalog.services import CatalogError
+
+    scope = _role(request, Membership.ADMIN)
+    if request.method == "POST":
+        p, user, home = request.POST, request.user.get_username(), load_home()
+        try:
+            action = p.get("action")
+            if action == "group":
+                g = create_group(home, scope.tenant, p.get("path", ""), p.get("title", ""), user)
+                messages.success(request, _("Group %(path)s created.") % {"path": g.path})
+            elif action == "fonds":
+                f = create_fonds(home, scope.tenant, p.get("code", "").strip(),
+                                 p.get("title", ""), user, p.get("group") or None)  # fmt: skip
+                messages.success(request, _("Fonds %(code)s created.") % {"code": f.code})
+            elif action == "edit-fonds":
+                f = Fonds.objects.filter(tenant=scope.tenant, code=p.get("code", "")).first()
+                if f is None:
+                    raise Http404("no such fonds")
+                if edit_fonds(home, f, user, p.get("title"), p.get("group", "")):
+                    messages.success(request, _("Fonds %(code)s changed.") % {"code": f.code})
+        except CatalogError as e:
+            messages.error(request, tr(str(e)))
+        return redirect("tektonik")
+    tree = classification(scope.tenant)
+    groups = [g for g in tree if g["path"]]
+    return render(request, "web/tektonik.html", {"tree": tree, "groups": groups})

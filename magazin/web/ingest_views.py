@@ -12,6 +12,7 @@ from magazin.core.config import load_home
 from magazin.ingest.jobs import JobError, drop_entries, drop_job, job_dict, upload_job, xdomea_job
 from magazin.ingest.models import IngestJob, QuarantineEntry
 
+from .i18n import tr
 from .views import archivist_scope
 
 
@@ -59,7 +60,7 @@ def ingest(request):
                     p.get("source", ""),
                 )
         except JobError as e:
-            messages.error(request, str(e))
+            messages.error(request, tr(str(e)))
             return redirect("ingest")
         except OSError as e:  # the data folder is full or not writable: nothing was kept
             messages.error(request, _("Could not keep the upload: %(e)s") % {"e": e})
@@ -91,7 +92,7 @@ def job(request, jid: str):
         try:
             run_again(j, request.user.get_username())
         except JobError as e:
-            messages.error(request, str(e))
+            messages.error(request, tr(str(e)))
         return redirect("job", jid=j.jid)
     d = job_dict(j)
     return render(request, "web/job.html", {"job": d, "finished": j.state in IngestJob.FINISHED})
@@ -103,12 +104,20 @@ def quarantine(request):
     show_all = bool(request.GET.get("all"))
     if not show_all:
         qs = qs.filter(status="open")
-    return render(request, "web/quarantine.html", {"entries": qs[:200], "show_all": show_all})
+    entries = [(q, delivery_name(q)) for q in qs[:200]]
+    return render(request, "web/quarantine.html", {"entries": entries, "show_all": show_all})
+
+
+def delivery_name(q: QuarantineEntry) -> str:
+    """What the archivist delivered (the file or folder name), not where the server keeps it."""
+    from pathlib import Path
+
+    return Path(q.sip_path).name or q.sip_path
 
 
 def quarantine_entry(request, qid: str):
     """The full report; retry (as a background job) or discard (the record is kept)."""
-    from magazin.ingest.jobs import retry_job
+    from magazin.ingest.jobs import replace_table, retry_job
     from magazin.ingest.services import QuarantineError, discard_entry
 
     scope = archivist_scope(request)
@@ -119,12 +128,19 @@ def quarantine_entry(request, qid: str):
         user = request.user.get_username()
         try:
             if "retry" in request.POST:
+                table = request.FILES.get("metadata")
+                if table is not None:  # a corrected table comes with the retry
+                    replace_table(load_home(), q, table)
                 return redirect("job", jid=retry_job(scope.tenant, user, q).jid)
             if "discard" in request.POST:
                 discard_entry(load_home(), q, user, request.POST.get("reason", "").strip())
                 messages.success(request, _("Discarded; the record is kept."))
         except (JobError, QuarantineError) as e:
-            messages.error(request, str(e))
+            messages.error(request, tr(str(e)))
         return redirect("quarantine-entry", qid=q.qid)
     jobs = IngestJob.objects.filter(tenant=scope.tenant, options__quarantine=q.qid)
-    return render(request, "web/quarantine_entry.html", {"q": q, "jobs": jobs})
+    return render(
+        request,
+        "web/quarantine_entry.html",
+        {"q": q, "jobs": jobs, "delivery": delivery_name(q), "table": q.request.get("table")},
+    )

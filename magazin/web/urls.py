@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from django.views.static import serve
 
-from . import admin_views, ingest_views, views
+from . import admin_views, archive_views, ingest_views, language_views, views
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("ingest/", ingest_views.ingest, name="ingest"),
     path("ingest/jobs/<str:jid>/", ingest_views.job, name="job"),
     path("users/", admin_views.users, name="users"),
+    path("accessions/", archive_views.accessions, name="accessions"),
+    path("accessions/<str:number>/", archive_views.accession, name="accession"),
+    path("access-log/", archive_views.access_log_page, name="access-log"),
+    path("tenants/", admin_views.tenants, name="tenants"),
+    path("tektonik/", admin_views.tektonik, name="tektonik"),
     path("storage/", admin_views.storage, name="storage"),
     path("quarantine/", ingest_views.quarantine, name="quarantine"),
     path("quarantine/<str:qid>/", ingest_views.quarantine_entry, name="quarantine-entry"),
@@ -31,6 +36,7 @@ urlpatterns = [
     path("aip/<str:aid>/", views.aip, name="aip"),
     path("aip/<str:aid>/files/<path:path>", views.unit_file, name="unit-file"),
     path("aip/<str:aid>/dip", views.unit_dip, name="unit-dip"),
+    path("aip/<str:aid>/access", views.unit_access, name="unit-access"),
     path(
         "login/",
         login_not_required(
@@ -41,4 +47,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", language_views.set_language, name="set-language"),
 ]

@@ -9,140 +9,192 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from magazin.access.logs import log_access
 from magazin.access.scope import Scope
 from magazin.catalog.models import Copy, File
 from magazin.catalog.services import aip_detail
 from magazin.core.aip.dc import ELEMENTS
+from magazin.errors import Failure
+from magazin.web.i18n import label, tr, tr_list
 
-SORTS = {"title": "title", "-title": "-title", "aid": "aid", "-aid": "-aid",
-         "bytes": "bytes", "-bytes": "-bytes", "created": "id", "-created": "-id"}  # fmt: skip
+# the fonds page's columns and what each sorts by (the signature naturally, the date range
+# by its first day); the id keeps the order stable
+SORTS = {
+    "signature": ("signature_key", "id"),
+    "title": ("title", "id"),
+    "date": ("date_key", "id"),
+    "accession": ("accession__number", "id"),
+    "size": ("bytes", "id"),
+}
+
+
+def _sorted(units, sort: str):
+    key = sort.lstrip("-")
+    fields = SORTS.get(key, SORTS["signature"])
+    if sort.startswith("-"):
+        fields = tuple(f"-{f}" for f in fields)
+    return units.order_by(*fields)
 
 
 def holdings(request):
+    """The fonds of the tenant with the units the user may see, and the newest of them."""
     scope = Scope.of(request.user)
-    roots = Q(units__parent=None)
+    if not scope.sees_content:
+        raise Http404("no holdings")
+    visible = scope.units().filter(parent=None)
     fonds = (
         scope.fonds()
-        .select_related("tenant")
-        .annotate(aips=Count("units", filter=roots), bytes=Sum("units__bytes", filter=roots))
-    )
-    units = scope.units().filter(parent=None).select_related("tenant", "fonds").order_by("-id")
+        .annotate(aips=Count("units", filter=Q(units__in=visible)),
+                  bytes=Sum("units__bytes", filter=Q(units__in=visible)))
+        .order_by("code")
+    )  # fmt: skip
+    units = visible.select_related("fonds", "accession").order_by("-id")
     page = Paginator(units, 50).get_page(request.GET.get("page"))
     return render(request, "web/holdings.html", {"fonds": fonds, "page": page, "scope": scope})
 
 
 def dashboard(request):
-    """Holdings per fonds, formats, ingest activity, copies and fixity, open quarantine."""
+    """What the user may know at a glance: his holdings per fonds and their formats; staff
+    also ingest activity, copies and fixity, open quarantine. Operators see no content:
+    their overview is the storage page."""
+    from django.shortcuts import redirect
+
     from magazin.ingest.models import QuarantineEntry
 
     scope = Scope.of(request.user)
+    if scope.role == "operator":
+        return redirect("storage")
+    if not scope.sees_content:
+        raise Http404("no overview")
     roots = scope.units().filter(parent=None)
     fonds = (
         scope.fonds()
         .annotate(
-            aips=Count("units", filter=Q(units__parent=None)),
-            files=Sum("units__files_count", filter=Q(units__parent=None)),
-            bytes=Sum("units__bytes", filter=Q(units__parent=None)),
+            aips=Count("units", filter=Q(units__in=roots)),
+            files=Sum("units__files_count", filter=Q(units__in=roots)),
+            bytes=Sum("units__bytes", filter=Q(units__in=roots)),
         )
         .order_by("code")
     )
+    totals = roots.aggregate(n=Count("id"), files=Sum("files_count"), bytes=Sum("bytes"))
     formats = list(
         File.objects.filter(representation__unit__in=roots)
-        .values("puid", "format_name")
+        .values("puid", "format_name", "format_version")
         .annotate(n=Count("id"))
         .order_by("-n")[:12]
     )
     top = max((f["n"] for f in formats), default=1)
     for f in formats:
         f["pct"] = round(100 * f["n"] / top)
-    activity = list(
-        roots.annotate(month=TruncMonth("created"))
-        .values("month")
-        .annotate(n=Count("id"), bytes=Sum("bytes"))
-        .order_by("-month")[:12]
-    )
-    copies = list(
-        Copy.objects.filter(unit__in=roots)
-        .values("location", "status")
-        .annotate(n=Count("id"), last=Max("checked"))
-        .order_by("location", "status")
-    )
-    quarantine = (
-        QuarantineEntry.objects.filter(status="open", tenant=scope.tenant.slug).count()
-        if scope.tenant
-        else 0
-    )
-    return render(
-        request,
-        "web/dashboard.html",
-        {
-            "scope": scope,
-            "fonds": fonds,
-            "formats": formats,
-            "activity": activity,
-            "copies": copies,
-            "quarantine": quarantine,
-        },
-    )
+    context = {"scope": scope, "fonds": fonds, "totals": totals, "formats": formats,
+               "staff": scope.can_edit}  # fmt: skip
+    if scope.can_edit:  # how the archive works: for its staff only
+        context["activity"] = list(
+            roots.annotate(month=TruncMonth("created"))
+            .values("month")
+            .annotate(n=Count("id"), bytes=Sum("bytes"))
+            .order_by("-month")[:12]
+        )
+        context["copies"] = list(
+            Copy.objects.filter(unit__in=roots)
+            .values("location", "status")
+            .annotate(n=Count("id"), last=Max("checked"))
+            .order_by("location", "status")
+        )
+        context["quarantine"] = QuarantineEntry.objects.filter(
+            status="open", tenant=scope.tenant.slug
+        ).count()
+    return render(request, "web/dashboard.html", context)
 
 
 def fonds_units(request, code: str):
-    """The root units of one fonds, paginated and sortable."""
+    """The root units of one fonds the user may see: signature, title, date range,
+    accession, extent; sorted by any of them, paginated."""
     scope = Scope.of(request.user)
     fonds = scope.fonds().filter(code=code).first()
     if fonds is None:
         raise Http404("no such fonds")
-    sort = request.GET.get("sort", "title")
-    units = scope.units().filter(parent=None, fonds=fonds).order_by(SORTS.get(sort, "title"), "id")
-    page = Paginator(units, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "web/fonds.html", {"fonds": fonds, "page": page, "sort": sort, "scope": scope}
+    sort = request.GET.get("sort", "signature")
+    if sort.lstrip("-") not in SORTS:
+        sort = "signature"
+    units = _sorted(
+        scope.units().filter(parent=None, fonds=fonds).select_related("accession"), sort
     )
+    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    columns = [("signature", _("Reference code")), ("title", _("Title")),
+               ("date", _("Date range")), ("accession", _("Accession")),
+               ("size", _("Extent"))]  # fmt: skip
+    return render(request, "web/fonds.html",
+                  {"fonds": fonds, "page": page, "sort": sort, "columns": columns})  # fmt: skip
 
 
 def search_page(request):
-    """Full-text search with facets; each facet link keeps the other filters."""
+    """Full-text search with facets, snippets and a choice of order; each facet link keeps
+    the other filters. Every search is written to the access log."""
     from urllib.parse import urlencode
 
-    from magazin.access.search import FILTERS, facets, search
+    from magazin.access.logs import log_search
+    from magazin.access.search import FILTERS, ORDERS, facets, format_names, ordered, search
+    from magazin.access.search import snippets as find_snippets
 
     scope = Scope.of(request.user)
+    if not scope.sees_content:
+        raise Http404("no search")
     q = request.GET.get("q", "").strip()
     filters = {k: request.GET.get(k) for k in FILTERS if request.GET.get(k)}
+    order = request.GET.get("order", "")
+    order = order if order in ORDERS else ""
     page = found = None
-    groups = []
+    groups, pieces = [], {}
+    pager_link = ""
     if q:
+        log_search(request, scope.tenant.slug, q)
         found = search(
             scope.units().select_related("fonds", "parent"), q, filters, scope.whole_tenant
         )
-        page = Paginator(found, 25).get_page(request.GET.get("page"))
+        page = Paginator(ordered(found, order), 25).get_page(request.GET.get("page"))
+        pieces = find_snippets(list(page), q)
 
         def link(**change) -> str:
-            params = {"q": q, **filters, **change}
+            params = {"q": q, **filters, "order": order, **change}
             return "?" + urlencode({k: v for k, v in params.items() if v})
 
         f = facets(found)
+        names = format_names(f["format"])
         decade = [(d, n, {"from": d, "to": str(int(d) + 9)}) for d, n in f["date"].items()
                   if d != "unknown"]  # fmt: skip
-        groups = [
-            (_("Fonds"), [(k, n, {"fonds": k}) for k, n in f["fonds"].items()]),
-            (_("Format"), [(k, n, {"format": k}) for k, n in f["format"].items()]),
-            (_("Date"), [(f"{d}–{int(d) + 9}", n, c) for d, n, c in decade]),
-            (_("Access"), [(_("open"), f["access"]["open"], {"access": "open"}),
-                           (_("closed"), f["access"]["closed"], {"access": "closed"})]),
+        formats = [
+            (f"{names[k]} ({k})" if k in names else (k if k != "unknown" else _("not identified")),
+             n, {"format": k})
+            for k, n in f["format"].items()
         ]  # fmt: skip
         groups = [
-            (name, [(label, n, link(**c), all(filters.get(k) == v for k, v in c.items()))
-                    for label, n, c in items])
+            (_("Fonds"), [(k, n, {"fonds": k}) for k, n in f["fonds"].items()]),
+            (_("Format"), formats),
+            (_("Date range"), [(f"{d}–{int(d) + 9}", n, c) for d, n, c in decade]),
+            (_("Access"), [(label("access", "open"), f["access"]["open"], {"access": "open"}),
+                           (label("access", "closed"), f["access"]["closed"],
+                            {"access": "closed"})]),
+        ]  # fmt: skip
+        groups = [
+            (name, [(text, n, link(**c, page=""), all(filters.get(k) == v for k, v in c.items()))
+                    for text, n, c in items])
             for name, items in groups
             if items
         ]  # fmt: skip
         if filters:
             groups.append((_("Filters"), [(_("remove all"), None, link(**dict.fromkeys(filters,
-                          "")), False)]))  # fmt: skip
-        pager_link = link(page="")
+                          ""), page=""), False)]))  # fmt: skip
+        pager_link = link(page="")[1:] + "&"
+        orders = [
+            ("", _("relevance")),
+            ("date", _("date, oldest first")),
+            ("-date", _("date, newest first")),
+            ("signature", _("reference code")),
+        ]
+        orders = [(key, text, link(order=key, page=""), key == order) for key, text in orders]
     return render(
         request,
         "web/search.html",
@@ -151,8 +203,10 @@ def search_page(request):
             "page": page,
             "groups": groups,
             "filters": filters,
-            "pager": pager_link if q else "",
+            "pager": pager_link,
             "exact": getattr(found, "exact", True),
+            "snippets": pieces,
+            "orders": orders if q else [],
         },
     )
 
@@ -165,6 +219,8 @@ def aip(request, aid: str):
     """The unit page; archivists correct the description here (a new OCFL version)."""
     from django.contrib import messages
     from django.shortcuts import redirect
+
+    from magazin.access.services import active_grants
 
     scope = Scope.of(request.user)
     unit = scope.unit(aid)
@@ -183,28 +239,82 @@ def aip(request, aid: str):
             if f"dc-{el}" in request.POST:
                 lines = request.POST[f"dc-{el}"].replace("\r", "").split("\n")
                 dc[el] = [v.strip() for v in lines if v.strip()]
-        r = edit_unit(
-            load_home(),
-            unit,
-            request.user.get_username(),
-            title=request.POST.get("title"),
-            dc=dc,
-            extra=extra,
-        )
-        if r["changed"]:
-            messages.success(request, "; ".join(r["changed"]))
+        try:
+            r = edit_unit(load_home(), unit, request.user.get_username(),
+                          title=request.POST.get("title"), dc=dc, extra=extra)  # fmt: skip
+        except Failure as e:
+            messages.error(request, tr(str(e)))
+        else:
+            if r["changed"]:
+                messages.success(request, "; ".join(tr(c) for c in r["changed"]))
         return redirect("aip", aid=unit.aid)
     log_access(request, unit, "view")
     d = aip_detail(unit)
     d["tree"] = _contents_tree(scope, unit)
-    dc_form = []
+    context = {
+        "d": d,
+        "unit": unit,
+        "can_edit": scope.can_edit,
+        # the fields of the description Magazin keeps for itself are not shown as fields
+        "extra": sorted((k, v) for k, v in d["extra"].items()
+                        if k not in INTERNAL_FIELDS and isinstance(v, str | int | float)),
+        "closure_reasons": tr_list(unit.closure_reason),
+        "parent_title": unit.parent.title if unit.parent_id else "",
+    }  # fmt: skip
     if scope.can_edit:
-        dc_form = [(el, "\n".join(d["dc"].get(el, []))) for el in DC_EDITABLE]
-    return render(
-        request,
-        "web/aip.html",
-        {"d": d, "unit": unit, "can_edit": scope.can_edit, "dc_form": dc_form},
-    )
+        context["dc_form"] = [(el, "\n".join(d["dc"].get(el, []))) for el in DC_EDITABLE]
+        context["grants"] = active_grants(unit).select_related("reader").order_by("expires")
+        context["readers"] = scope.tenant.members.filter(role="reader").values_list(
+            "user__username", flat=True
+        )
+    else:
+        context["my_grant"] = active_grants(unit).filter(reader=request.user).first()
+    return render(request, "web/aip.html", context)
+
+
+# extra fields that are Magazin's own bookkeeping, not part of the description shown
+INTERNAL_FIELDS = {"path", "kind"}
+
+
+@require_POST
+def unit_access(request, aid: str):
+    """Access decisions on one unit (with its parts): release, withdraw the release, grant to
+    a named reader, revoke a grant. Each needs a reason."""
+    import datetime as dt
+
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from magazin.access import services as acc
+    from magazin.catalog.services import with_descendants
+
+    scope = archivist_scope(request)
+    unit = scope.unit(aid)
+    p, user = request.POST, request.user.get_username()
+    try:
+        action = p.get("action")
+        if action == "release":
+            acc.release(with_descendants([unit]), user, p.get("reason", ""))
+            messages.success(request, _("Released for everyone."))
+        elif action == "unrelease":
+            acc.withdraw_release(unit, user, p.get("reason", ""))
+            messages.success(request, _("The release was withdrawn."))
+        elif action == "grant":
+            try:
+                expires = dt.date.fromisoformat(p.get("expires", ""))
+            except ValueError:
+                raise acc.AccessError(_("Give the day until which access is granted.")) from None
+            acc.grant(unit, p.get("reader", "").strip(), user, p.get("reason", ""),
+                      p.get("purpose", ""), expires)  # fmt: skip
+            messages.success(request, _("Access granted."))
+        elif action == "revoke":
+            acc.revoke(unit, p.get("reader", ""), user, p.get("reason", ""))
+            messages.success(request, _("The grant was revoked."))
+        else:
+            raise Http404("no such action")
+    except acc.AccessError as e:
+        messages.error(request, tr(str(e)))
+    return redirect("aip", aid=unit.aid)
 
 
 TREE_LIMIT = 2000  # nodes shown on a unit page; deeper or larger trees page by unit
@@ -237,7 +347,7 @@ def unit_file(request, aid: str, path: str):
 
     unit = Scope.of(request.user).unit(aid)
     response = file_response(unit, path)
-    log_access(request, unit, "file", path)
+    log_access(request, unit, "download", path)
     return response
 
 
@@ -313,7 +423,7 @@ def xdomea_process(request, process_id: str):
                 r = send_appraisal(load_home(), process, user)
                 messages.success(request, r["message"])
         except XdomeaError as e:
-            messages.error(request, str(e))
+            messages.error(request, tr(str(e)))
         return redirect("xdomea-process", process_id=process.process_id)
     flat = []
 

@@ -27,6 +27,7 @@ from magazin.core.aip.model import Agent, AipEvent
 from magazin.core.aip.xml import parse_xml
 from magazin.core.config import Home
 from magazin.core.formats.identify import default_identifier
+from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now
 from magazin.core.ingest import Ingest, IngestRequest
 from magazin.core.problems import Problem, RejectedSIP
@@ -108,7 +109,7 @@ def poll(home: Home, tenant: str | None = None, user: str = "magazin") -> list[H
                         agency.tenant.slug,
                         agency.code,
                         status="rejected",
-                        errors=[Problem(str(inbox), "the inbox folder is missing", "no-inbox")],
+                        errors=[Problem(str(inbox), N_("the inbox folder is missing"), "no-inbox")],
                     )
                 )
                 continue
@@ -173,8 +174,10 @@ class Desk:
                 [
                     Problem(
                         path.name,
-                        f"{msg.name}: not a message an archive receives in an Aussonderung "
-                        "(expected 0501, 0503 or 0505)",
+                        N_(
+                            "{message}: not a message an archive receives in an Aussonderung "
+                            "(expected 0501, 0503 or 0505)"
+                        ).format(message=msg.name),
                         "unexpected-message",
                     )
                 ],
@@ -197,8 +200,13 @@ class Desk:
             return None
         return Problem(
             msg.path.name,
-            f"sent by authority {found or '(none given)'!r}, but this inbox belongs to "
-            f"{self.agency.name} ({self.agency.authority_id})",
+            N_(
+                "sent by authority {found!r}, but this inbox belongs to {agency} ({authority})"
+            ).format(
+                found=found or "(none given)",
+                agency=self.agency.name,
+                authority=self.agency.authority_id,
+            ),
             "wrong-sender",
         )
 
@@ -350,8 +358,10 @@ class Desk:
                     [
                         Problem(
                             path.name,
-                            f"process {msg.process_id} has an offer already (with other "
-                            "content); a new offer needs a new ProzessID",
+                            N_(
+                                "process {process} has an offer already (with other content); "
+                                "a new offer needs a new ProzessID"
+                            ).format(process=msg.process_id),
                             "process-exists",
                         )
                     ],
@@ -403,7 +413,9 @@ class Desk:
                 msg,
                 [
                     Problem(
-                        path.name, f"no process {msg.process_id} for this agency", "unknown-process"
+                        path.name,
+                        N_("no process {process} for this agency").format(process=msg.process_id),
+                        "unknown-process",
                     )
                 ],
             )
@@ -416,8 +428,10 @@ class Desk:
                 [
                     Problem(
                         path.name,
-                        f"process {msg.process_id} is {process.state}: no appraisal list was "
-                        "sent that this could confirm",
+                        N_(
+                            "process {process} is {state}: no appraisal list was sent that "
+                            "this could confirm"
+                        ).format(process=msg.process_id, state=process.state),
                         "unexpected-message",
                     )
                 ],
@@ -457,8 +471,10 @@ class Desk:
                 )
                 problem = Problem(
                     path.name,
-                    f"no offer (0501) with ProzessID {msg.process_id} was received from "
-                    f"{a.name}, and the agency is not set up for two-step deliveries",
+                    N_(
+                        "no offer (0501) with ProzessID {process} was received from {agency}, "
+                        "and the agency is not set up for two-step deliveries"
+                    ).format(process=msg.process_id, agency=a.name),
                     "unknown-process",
                 )
                 return self._reject(h, path, process, msg, [problem], _fail_all(roots, [problem]))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from magazin.catalog.models import Fonds, Tenant
 from magazin.catalog.services import iso
 from magazin.core.config import Home
+from magazin.core.i18n import N_
 from magazin.core.xdomea import write
 from magazin.core.xdomea.objects import Sgo
 from magazin.core.xdomea.schemas import SchemaError
@@ -52,24 +53,34 @@ def create_agency(
 ) -> Agency:
     t = Tenant.objects.filter(slug=tenant).first()
     if t is None:
-        raise XdomeaError(f"tenant {tenant!r} does not exist")
+        raise XdomeaError(N_("tenant {tenant!r} does not exist").format(tenant=tenant))
     f = Fonds.objects.filter(tenant=t, code=fonds).first()
     if f is None:
-        raise XdomeaError(f"fonds {fonds!r} does not exist in tenant {tenant}")
+        raise XdomeaError(
+            N_("fonds {fonds!r} does not exist in tenant {tenant}").format(
+                fonds=fonds, tenant=tenant
+            )
+        )
     if not code or "/" in code or len(code) > 100 or code in (".", ".."):
-        raise XdomeaError(f"agency code {code!r}: 1-100 characters, no '/'")
+        raise XdomeaError(N_("agency code {code!r}: 1-100 characters, no '/'").format(code=code))
     if Agency.objects.filter(tenant=t, code=code).exists():
-        raise XdomeaError(f"agency {code!r} exists already in tenant {tenant}")
+        raise XdomeaError(
+            N_("agency {code!r} exists already in tenant {tenant}").format(code=code, tenant=tenant)
+        )
     inbox, outbox = Path(inbox).absolute(), Path(outbox).absolute()
     if inbox == outbox:
-        raise XdomeaError("inbox and outbox must be different folders")
+        raise XdomeaError(N_("inbox and outbox must be different folders"))
     for what, d in (("inbox", inbox), ("outbox", outbox)):
         if d.exists() and not d.is_dir():
-            raise XdomeaError(f"{what} {d}: exists and is not a folder")
+            raise XdomeaError(N_("{what} {d}: exists and is not a folder").format(what=what, d=d))
         d.mkdir(parents=True, exist_ok=True)
     taken = Agency.objects.filter(inbox=str(inbox)).first()
     if taken is not None:
-        raise XdomeaError(f"inbox {inbox} is the inbox of agency {taken} already")
+        raise XdomeaError(
+            N_("inbox {inbox} is the inbox of agency {taken} already").format(
+                inbox=inbox, taken=taken
+            )
+        )
     return Agency.objects.create(
         tenant=t,
         code=code,
@@ -107,9 +118,13 @@ def get_process(process_id: str, tenant: str | None = None) -> Process:
         qs = qs.filter(agency__tenant__slug=tenant)
     found = list(qs[:2])
     if not found:
-        raise XdomeaError(f"no xdomea process {process_id!r}")
+        raise XdomeaError(N_("no xdomea process {process_id!r}").format(process_id=process_id))
     if len(found) > 1:
-        raise XdomeaError(f"process {process_id!r} exists in several tenants: give --tenant")
+        raise XdomeaError(
+            N_("process {process_id!r} exists in several tenants: give --tenant").format(
+                process_id=process_id
+            )
+        )
     return found[0]
 
 
@@ -275,14 +290,16 @@ def read_csv_decisions(path: Path) -> list[tuple[str, str]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise XdomeaError(f"{path}: cannot read as UTF-8 text ({e})") from None
+        raise XdomeaError(
+            N_("{path}: cannot read as UTF-8 text ({e})").format(path=path, e=e)
+        ) from None
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(text), dialect))
     if not rows:
-        raise XdomeaError(f"{path}: empty")
+        raise XdomeaError(N_("{path}: empty").format(path=path))
     header = [h.strip().casefold() for h in rows[0]]
     id_col = next((header.index(h) for h in ("idsgo", "id") if h in header), None)
     dec_col = next(
@@ -303,7 +320,7 @@ def read_csv_decisions(path: Path) -> list[tuple[str, str]]:
         if not any(c.strip() for c in row):
             continue
         if len(row) <= max(id_col, dec_col):
-            raise XdomeaError(f"{path}: line {n}: too few columns")
+            raise XdomeaError(N_("{path}: line {n}: too few columns").format(path=path, n=n))
         out.append((row[id_col].strip(), row[dec_col].strip().upper()))
     return out
 
@@ -320,8 +337,10 @@ def appraise(
     """Apply decisions (in order), then optionally make every undecided object V."""
     if process.state != Process.OFFERED:
         raise XdomeaError(
-            f"process {process.process_id} is {process.state}: appraisal is possible only "
-            "between the offer (0501) and sending the appraisal list (0502)"
+            N_(
+                "process {process} is {state}: appraisal is possible only between the offer "
+                "(0501) and sending the appraisal list (0502)"
+            ).format(process=process.process_id, state=process.state)
         )
     by_id, kids = _tree(process)
     parent_of = {o.pk: o.parent_id for o in by_id.values()}
@@ -411,7 +430,11 @@ def send_appraisal(home: Home, process: Process, user: str) -> dict:
         )
     offer = process.messages.filter(code="0501", direction="in", status="accepted").last()
     if offer is None or not Path(offer.path).is_file():
-        raise XdomeaError(f"process {process.process_id}: the kept copy of its 0501 is missing")
+        raise XdomeaError(
+            N_("process {process_id}: the kept copy of its 0501 is missing").format(
+                process_id=process.process_id
+            )
+        )
     from magazin.core.aip.xml import parse_xml
 
     offer_root = parse_xml(Path(offer.path).read_bytes(), offer.name)

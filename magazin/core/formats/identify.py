@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..i18n import N_
+
 
 @dataclass(frozen=True)
 class Identification:
@@ -125,12 +127,15 @@ class FidoIdentifier:
             puid, fname, version, mime = uniq[0]
             warning = None
             if basis == "extension":
-                warning = f"identified by file extension only: {puid}"
+                warning = N_("identified by file extension only: {puids}").format(puids=puid)
             return Identification(puid, fname, version, mime or _guess_mime(name), basis, warning)
         cands = ", ".join(i[0] for i in uniq)
         mimes = {i[3] for i in uniq if i[3]}
         mime = mimes.pop() if len(mimes) == 1 else _guess_mime(name)
-        return Identification(None, None, None, mime, basis, f"several formats possible: {cands}")
+        return Identification(
+            None, None, None, mime, basis,
+            N_("several formats possible: {puids}").format(puids=cands),
+        )  # fmt: skip
 
 
 def _guess_mime(name: str) -> str | None:
@@ -199,14 +204,22 @@ def _identification(m, name: str) -> Identification:
     cands = ", ".join(f.puid for f in m.candidates)
     if len(m.formats) == 1:
         f = m.formats[0]
-        warning = f"identified by file extension only: {cands}" if m.basis == "extension" else None
+        warning = (
+            N_("identified by file extension only: {puids}").format(puids=cands)
+            if m.basis == "extension"
+            else None
+        )
         return Identification(
             f.puid, f.name or None, f.version or None, f.mime or _guess_mime(name), m.basis, warning
         )
     mimes = {f.mime for f in m.candidates if f.mime}
     mime = mimes.pop() if len(mimes) == 1 else _guess_mime(name)
-    what = "file extension matches" if m.basis == "extension" else "several formats possible"
-    return Identification(None, None, None, mime, m.basis, f"{what}: {cands}")
+    what = (
+        N_("file extension matches: {puids}")
+        if m.basis == "extension"
+        else N_("several formats possible: {puids}")
+    )
+    return Identification(None, None, None, mime, m.basis, what.format(puids=cands))
 
 
 _default: dict = {}

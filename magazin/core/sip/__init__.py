@@ -14,13 +14,14 @@ import zipfile
 from pathlib import Path
 
 from ..aip.xml import NS
+from ..i18n import N_
 from ..problems import Problem, ProblemList, RejectedSIP
 from .bagit_sip import check_bag, is_bag, shadow_bag
 from .folder import scan_folder
 from .limits import Limits
 from .model import PayloadFile, Record, Transfer
 from .safety import check_collisions, collision_key
-from .table import read_table
+from .table import ROW, read_table
 from .zipsip import open_zip, scan_zip
 
 __all__ = ["read_sip", "Transfer", "Record", "PayloadFile", "Limits"]
@@ -31,8 +32,10 @@ _XDOMEA_NAME = re.compile(r"_[A-Za-z]+\.[A-Za-z]+\.05\d\d\.(xml|zip)$")
 def _xdomea_problem(name: str, problems: ProblemList) -> None:
     problems.add(
         name,
-        "this is an xdomea message; xdomea deliveries are taken over through "
-        "the agency's inbox with `magazin xdomea poll`, not `magazin ingest`",
+        N_(
+            "this is an xdomea message; xdomea deliveries are taken over through "
+            "the agency's inbox with `magazin xdomea poll`, not `magazin ingest`"
+        ),
         "xdomea-message",
     )
 
@@ -54,7 +57,7 @@ def read_sip(
     problems = ProblemList()
     path = Path(path)
     if not path.exists():
-        raise RejectedSIP([Problem(str(path), "SIP not found", "missing-sip")])
+        raise RejectedSIP([Problem(str(path), N_("SIP not found"), "missing-sip")])
     if _XDOMEA_NAME.search(path.name):
         _xdomea_problem(path.name, problems)
         problems.raise_if_any()
@@ -65,7 +68,7 @@ def read_sip(
         elif zipfile.is_zipfile(path):
             transfer = _read_zip(path, problems, limits, tmp)
         else:
-            problems.add(path.name, "not a folder, ZIP file or BagIt bag", "unknown-sip")
+            problems.add(path.name, N_("not a folder, ZIP file or BagIt bag"), "unknown-sip")
         if transfer is not None and not problems:
             _check_payload(transfer, problems)
             if not problems:
@@ -180,7 +183,7 @@ def _has_xdomea_xml(files: list[PayloadFile]) -> bool:
 
 def _check_payload(t: Transfer, problems: ProblemList) -> None:
     if not t.files:
-        problems.add(t.name, "the SIP contains no files", "empty-sip")
+        problems.add(t.name, N_("the SIP contains no files"), "empty-sip")
         return
     if t.kind in ("folder", "zip") and _has_xdomea_xml(t.files):
         _xdomea_problem(t.name, problems)
@@ -226,21 +229,31 @@ def _plan_records(
     used: dict[str, int] = {}
     for row in tab.rows:
         f = by_name.get(row.path) or by_nfc.get(unicodedata.normalize("NFC", row.path))
-        where = f"{tab.name}, row {row.number}"
+        where = {"table": tab.name, "row": row.number}
         if f is None and (f := by_key.get(collision_key(row.path))) is not None:
             t.warnings.append(
                 Problem(
                     row.path,
-                    f"{where} names {f.path!r} in other letter case; matched",
+                    N_("{table}, row {row} names {path!r} in other letter case; matched").format(
+                        **where, path=f.path
+                    ),
                     "case-mismatch",
                 )
             )
         if f is None:
-            problems.add(row.path, f"named in {where} but not in the SIP", "missing-file")
+            problems.add(
+                row.path,
+                N_("named in {table}, row {row} but not in the SIP").format(**where),
+                "missing-file",
+            )
             continue
         if f.path in used:
             problems.add(
-                row.path, f"named in {where} and again in row {used[f.path]}", "duplicate-row"
+                row.path,
+                N_("named in {table}, row {row} and again in row {first}").format(
+                    **where, first=used[f.path]
+                ),
+                "duplicate-row",
             )
             continue
         used[f.path] = row.number
@@ -253,7 +266,7 @@ def _plan_records(
                 row.extra,
                 ("table-row.xml", table_row_xml(tab.name, row)),
                 row_path=f.path,
-                label=f"{where}",
+                label=ROW.format(**where),
             )
         )
     for w in tab.warnings:
@@ -270,8 +283,10 @@ def _plan_records(
         else:
             problems.add(
                 f.path,
-                f"payload file is not named in {tab.name} (use --unlisted "
-                "unit to store it as a unit of its own)",
+                N_(
+                    "payload file is not named in {table} (use --unlisted unit to store it as "
+                    "a unit of its own)"
+                ).format(table=tab.name),
                 "unlisted-file",
             )
 

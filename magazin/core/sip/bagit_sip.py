@@ -22,6 +22,7 @@ from pathlib import Path
 import bagit
 
 from ..hashing import file_digest
+from ..i18n import N_
 from ..problems import Problem, ProblemList
 from .model import PayloadFile
 from .safety import check_collisions
@@ -50,20 +51,22 @@ class _Capture(logging.Handler):
 def _check_bagit_txt(root: Path, problems: ProblemList) -> None:
     raw = (root / "bagit.txt").read_bytes()
     if raw.startswith(codecs.BOM_UTF8):
-        problems.add("bagit.txt", "bagit.txt must not start with a byte-order mark", "bad-bag")
+        problems.add("bagit.txt", N_("bagit.txt must not start with a byte-order mark"), "bad-bag")
         return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        problems.add("bagit.txt", "bagit.txt is not UTF-8", "bad-bag")
+        problems.add("bagit.txt", N_("bagit.txt is not UTF-8"), "bad-bag")
         return
     lines = [ln for ln in text.replace("\r\n", "\n").split("\n") if ln]
     for ln in lines:
         if not _BAGIT_LINE.match(ln):
             problems.add(
                 "bagit.txt",
-                f"malformed line {ln!r}: expected 'BagIt-Version: M.N' "
-                "and 'Tag-File-Character-Encoding: ENCODING'",
+                N_(
+                    "malformed line {line!r}: expected 'BagIt-Version: M.N' "
+                    "and 'Tag-File-Character-Encoding: ENCODING'"
+                ).format(line=ln),
                 "bad-bag",
             )
 
@@ -88,12 +91,12 @@ def _manifest_paths(bag: bagit.Bag, manifest: str, warnings: list[Problem]) -> s
         warnings.append(
             Problem(
                 name,
-                "manifest written by md5sum-style tools ('*' binary marker before the path)",
+                N_("manifest written by md5sum-style tools ('*' binary marker before the path)"),
                 "bag-warning",
             )
         )
     if dotslash:
-        warnings.append(Problem(name, "manifest paths start with './'", "bag-warning"))
+        warnings.append(Problem(name, N_("manifest paths start with './'"), "bag-warning"))
     return out
 
 
@@ -106,7 +109,9 @@ def check_bag(
     `declared` digests are filled in. Returns the bag-info tags (first value of each).
     """
     if not (root / "bagit.txt").is_file():
-        problems.add("bagit.txt", "the bag has no bagit.txt (required bag declaration)", "bad-bag")
+        problems.add(
+            "bagit.txt", N_("the bag has no bagit.txt (required bag declaration)"), "bad-bag"
+        )
         return {}
     _check_bagit_txt(root, problems)
     if problems:
@@ -121,12 +126,12 @@ def check_bag(
             bag.validate_fetch()
         except bagit.BagError as e:
             details = getattr(e, "details", None) or []
-            problems.add(root.name, f"not a valid bag: {e}", "bad-bag")
+            problems.add(root.name, N_("not a valid bag: {error}").format(error=e), "bad-bag")
             for d in details:
                 problems.add(getattr(d, "path", root.name), str(d), "bad-bag")
             return {}
         except (UnicodeError, LookupError, ValueError) as e:
-            problems.add(root.name, f"not a valid bag: {e}", "bad-bag")
+            problems.add(root.name, N_("not a valid bag: {error}").format(error=e), "bad-bag")
             return {}
         fs_by_norm = {unicodedata.normalize("NFC", f.path): f for f in payload}
         manifest_paths = {unicodedata.normalize("NFC", p) for p in bag.payload_entries()}
@@ -139,27 +144,31 @@ def check_bag(
             if p in fetch:
                 problems.add(
                     p,
-                    "listed in fetch.txt but not present: Magazin never fetches "
-                    "files; deliver the complete bag",
+                    N_(
+                        "listed in fetch.txt but not present: Magazin never fetches "
+                        "files; deliver the complete bag"
+                    ),
                     "fetch-not-present",
                 )
             elif base in SYSTEM_FILES:
                 warnings.append(
                     Problem(
                         p,
-                        "operating-system file listed in the manifest but absent; ignored",
+                        N_("operating-system file listed in the manifest but absent; ignored"),
                         "system-file-missing",
                     )
                 )
             else:
                 problems.add(
-                    p, "listed in the manifest but missing from the payload", "missing-file"
+                    p, N_("listed in the manifest but missing from the payload"), "missing-file"
                 )
         for p in sorted(set(fs_by_norm) - manifest_paths):
-            problems.add(p, "payload file not listed in any manifest", "unlisted-file")
+            problems.add(p, N_("payload file not listed in any manifest"), "unlisted-file")
         for f in sorted(fetch - set(fs_by_norm) - manifest_paths):
             problems.add(
-                f, "listed in fetch.txt but not present: Magazin never fetches", "fetch-not-present"
+                f,
+                N_("listed in fetch.txt but not present: Magazin never fetches"),
+                "fetch-not-present",
             )
         missing_system = [w for w in warnings if w.code == "system-file-missing"]
         try:
@@ -167,7 +176,11 @@ def check_bag(
         except bagit.BagError as e:
             if missing_system:
                 warnings.append(
-                    Problem("bag-info.txt", f"{e} (absent system files)", "bag-warning")
+                    Problem(
+                        "bag-info.txt",
+                        N_("{error} (absent system files)").format(error=e),
+                        "bag-warning",
+                    )
                 )
             else:
                 problems.add("bag-info.txt", str(e), "bad-bag")
@@ -177,13 +190,16 @@ def check_bag(
                 if p in manifest_paths:
                     problems.add(
                         p,
-                        f"not listed in {os.path.basename(m)}: every manifest "
-                        "must list every payload file",
+                        N_(
+                            "not listed in {manifest}: every manifest must list every payload file"
+                        ).format(manifest=os.path.basename(m)),
                         "unlisted-file",
                     )
         for p, f in fs_by_norm.items():
             if p.rsplit("/", 1)[-1].lower() in SYSTEM_FILES:
-                warnings.append(Problem(p, "operating-system file in the payload", "system-file"))
+                warnings.append(
+                    Problem(p, N_("operating-system file in the payload"), "system-file")
+                )
             for alg, digest in bag.entries.get(bag.normalized_manifest_names.get(p, p), {}).items():
                 if alg in _HASHES:
                     f.declared[alg] = digest.lower()
@@ -192,13 +208,17 @@ def check_bag(
                 continue
             full = root / entry
             if not full.is_file():
-                problems.add(entry, "tag file listed in a tag manifest is missing", "missing-file")
+                problems.add(
+                    entry, N_("tag file listed in a tag manifest is missing"), "missing-file"
+                )
                 continue
             for alg, digest in digests.items():
                 if alg in _HASHES and file_digest(full, alg) != digest.lower():
                     problems.add(
                         entry,
-                        f"{alg} of the tag file does not match the tag manifest",
+                        N_("{algorithm} of the tag file does not match the tag manifest").format(
+                            algorithm=alg
+                        ),
                         "checksum-mismatch",
                     )
         for msg in capture.messages:

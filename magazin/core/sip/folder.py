@@ -7,6 +7,7 @@ import stat
 from functools import partial
 from pathlib import Path
 
+from ..i18n import N_
 from ..problems import ProblemList
 from .model import PayloadFile
 from .safety import check_relative_path
@@ -28,7 +29,11 @@ def scan_folder(
         try:
             entries = sorted(os.scandir(absdir), key=lambda e: e.name)
         except OSError as e:
-            problems.add(prefix + rel or ".", f"cannot read folder: {e.strerror}", "unreadable")
+            problems.add(
+                prefix + rel or ".",
+                N_("cannot read folder: {error}").format(error=e.strerror),
+                "unreadable",
+            )
             continue
         for entry in entries:
             relpath = f"{rel}/{entry.name}" if rel else entry.name
@@ -40,27 +45,39 @@ def scan_folder(
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError as e:
-                problems.add(shown, f"cannot read: {e.strerror}", "unreadable")
+                problems.add(
+                    shown, N_("cannot read: {error}").format(error=e.strerror), "unreadable"
+                )
                 continue
             if stat.S_ISLNK(st.st_mode):
                 target = os.readlink(entry.path)
                 resolved = os.path.realpath(entry.path)
                 inside = resolved.startswith(os.path.realpath(root) + os.sep)
-                where = "inside" if inside else "outside"
                 problems.add(
                     shown,
-                    f"symbolic link to {target!r} ({where} the SIP): links are not taken "
-                    "into the archive; deliver the file itself",
+                    (
+                        N_(
+                            "symbolic link to {target!r} (inside the SIP): links are not taken "
+                            "into the archive; deliver the file itself"
+                        )
+                        if inside
+                        else N_(
+                            "symbolic link to {target!r} (outside the SIP): links are not taken "
+                            "into the archive; deliver the file itself"
+                        )
+                    ).format(target=target),
                     "symlink" if inside else "symlink-outside",
                 )
             elif stat.S_ISDIR(st.st_mode):
                 stack.append((entry.path, relpath))
             elif stat.S_ISREG(st.st_mode):
                 if not os.access(entry.path, os.R_OK):
-                    problems.add(shown, "file is not readable", "unreadable")
+                    problems.add(shown, N_("file is not readable"), "unreadable")
                     continue
                 files.append(PayloadFile(relpath, st.st_size, partial(_open, entry.path)))
             else:
-                problems.add(shown, "not a regular file (device, socket or pipe)", "special-file")
+                problems.add(
+                    shown, N_("not a regular file (device, socket or pipe)"), "special-file"
+                )
     files.sort(key=lambda f: f.path)
     return files

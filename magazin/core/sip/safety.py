@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from ..i18n import N_
 from ..problems import ProblemList
 
 # Names a file system or an operating system treats specially; never valid path segments.
@@ -15,29 +16,29 @@ def check_relative_path(path: str, problems: ProblemList, where: str | None = No
     shown = where or path
     if path.startswith("/") or path.startswith("\\") or (len(path) > 1 and path[1] == ":"):
         problems.add(
-            shown, "absolute path: the entry would be written outside the SIP", "unsafe-path"
+            shown, N_("absolute path: the entry would be written outside the SIP"), "unsafe-path"
         )
         return False
     if "\\" in path:
-        problems.add(shown, "backslash in path: not a portable relative path", "unsafe-path")
+        problems.add(shown, N_("backslash in path: not a portable relative path"), "unsafe-path")
         return False
     segments = path.split("/")
     if any(s in _BAD_SEGMENTS for s in segments):
         if ".." in segments:
-            problems.add(shown, "path leaves the SIP ('..')", "unsafe-path")
+            problems.add(shown, N_("path leaves the SIP ('..')"), "unsafe-path")
         else:
-            problems.add(shown, "empty or '.' path segment", "unsafe-path")
+            problems.add(shown, N_("empty or '.' path segment"), "unsafe-path")
         return False
     if path.startswith("~"):
-        problems.add(shown, "path starts with '~' (home directory shortcut)", "unsafe-path")
+        problems.add(shown, N_("path starts with '~' (home directory shortcut)"), "unsafe-path")
         return False
     if any(unicodedata.category(c) == "Cc" for c in path):
-        problems.add(shown, "control character in file name", "bad-name")
+        problems.add(shown, N_("control character in file name"), "bad-name")
         return False
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        problems.add(shown, "file name is not valid Unicode", "bad-name")
+        problems.add(shown, N_("file name is not valid Unicode"), "bad-name")
         return False
     return True
 
@@ -55,10 +56,11 @@ def check_collisions(paths: list[str], problems: ProblemList) -> None:
         if k in seen and seen[k] != p:
             a, b = seen[k], p
             if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
-                why = "differ only in Unicode normalisation (NFC/NFD)"
+                why = N_("name collides with {other!r}: the two differ only in Unicode "
+                         "normalisation (NFC/NFD)")  # fmt: skip
             else:
-                why = "differ only in letter case"
-            problems.add(p, f"name collides with {a!r}: the two {why}", "name-collision")
+                why = N_("name collides with {other!r}: the two differ only in letter case")
+            problems.add(p, why.format(other=a), "name-collision")
         else:
             seen.setdefault(k, p)
     # a file whose name is also used as a folder name
@@ -72,5 +74,9 @@ def check_collisions(paths: list[str], problems: ProblemList) -> None:
         k = collision_key(p)
         if k in dirs:
             problems.add(
-                p, f"name is used both as a file and as the folder {dirs[k]!r}", "name-collision"
+                p,
+                N_("name is used both as a file and as the folder {folder!r}").format(
+                    folder=dirs[k]
+                ),
+                "name-collision",
             )

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..aip.dc import ELEMENTS
+from ..i18n import N_
 from ..problems import ProblemList
 
 DC_ELEMENTS = ELEMENTS
+# where in a table: the name of a problem's place and of a record from a row
+ROW = N_("{table}, row {row}")
 
 # header (normalised) -> field; "file" is the path column, the rest are DC elements
 HEADER_FIELDS: dict[str, str] = {}
@@ -114,13 +117,15 @@ def _read_csv(path: Path) -> list[list[str]]:
     try:
         text = _decode_csv(data)
     except UnicodeDecodeError as e:
-        raise ValueError(f"not readable as UTF-8 or Windows-1252 text: {e}") from e
+        raise ValueError(
+            N_("not readable as UTF-8 or Windows-1252 text: {error}").format(error=e)
+        ) from e
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
     try:
         return [row for row in reader]
     except csv.Error as e:
-        raise ValueError(f"malformed CSV: {e}") from e
+        raise ValueError(N_("malformed CSV: {error}").format(error=e)) from e
 
 
 def _cell_text(v: object) -> str:
@@ -151,12 +156,14 @@ def _precheck_xlsx(path: Path) -> None:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
-        raise ValueError(f"not a readable XLSX workbook: {e}") from e
+        raise ValueError(N_("not a readable XLSX workbook: {error}").format(error=e)) from e
     with zf:
         total = sum(i.file_size for i in zf.infolist())
         if total > XLSX_MAX_UNPACKED:
             raise ValueError(
-                f"the workbook unpacks to {total} bytes (limit {XLSX_MAX_UNPACKED}); zip bomb?"
+                N_("the workbook unpacks to {size} bytes (limit {limit}); zip bomb?").format(
+                    size=total, limit=XLSX_MAX_UNPACKED
+                )
             )
         for info in zf.infolist():
             if not info.filename.endswith((".xml", ".rels")):
@@ -165,7 +172,11 @@ def _precheck_xlsx(path: Path) -> None:
                 head = f.read(64 * 1024)
             # a DOCTYPE can only stand before the root element, in the first bytes
             if b"<!doctype" in head.lower() or b"<!entity" in head.lower():
-                raise UnsafeTable(f"{info.filename} declares a DTD or entities (XXE); refused")
+                raise UnsafeTable(
+                    N_("{file} declares a DTD or entities (XXE); refused").format(
+                        file=info.filename
+                    )
+                )
 
 
 def _read_xlsx(path: Path) -> list[list[str]]:
@@ -181,9 +192,11 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         finally:
             wb.close()
     except defusedxml.DefusedXmlException as e:
-        raise UnsafeTable(f"the workbook's XML declares entities, refused: {e}") from e
+        raise UnsafeTable(
+            N_("the workbook's XML declares entities, refused: {error}").format(error=e)
+        ) from e
     except Exception as e:  # openpyxl raises many kinds for broken files
-        raise ValueError(f"not a readable XLSX workbook: {e}") from e
+        raise ValueError(N_("not a readable XLSX workbook: {error}").format(error=e)) from e
 
 
 _DE_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -238,7 +251,7 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
     """Read the table and map its columns; problems name the table, row and column."""
     name = path.name
     if not path.is_file():
-        problems.add(name, "metadata table not found", "missing-table")
+        problems.add(name, N_("metadata table not found"), "missing-table")
         return None
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -246,7 +259,7 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
         elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
             rows = _read_csv(path)
         else:
-            problems.add(name, "metadata table must be .csv or .xlsx", "bad-table")
+            problems.add(name, N_("metadata table must be .csv or .xlsx"), "bad-table")
             return None
     except UnsafeTable as e:
         problems.add(name, str(e), "unsafe-xml")
@@ -256,7 +269,7 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
         return None
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        problems.add(name, "metadata table is empty", "bad-table")
+        problems.add(name, N_("metadata table is empty"), "bad-table")
         return None
     headers = [h.strip().lstrip("\ufeff") for h in rows[0]]
     norm_map = {normalise_header(k): v for k, v in mapping.items()}
@@ -276,14 +289,22 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
     for k in norm_map:
         if k not in {normalise_header(h) for h in headers}:
             problems.add(
-                name, f"--map names column {k!r}, which the table does not have", "bad-table"
+                name,
+                N_("--map names column {column!r}, which the table does not have").format(column=k),
+                "bad-table",
             )
     if fields.count("file") != 1:
-        why = "no column names the file" if "file" not in fields else "several file columns"
         problems.add(
             name,
-            f"{why} (expected a header like Datei, Dateiname, Pfad, file or "
-            "path, or --map COLUMN=file)",
+            N_(
+                "no column names the file (expected a header like Datei, Dateiname, Pfad, "
+                "file or path, or --map COLUMN=file)"
+            )
+            if "file" not in fields
+            else N_(
+                "several file columns (expected one header like Datei, Dateiname, Pfad, "
+                "file or path, or --map COLUMN=file)"
+            ),
             "bad-table",
         )
         return None
@@ -293,11 +314,15 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
     for i, raw in enumerate(rows[1:], start=2):
         cells = list(raw) + [""] * (len(headers) - len(raw))
         if len(raw) > len(headers) and any(c.strip() for c in raw[len(headers) :]):
-            problems.add(f"{name}, row {i}", "more cells than the header has columns", "bad-table")
+            problems.add(
+                ROW.format(table=name, row=i),
+                N_("more cells than the header has columns"),
+                "bad-table",
+            )
             continue
         fpath = normalise_row_path(cells[file_col])
         if not fpath:
-            problems.add(f"{name}, row {i}", "the file column is empty", "bad-table")
+            problems.add(ROW.format(table=name, row=i), N_("the file column is empty"), "bad-table")
             continue
         dc: dict[str, list[str]] = {}
         extra: dict[str, str] = {}
@@ -315,8 +340,11 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
                 if iso is None:
                     warnings.append(
                         (
-                            f"{name}, row {i}",
-                            f"date {v!r} in column {h!r} is not a recognised date; kept as written",
+                            ROW.format(table=name, row=i),
+                            N_(
+                                "date {value!r} in column {column!r} is not a recognised date; "
+                                "kept as written"
+                            ).format(value=v, column=h),
                             "unparsed-date",
                         )
                     )
@@ -325,5 +353,5 @@ def read_table(path: Path, mapping: dict[str, str], problems: ProblemList) -> Ta
             dc.setdefault(f, []).append(v)
         out.append(TableRow(i, fpath, dc, extra, kept))
     if not out and not problems:
-        problems.add(name, "metadata table has no rows", "bad-table")
+        problems.add(name, N_("metadata table has no rows"), "bad-table")
     return Table(name, headers, out, warnings)

@@ -7,6 +7,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+from ..i18n import N_
 from ..problems import ProblemList
 from .limits import Limits
 from .model import PayloadFile
@@ -20,7 +21,7 @@ def open_zip(path: Path, problems: ProblemList) -> zipfile.ZipFile | None:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
-        problems.add(path.name, f"not a readable ZIP file: {e}", "bad-zip")
+        problems.add(path.name, N_("not a readable ZIP file: {error}").format(error=e), "bad-zip")
         return None
 
 
@@ -32,7 +33,9 @@ def scan_zip(
     if len(infos) > limits.max_entries:
         problems.add(
             zip_path.name,
-            f"{len(infos)} entries exceed the limit of {limits.max_entries}",
+            N_("{n} entries exceed the limit of {limit}").format(
+                n=len(infos), limit=limits.max_entries
+            ),
             "zip-bomb",
         )
         return []
@@ -51,14 +54,14 @@ def scan_zip(
             continue
         if mode and stat.S_ISLNK(mode):
             problems.add(
-                shown, "symbolic link entry: links are not taken into the archive", "symlink"
+                shown, N_("symbolic link entry: links are not taken into the archive"), "symlink"
             )
             continue
         if info.flag_bits & 0x1:
-            problems.add(shown, "entry is encrypted", "encrypted")
+            problems.add(shown, N_("entry is encrypted"), "encrypted")
             continue
         if name in seen:
-            problems.add(shown, "entry name occurs twice in the ZIP", "duplicate-entry")
+            problems.add(shown, N_("entry name occurs twice in the ZIP"), "duplicate-entry")
             continue
         seen.add(name)
         if info.compress_type not in (
@@ -67,15 +70,20 @@ def scan_zip(
             zipfile.ZIP_BZIP2,
             zipfile.ZIP_LZMA,
         ):
-            problems.add(shown, f"unsupported compression method {info.compress_type}", "bad-zip")
+            problems.add(
+                shown,
+                N_("unsupported compression method {method}").format(method=info.compress_type),
+                "bad-zip",
+            )
             continue
         size = info.file_size
         total += size
         if size > _RATIO_FLOOR and size > limits.max_ratio * max(info.compress_size, 1):
             problems.add(
                 shown,
-                f"compression ratio {size // max(info.compress_size, 1)}:1 "
-                f"exceeds {limits.max_ratio}:1 (zip bomb?)",
+                N_("compression ratio {ratio}:1 exceeds {limit}:1 (zip bomb?)").format(
+                    ratio=size // max(info.compress_size, 1), limit=limits.max_ratio
+                ),
                 "zip-bomb",
             )
             continue
@@ -83,15 +91,18 @@ def scan_zip(
     if total > limits.max_total_bytes:
         problems.add(
             zip_path.name,
-            f"unpacks to {total} bytes, more than the limit of {limits.max_total_bytes}",
+            N_("unpacks to {size} bytes, more than the limit of {limit}").format(
+                size=total, limit=limits.max_total_bytes
+            ),
             "zip-bomb",
         )
     on_disk = os.path.getsize(zip_path)
     if total > _TOTAL_RATIO_FLOOR and total > limits.max_total_ratio * max(on_disk, 1):
         problems.add(
             zip_path.name,
-            f"unpacks to {total} bytes from {on_disk} "
-            f"(more than {limits.max_total_ratio}:1, zip bomb?)",
+            N_("unpacks to {size} bytes from {packed} (more than {limit}:1, zip bomb?)").format(
+                size=total, packed=on_disk, limit=limits.max_total_ratio
+            ),
             "zip-bomb",
         )
     files.sort(key=lambda f: f.path)

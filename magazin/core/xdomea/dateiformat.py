@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..i18n import N_
+
 # code -> (extension, description) as published in the code list
 CODES: dict[str, tuple[str, str]] = {
     "001": ("bmp", "Windows Bitmap"),
@@ -80,12 +82,20 @@ def contradiction(
         return None
     ext = CODES[code][0]
     if puid is None:
-        return f"declared format {describe(code)}, but the format could not be identified"
+        return N_("declared format {code}, but the format could not be identified").format(
+            code=describe(code)
+        )
     known = {e.lower().lstrip(".") for e in extensions(puid)}
     if not known & ({ext} | _SAME.get(ext, set())):
-        return f"declared format {describe(code)}, identified {puid}" + (
-            f" ({format_name})" if format_name else ""
+        if format_name:
+            return N_("declared format {code}, identified {puid} ({name})").format(
+                code=describe(code), puid=puid, name=format_name
+            )
+        return N_("declared format {code}, identified {puid}").format(
+            code=describe(code), puid=puid
         )
     if code == "044" and "PDF/A" not in (format_name or ""):
-        return f"declared format {describe(code)}, identified {puid} ({format_name}), not PDF/A"
+        return N_("declared format {code}, identified {puid} ({name}), not PDF/A").format(
+            code=describe(code), puid=puid, name=format_name
+        )
     return None

@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..aip.xml import UnsafeXML, parse_xml
+from ..i18n import N_
 from ..problems import ProblemList
 from ..sip.limits import Limits
 from ..sip.model import PayloadFile
@@ -66,7 +67,7 @@ def read_message(
     if m is None:
         raise MessageError(
             path.name,
-            "not named like an xdomea message: <ProzessID>_Aussonderung.<Name>.<Code>.zip",
+            N_("not named like an xdomea message: <ProzessID>_Aussonderung.<Name>.<Code>.zip"),
             "bad-name",
         )
     pid, name, code = m["pid"], m["name"], m["code"]
@@ -82,9 +83,17 @@ def read_message(
         xml_name = f"{pid}_{name}.xml"
         xml = next((e for e in entries if e.path == xml_name), None)
         if xml is None:
-            raise MessageError(path.name, f"the message XML {xml_name} is missing", "no-message")
+            raise MessageError(
+                path.name,
+                N_("the message XML {file} is missing").format(file=xml_name),
+                "no-message",
+            )
         if xml.size > MAX_XML:
-            raise MessageError(xml_name, f"{xml.size} bytes: too large for a message", "too-large")
+            raise MessageError(
+                xml_name,
+                N_("{size} bytes: too large for a message").format(size=xml.size),
+                "too-large",
+            )
         with xml.opener() as f:
             data = f.read()
         documents = sorted(e.path for e in entries if e.path != xml_name)
@@ -118,12 +127,18 @@ def _parse(
     v = NAMESPACE.match(qn.namespace or "")
     if v is None:
         raise MessageError(
-            xml_name, f"not an xdomea message (namespace {qn.namespace!r})", "bad-namespace"
+            xml_name,
+            N_("not an xdomea message (namespace {namespace!r})").format(namespace=qn.namespace),
+            "bad-namespace",
         )
     version = v.group(1)
     if qn.localname != name:
         raise MessageError(
-            xml_name, f"the file is named {name} but holds {qn.localname}", "name-mismatch"
+            xml_name,
+            N_("the file is named {name} but holds {element}").format(
+                name=name, element=qn.localname
+            ),
+            "name-mismatch",
         )
     try:
         schema = schema_for(home, version)
@@ -133,14 +148,18 @@ def _parse(
         err = schema.error_log.last_error
         raise MessageError(
             xml_name,
-            f"not valid against xdomea {version}: line {err.line}: {err.message}",
+            N_("not valid against xdomea {version}: line {line}: {error}").format(
+                version=version, line=err.line, error=err.message
+            ),
             "invalid",
         )
     found = root.findtext(f"{{{qn.namespace}}}Kopf/{{{qn.namespace}}}ProzessID")
     if (found or "").strip() != pid:
         raise MessageError(
             xml_name,
-            f"ProzessID {found!r} in the Kopf differs from the file name's {pid!r}",
+            N_("ProzessID {found!r} in the Kopf differs from the file name's {expected!r}").format(
+                found=found, expected=pid
+            ),
             "process-mismatch",
         )
     return Message(path, pid, name, code, version, root, documents, data)

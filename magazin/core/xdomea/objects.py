@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from ..i18n import N_
+
 # kinds whose children are Schriftgutobjekte, and the element names of those children
 _CHILDREN = {
     "Akte": ("Akteninhalt/Dokument", "Akteninhalt/Vorgang", "Akteninhalt/Teilakte", "Teilakte"),
@@ -283,7 +285,9 @@ def read_objects(root: etree._Element) -> list[Sgo]:
             seen[s.id] = s
     if dupes:
         raise ObjectError(
-            "the same Schriftgutobjekt ID is used more than once: " + ", ".join(sorted(set(dupes))),
+            N_("the same Schriftgutobjekt ID is used more than once: {ids}").format(
+                ids=", ".join(sorted(set(dupes)))
+            ),
             "duplicate-id",
             sorted(set(dupes)),
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from lxml import etree
 
 from ..aip.model import Agent, AipEvent, UnitNode
+from ..i18n import N_
 from ..ids import new_ulid
 from ..problems import Problem
 from ..sip.model import PayloadFile, Record, Transfer
@@ -37,6 +38,9 @@ CONFIDENTIAL_NAMES = {
     "005": "Vertraulich",
 }
 MEDIUM_NAMES = {"001": "Elektronisch", "002": "Hybrid", "003": "Papier"}
+
+# a version of an object in the message: the place named in problems
+VERSION = N_("{object}, Version {version}")
 
 
 @dataclass
@@ -114,8 +118,10 @@ def history_events(s: Sgo) -> tuple[list[AipEvent], list[Agent]]:
                     "creation" if _CREATION.search(h.action) else "metadata modification",
                     h.datetime,
                     "success",
-                    f"xdomea Historienprotokoll of {obj.label}: {h.action}{change}"
-                    + (f" ({h.note})" if h.note else ""),
+                    N_("xdomea Historienprotokoll of {object}: {action}").format(
+                        object=obj.label,
+                        action=h.action + change + (f" ({h.note})" if h.note else ""),
+                    ),
                     agents=[(agent.id_value, "implementer")],
                 )
             )
@@ -143,26 +149,22 @@ def check_delivery(
             decision = decision_of(root)
             if decision != "A":
                 why = (
-                    "was not offered in this process"
+                    N_("was not offered in this process; only objects appraised A are taken over")
                     if decision is None
                     else (
-                        f"was appraised {decision}"
+                        N_("was appraised {decision}; only objects appraised A are taken over")
                         if decision in ("V", "B")
-                        else "is not appraised"
+                        else N_("is not appraised; only objects appraised A are taken over")
                     )
                 )
-                faults.append(
-                    Problem(
-                        root.label,
-                        f"{why}; only objects appraised A are taken over",
-                        "not-appraised-a",
-                    )
-                )
+                faults.append(Problem(root.label, why.format(decision=decision), "not-appraised-a"))
             for s in list(root.walk())[1:]:
                 if decision_of(s) == "V":
                     faults.append(
                         Problem(
-                            s.label, "was appraised V (destroy) but is delivered", "not-appraised-a"
+                            s.label,
+                            N_("was appraised V (destroy) but is delivered"),
+                            "not-appraised-a",
                         )
                     )
         segs = segments(root)
@@ -184,7 +186,7 @@ def check_delivery(
             d.message_faults.append(
                 Problem(
                     name,
-                    "file in the message that no Schriftgutobjekt references",
+                    N_("file in the message that no Schriftgutobjekt references"),
                     "unreferenced-file",
                 )
             )
@@ -211,16 +213,18 @@ def _map_root(
         for v in s.versions:
             vdir = f"{folder[s.id]}/v{safe_segment(v.number or '1')}"
             for f in v.formats:
-                where = f"{s.label}, Version {v.number}"
+                where = VERSION.format(object=s.label, version=v.number)
                 if not f.filename:
                     faults.append(
-                        Problem(where, "Primaerdokument without Dateiname", "missing-document")
+                        Problem(where, N_("Primaerdokument without Dateiname"), "missing-document")
                     )
                     continue
                 if f.filename in referenced:
                     faults.append(
                         Problem(
-                            f.filename, f"referenced more than once ({where})", "duplicate-document"
+                            f.filename,
+                            N_("referenced more than once ({place})").format(place=where),
+                            "duplicate-document",
                         )
                     )
                     continue
@@ -229,7 +233,9 @@ def _map_root(
                     faults.append(
                         Problem(
                             f.filename,
-                            f"Primaerdokument of {where} is missing in the message",
+                            N_("Primaerdokument of {place} is missing in the message").format(
+                                place=where
+                            ),
                             "missing-document",
                         )
                     )

@@ -1,0 +1,278 @@
+"""How an archive is organised: tenants (with name, time zone and language), the tenant's
+classification (Tektonik: groups with signatures) and its fonds (Bestände) in the groups.
+
+Every change is a new version of the tenant's or the fonds' OCFL object (its record fields),
+so that `magazin catalog rebuild` restores them; the catalog follows."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from django.conf import settings
+from django.db import transaction
+
+from magazin.core.config import Home
+from magazin.core.i18n import N_
+from magazin.core.ids import now, valid_slug
+from magazin.core.records import store_record, update_record
+
+from .models import ClassificationGroup, Fonds, Tenant
+from .services import CatalogError, locations, natural_key, parse_time
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+# a group's signature: letters, digits, '.', '-', '_' (A, A2, 1.3, II-b)
+_SIGNATURE = re.compile(r"^[\w.\-]{1,40}$")
+GROUP_FIELD = "group:"  # the tenant record's field per classification group
+
+
+def _check_settings(time_zone: str, language: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise CatalogError(
+            N_("time zone {zone!r}: not a zone of the tz database (e.g. Europe/Berlin)").format(
+                zone=time_zone
+            )
+        ) from None
+    if language not in LANGUAGES:
+        raise CatalogError(
+            N_("language {language!r}: one of {languages}").format(
+                language=language, languages=", ".join(LANGUAGES)
+            )
+        )
+
+
+# -- tenants ---------------------------------------------------------------------------------
+
+
+def create_tenant(
+    home: Home,
+    slug: str,
+    name: str,
+    user: str,
+    time_zone: str = "Europe/Berlin",
+    language: str = "de",
+) -> Tenant:
+    if not valid_slug(slug):
+        raise CatalogError(
+            N_(
+                "tenant {slug!r}: use lower-case letters, digits and '-' (at most 63, starting "
+                "with a letter or digit)"
+            ).format(slug=slug)
+        )
+    if not name.strip():
+        raise CatalogError(N_("a tenant needs a name"))
+    _check_settings(time_zone, language)
+    if Tenant.objects.filter(slug=slug).exists():
+        raise CatalogError(N_("tenant {slug!r} exists already").format(slug=slug))
+    created = now()
+    store_record(
+        locations(home),
+        kind="tenant",
+        tenant=slug,
+        key="tenant",
+        title=name,
+        dc={"title": [name], "identifier": [slug]},
+        fields={
+            "slug": slug,
+            "name": name,
+            "created": created,
+            "time_zone": time_zone,
+            "language": language,
+        },  # fmt: skip
+        user=user,
+        event=("creation", N_("Tenant {slug} created").format(slug=slug)),
+        created=created,
+    )
+    return Tenant.objects.create(slug=slug, name=name, created=parse_time(created),
+                                 time_zone=time_zone, language=language)  # fmt: skip
+
+
+def edit_tenant(
+    home: Home,
+    tenant: Tenant,
+    user: str,
+    name: str | None = None,
+    time_zone: str | None = None,
+    language: str | None = None,
+) -> list[str]:
+    """Change a tenant's name, time zone or language; returns what changed."""
+    wanted = {"name": name, "time_zone": time_zone, "language": language}
+    changes = {k: v.strip() for k, v in wanted.items() if v is not None and v.strip()
+               and v.strip() != getattr(tenant, k)}  # fmt: skip
+    if not changes:
+        return []
+    _check_settings(changes.get("time_zone", tenant.time_zone),
+                    changes.get("language", tenant.language))  # fmt: skip
+    said = "; ".join(f"{k}: {getattr(tenant, k)!r} → {v!r}" for k, v in changes.items())
+    title = changes.get("name", tenant.name)
+    update_record(
+        locations(home),
+        home.locks,
+        kind="tenant",
+        tenant=tenant.slug,
+        key="tenant",
+        fields=changes,
+        user=user,
+        event=("metadata modification",
+               N_("Tenant {slug} changed: {changes}").format(slug=tenant.slug, changes=said)),
+        title=title,
+        dc={"title": [title], "identifier": [tenant.slug]},
+    )  # fmt: skip
+    for k, v in changes.items():
+        setattr(tenant, k, v)
+    tenant.save(update_fields=list(changes))
+    return list(changes)
+
+
+# -- classification (Tektonik) -----------------------------------------------------------------
+
+
+def _clean_path(path: str) -> str:
+    parts = [p.strip() for p in (path or "").strip().strip("/").split("/")]
+    if not parts or not all(_SIGNATURE.match(p) for p in parts):
+        raise CatalogError(
+            N_(
+                "group {path!r}: the signatures of the groups from the top, separated by '/' "
+                "(like A/A2; letters, digits, '.', '-')"
+            ).format(path=path)
+        )
+    return "/".join(parts)
+
+
+def group_sort_key(path: str) -> str:
+    return "/".join(natural_key(p) for p in path.split("/"))
+
+
+def create_group(home: Home, tenant: Tenant, path: str, title: str, user: str):
+    """A group of the classification; its parent group must exist."""
+    path = _clean_path(path)
+    if not title.strip():
+        raise CatalogError(N_("a group needs a title"))
+    groups = ClassificationGroup.objects.filter(tenant=tenant)
+    if groups.filter(path=path).exists():
+        raise CatalogError(N_("group {path} exists already").format(path=path))
+    parent = path.rpartition("/")[0]
+    if parent and not groups.filter(path=parent).exists():
+        raise CatalogError(
+            N_("group {path}: its parent group {parent} does not exist").format(
+                path=path, parent=parent
+            )
+        )
+    update_record(
+        locations(home),
+        home.locks,
+        kind="tenant",
+        tenant=tenant.slug,
+        key="tenant",
+        fields={GROUP_FIELD + path: title.strip()},
+        user=user,
+        event=("metadata modification",
+               N_("Classification group {path} created: {title}").format(path=path, title=title)),
+    )  # fmt: skip
+    return ClassificationGroup.objects.create(
+        tenant=tenant, path=path, title=title.strip(), sort_key=group_sort_key(path)
+    )
+
+
+def groups_from_record(fields: dict[str, str]) -> dict[str, str]:
+    """The classification kept in a tenant record: group path -> title."""
+    return {k[len(GROUP_FIELD) :]: v for k, v in fields.items() if k.startswith(GROUP_FIELD)}
+
+
+def classification(tenant: Tenant) -> list[dict]:
+    """The groups in order, each with its depth and its fonds; unclassified fonds last."""
+    fonds = list(Fonds.objects.filter(tenant=tenant).order_by("code"))
+    out = []
+    for g in ClassificationGroup.objects.filter(tenant=tenant).order_by("sort_key"):
+        mine = [f for f in fonds if f.group == g.path]
+        out.append({"path": g.path, "signature": g.signature, "title": g.title,
+                    "depth": g.depth, "fonds": mine})  # fmt: skip
+    known = {g["path"] for g in out}
+    loose = [f for f in fonds if f.group not in known]
+    return out + ([{"path": "", "signature": "", "title": "", "depth": 0, "fonds": loose}]
+                  if loose else [])  # fmt: skip
+
+
+# -- fonds -------------------------------------------------------------------------------------
+
+
+def _group_of(tenant: Tenant, group: str | None) -> str:
+    if not group:
+        return ""
+    path = _clean_path(group)
+    if not ClassificationGroup.objects.filter(tenant=tenant, path=path).exists():
+        raise CatalogError(
+            N_("no classification group {path} in {tenant}").format(path=path, tenant=tenant.slug)
+        )
+    return path
+
+
+def create_fonds(
+    home: Home, tenant: Tenant, code: str, title: str, user: str, group: str | None = None
+) -> Fonds:
+    if not code or "/" in code or len(code) > 100:
+        raise CatalogError(N_("fonds code {code!r}: 1-100 characters, no '/'").format(code=code))
+    if not title.strip():
+        raise CatalogError(N_("a fonds needs a title"))
+    if Fonds.objects.filter(tenant=tenant, code=code).exists():
+        raise CatalogError(
+            N_("fonds {code!r} exists already in tenant {slug}").format(code=code, slug=tenant.slug)
+        )
+    path = _group_of(tenant, group)
+    created = now()
+    fields = {"tenant": tenant.slug, "code": code, "title": title, "created": created}
+    if path:
+        fields["group"] = path
+    store_record(
+        locations(home),
+        kind="fonds",
+        tenant=tenant.slug,
+        key=code,
+        fonds=code,
+        title=title,
+        dc={"title": [title], "identifier": [code]},
+        fields=fields,
+        user=user,
+        event=("creation", N_("Fonds {code} created").format(code=code)),
+        created=created,
+    )
+    return Fonds.objects.create(tenant=tenant, code=code, title=title, group=path,
+                                created=parse_time(created))  # fmt: skip
+
+
+@transaction.atomic
+def edit_fonds(
+    home: Home, fonds: Fonds, user: str, title: str | None = None, group: str | None = None
+) -> list[str]:
+    """Change a fonds' title or its place in the classification ("" = none); returns what
+    changed."""
+    changes: dict[str, str | None] = {}
+    if title is not None and title.strip() and title.strip() != fonds.title:
+        changes["title"] = title.strip()
+    if group is not None:
+        path = _group_of(fonds.tenant, group)
+        if path != fonds.group:
+            changes["group"] = path
+    if not changes:
+        return []
+    said = "; ".join(f"{k}: {getattr(fonds, k)!r} → {v!r}" for k, v in changes.items())
+    new_title = changes.get("title", fonds.title)
+    update_record(
+        locations(home),
+        home.locks,
+        kind="fonds",
+        tenant=fonds.tenant.slug,
+        key=fonds.code,
+        fields={k: (v or None) for k, v in changes.items()},
+        user=user,
+        event=("metadata modification",
+               N_("Fonds {code} changed: {changes}").format(code=fonds.code, changes=said)),
+        title=new_title,
+        dc={"title": [new_title], "identifier": [fonds.code]},
+    )  # fmt: skip
+    for k, v in changes.items():
+        setattr(fonds, k, v)
+    fonds.save(update_fields=list(changes))
+    return list(changes)

@@ -1,0 +1,10 @@
+"""German dates and numbers on Magazin's pages: 1.12.2026, 22:42 · 10,0 MB · 2.487."""
+
+DATE_FORMAT = "j. F Y"
+SHORT_DATE_FORMAT = "j.n.Y"
+DATETIME_FORMAT = "j. F Y, H:i"
+SHORT_DATETIME_FORMAT = "j.n.Y, H:i"
+YEAR_MONTH_FORMAT = "F Y"
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "."
+NUMBER_GROUPING = 3
