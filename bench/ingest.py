@@ -46,9 +46,9 @@ def case_magazin(sip: Path, table: Path | None, work: Path, identify: bool) -> d
     import django
 
     django.setup()
+    from magazin.archive import init_archive
     from magazin.catalog.models import Tenant
     from magazin.catalog.organisation import create_fonds, create_tenant
-    from magazin.archive import init_archive
     from magazin.core.formats.identify import UNKNOWN
     from magazin.core.ingest import IngestRequest
     from magazin.ingest.services import run_ingest
