@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("magazin.web.urls")),
 ]
 
+handler404 = "magazin.web.errors.not_found"
 handler500 = "magazin.web.errors.server_error"

@@ -138,14 +138,14 @@ def test_retry_from_the_web_ingests_after_the_table_was_corrected(archive, anna,
 def test_bad_requests_get_400_and_leave_nothing(archive, anna, client, home):
     api = _token_client(type(client), anna["token"])
     r = api.post("/api/ingest/", {"fonds": "OB-Reden"})
-    assert r.status_code == 400 and "file" in r.json()["error"]
+    assert r.status_code == 400 and "file" in r.json()["detail"]
     r = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"}), "fonds": "Nope"})
-    assert r.status_code == 400 and "Nope" in r.json()["error"]
+    assert r.status_code == 400 and "Nope" in r.json()["detail"]
     r = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"}), "metadata":
                  SimpleUploadedFile("liste.txt", b"x")})  # fmt: skip
-    assert r.status_code == 400 and "liste.txt" in r.json()["error"]
+    assert r.status_code == 400 and "liste.txt" in r.json()["detail"]
     r = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"}), "agency": "XX"})
-    assert r.status_code == 400 and "XX" in r.json()["error"]
+    assert r.status_code == 400 and "XX" in r.json()["detail"]
     assert not home.uploads.exists() or not any(home.uploads.iterdir())
     assert api.get("/api/jobs/").json()["count"] == 0
     assert api.get("/api/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/").status_code == 404
@@ -396,8 +396,8 @@ def test_an_upload_that_cannot_be_kept_leaves_nothing(archive, anna, client, hom
     monkeypatch.setattr(jobs, "_keep", disk_full)
     api = _token_client(type(client), anna["token"])
     r = api.post("/api/ingest/", {"file": _zip({"a.txt": "A"})})
-    assert r.status_code == 507 and "reden.zip" in r.json()["error"]
-    assert "No space left" in r.json()["error"]
+    assert r.status_code == 507 and "reden.zip" in r.json()["detail"]
+    assert "No space left" in r.json()["detail"]
     assert not home.uploads.exists() or not any(home.uploads.iterdir())
     assert api.get("/api/jobs/").json()["count"] == 0
 
@@ -464,7 +464,7 @@ def test_files_the_table_does_not_name_become_units_when_asked(archive, anna, cl
                        "metadata": SimpleUploadedFile("t.csv", b"Datei;Titel\nc.txt;C\n"),
                        "unlisted": "unit"}).json()["job"]  # fmt: skip
     r = api.post("/api/ingest/", {"file": _zip({"e.txt": "E"}), "unlisted": "include"})
-    assert r.status_code == 400 and "reject, unit" in r.json()["error"]
+    assert r.status_code == 400 and "reject, unit" in r.json()["detail"]
     _work(archive)
     for jid in (web_jid, api_jid):
         job = api.get(f"/api/jobs/{jid}/").json()

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -14,27 +16,47 @@ from rest_framework.views import APIView
 
 from magazin.access.files import dip_response, file_response
 from magazin.access.logs import log_access
+from magazin.access.models import Release
 from magazin.access.scope import Scope
 from magazin.catalog.services import aip_detail, unit_summary
 from magazin.core.sip import UNLISTED
+from magazin.ingest.models import IngestJob
+from magazin.web.i18n import tr
+
+UNIT_SUMMARY = inline_serializer(
+    "UnitSummary",
+    fields={
+        "aid": serializers.CharField(),
+        "title": serializers.CharField(),
+        "tenant": serializers.CharField(),
+        "fonds": serializers.CharField(),
+        "signature": serializers.CharField(allow_null=True, help_text="reference code"),
+        "date": serializers.ListField(child=serializers.CharField(),
+                                      help_text="date range as recorded (ISO 8601)"),
+        "year_from": serializers.IntegerField(allow_null=True),
+        "year_to": serializers.IntegerField(allow_null=True),
+        "access": serializers.ChoiceField(["open", "closed"]),
+        "kind": serializers.CharField(allow_null=True),
+        "parent": serializers.CharField(allow_null=True),
+        "children": serializers.IntegerField(),
+        "files": serializers.IntegerField(),
+        "bytes": serializers.IntegerField(),
+    },
+)  # fmt: skip
 
 
-def _unit_summary(many: bool = False):
-    return inline_serializer(
-        "UnitSummary",
-        many=many,
-        fields={
-            "aid": serializers.CharField(),
-            "title": serializers.CharField(),
-            "tenant": serializers.CharField(),
-            "fonds": serializers.CharField(),
-            "kind": serializers.CharField(allow_null=True),
-            "parent": serializers.CharField(allow_null=True),
-            "children": serializers.IntegerField(),
-            "files": serializers.IntegerField(),
-            "bytes": serializers.IntegerField(),
-        },
-    )
+def paged(name: str, item) -> serializers.Serializer:
+    """The schema of a page of a list: {"count", "next", "previous", "results"}."""
+    return inline_serializer(name, fields={
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": type(item)(many=True) if not hasattr(item, "child") else item,
+    })  # fmt: skip
+
+
+# whether a unit has a release in force, for lists that show the access status
+RELEASED = Exists(Release.objects.filter(unit=OuterRef("pk"), withdrawn__isnull=True))
 
 
 class UnitList(APIView):
@@ -47,11 +69,12 @@ class UnitList(APIView):
             OpenApiParameter("parent", str, description="list this unit's children"),
             OpenApiParameter("page", int),
         ],
-        responses={200: _unit_summary(many=True)},
+        operation_id="units_list",
+        responses={200: paged("UnitPage", UNIT_SUMMARY)},
     )
     def get(self, request):
         scope = Scope.of(request.user)
-        qs = scope.units().select_related("tenant", "fonds", "parent")
+        qs = scope.units().select_related("tenant", "fonds", "parent").annotate(released=RELEASED)
         parent = request.query_params.get("parent")
         if parent:
             qs = qs.filter(parent=scope.unit(parent))
@@ -132,24 +155,23 @@ class UnitDip(APIView):
         return dip_response(unit)
 
 
-def _job_schema():
-    from magazin.ingest.models import IngestJob
-
-    return inline_serializer(
-        "Job",
-        fields={
-            "job": serializers.CharField(),
-            "state": serializers.ChoiceField(IngestJob.STATES),
-            "progress": serializers.IntegerField(help_text="0 to 100"),
-            "phase": serializers.CharField(),
-            "kind": serializers.CharField(),
-            "name": serializers.CharField(),
-            "status": serializers.CharField(allow_null=True),
-            "aips": serializers.ListField(child=serializers.DictField()),
-            "errors": serializers.ListField(child=serializers.DictField()),
-            "quarantine": serializers.CharField(allow_null=True),
-        },
-    )
+# one component for the job, used by the list and the single job
+JOB = inline_serializer(
+    "Job",
+    fields={
+        "job": serializers.CharField(),
+        "state": serializers.ChoiceField(IngestJob.STATES),
+        "progress": serializers.IntegerField(help_text="0 to 100"),
+        "phase": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "origin": serializers.ChoiceField(IngestJob.ORIGINS),
+        "name": serializers.CharField(),
+        "status": serializers.CharField(allow_null=True),
+        "aips": serializers.ListField(child=serializers.DictField()),
+        "errors": serializers.ListField(child=serializers.DictField()),
+        "quarantine": serializers.CharField(allow_null=True),
+    },
+)
 
 
 def _archivist(request) -> Scope:
@@ -158,7 +180,7 @@ def _archivist(request) -> Scope:
 
     scope = Scope.of(request.user)
     if not scope.can_edit:
-        raise PermissionDenied("ingest is for the archivists and admins of a tenant")
+        raise PermissionDenied(_("Ingest is for the archivists and admins of a tenant."))
     return scope
 
 
@@ -198,7 +220,7 @@ class Ingest(APIView):
         scope = _archivist(request)
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"error": "file: the container to ingest is missing"}, status=400)
+            return Response({"detail": _("file: the container to ingest is missing")}, status=400)
         d = request.data
         home = load_home()
         user = request.user.get_username()
@@ -218,10 +240,14 @@ class Ingest(APIView):
                     origin="api",
                 )
         except JobError as e:
-            return Response({"error": str(e)}, status=400)
+            return Response({"detail": tr(str(e))}, status=400)
         except OSError as e:  # the data folder is full or not writable: nothing was kept
             name = getattr(upload, "name", "upload")
-            return Response({"error": f"{name}: could not keep the upload: {e}"}, status=507)
+            return Response(
+                {"detail": _("%(name)s: could not keep the upload: %(error)s")
+                 % {"name": name, "error": e}},
+                status=507,
+            )  # fmt: skip
         return Response(
             {"job": job.jid, "url": f"/api/jobs/{job.jid}/"},
             status=202,
@@ -241,8 +267,9 @@ class JobList(APIView):
     """The tenant's ingest jobs, newest first."""
 
     @extend_schema(
+        operation_id="jobs_list",
         parameters=[OpenApiParameter("state", str), OpenApiParameter("page", int)],
-        responses={200: _job_schema()},
+        responses={200: paged("JobPage", JOB)},
     )
     def get(self, request):
         from magazin.ingest.jobs import job_dict
@@ -258,7 +285,7 @@ class JobList(APIView):
 class JobDetail(APIView):
     """One job: {"state", "progress", "aips", "errors", …}; 404 for other tenants' jobs."""
 
-    @extend_schema(responses={200: _job_schema()})
+    @extend_schema(operation_id="jobs_retrieve", responses={200: JOB})
     def get(self, request, jid: str):
         from magazin.ingest.jobs import job_dict
 

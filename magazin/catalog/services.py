@@ -313,10 +313,27 @@ def unit_files(u: Unit):
     return files
 
 
+def is_open(u: Unit, day: dt.date | None = None) -> bool:
+    """Open to every reader: its closure period is over, or the archive released it."""
+    day = day or dt.date.today()
+    if u.open_from is not None and u.open_from <= day:
+        return True
+    released = getattr(u, "released", None)  # annotated by a list, else asked
+    if released is None:
+        released = u.releases.filter(withdrawn__isnull=True).exists()
+    return bool(released)
+
+
 def unit_summary(u: Unit) -> dict:
-    """A unit in lists: as in `aip list`, plus where it sits in its tree."""
+    """A unit in lists: as in `aip list`, plus its signature, date range and access status,
+    and where it sits in its tree."""
     return {
         **aip_summary(u),
+        "signature": u.signature or None,
+        "date": (u.dc or {}).get("date", []),
+        "year_from": u.year_from,
+        "year_to": u.year_to,
+        "access": "open" if is_open(u) else "closed",
         "kind": u.extra.get("kind") or u.extra.get("xdomea_kind"),
         "parent": u.parent.aid if u.parent_id else None,
         "children": u.children.count(),
