@@ -173,7 +173,8 @@ def tenants(request):
             messages.error(request, tr(str(e)))
         return redirect("tenants")
     rows = Tenant.objects.annotate(
-        units=Count("units", filter=Q(units__parent=None)), users=Count("members", distinct=True)
+        n_units=Count("units", filter=Q(units__parent=None), distinct=True),
+        n_users=Count("members", distinct=True),
     ).order_by("slug")
     return render(request, "web/tenants.html",
                   {"tenants": rows, "languages": LANGUAGES, "zones": _zones()})  # fmt: skip

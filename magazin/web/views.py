@@ -178,11 +178,11 @@ def search_page(request):
                            (label("access", "closed"), f["access"]["closed"],
                             {"access": "closed"})]),
         ]  # fmt: skip
-        groups = [
+        groups = [  # a value no match has is no way to narrow the search
             (name, [(text, n, link(**c, page=""), all(filters.get(k) == v for k, v in c.items()))
-                    for text, n, c in items])
+                    for text, n, c in items if n])
             for name, items in groups
-            if items
+            if any(n for _t, n, _c in items)
         ]  # fmt: skip
         if filters:
             groups.append((_("Filters"), [(_("remove all"), None, link(**dict.fromkeys(filters,
