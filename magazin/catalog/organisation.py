@@ -22,7 +22,7 @@ from .services import CatalogError, locations, natural_key, parse_time
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 # a group's signature: letters, digits, '.', '-', '_' (A, A2, 1.3, II-b)
-_SIGNATURE = re.compile(r"^[\w.\-]{1,40}$")
+_SIGNATURE = re.compile(r"^(?!\.+$)[\w.\-]{1,40}$")
 GROUP_FIELD = "group:"  # the tenant record's field per classification group
 
 
