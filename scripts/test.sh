@@ -12,6 +12,19 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# axe-core (npm), run inside the browser tests' pages for the WCAG 2.1 AA checks
+if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "Installing npm (Debian package npm) for axe-core…" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    echo "Installing axe-core (npm) for the accessibility checks…" >&2
+    mkdir -p .cache/axe
+    npm install --prefix .cache/axe --silent --no-audit --no-fund axe-core@4 >/dev/null
+  fi
+fi
 ruff check magazin tests bench
 ruff format --check magazin tests bench
 echo "== tests on SQLite" >&2

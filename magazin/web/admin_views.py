@@ -177,7 +177,7 @@ def tenants(request):
         n_users=Count("members", distinct=True),
     ).order_by("slug")
     return render(request, "web/tenants.html",
-                  {"tenants": rows, "languages": LANGUAGES, "zones": _zones()})  # fmt: skip
+                  {"tenants": rows, "tenant_languages": LANGUAGES, "zones": _zones()})  # fmt: skip
 
 
 def _zones() -> list[str]:
