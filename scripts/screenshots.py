@@ -21,11 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Demo-Passwort-2026"
 
 
-def magazin(env, *args, stdin=None) -> str:
-    exe = shutil.which("magazin") or sys.executable
-    cmd = [exe] if exe.endswith("magazin") else [exe, "-m", "magazin.cli"]
-    r = subprocess.run(cmd + [str(a) for a in args], env=env, input=stdin, text=True,
-                       capture_output=True, check=True)  # fmt: skip
+# this clone's Magazin, in the Python running this script (.venv/bin/python)
+MAGAZIN = [sys.executable, "-m", "magazin.cli"]
+USERS = {"anna": "archivist", "adam": "admin", "olga": "operator", "rita": "reader"}
+
+
+def magazin(env, *args, stdin=None, check=True) -> str:
+    r = subprocess.run(MAGAZIN + [str(a) for a in args], env=env, input=stdin, text=True,
+                       capture_output=True, check=check, cwd=ROOT)  # fmt: skip
     return r.stdout
 
 
@@ -33,14 +36,39 @@ def demo(env, tmp: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from bench.corpus import make_corpus
 
+    magazin(env, "init")
     magazin(env, "tenant", "create", "stadt", "--name", "Stadtarchiv Magdeburg")
-    magazin(env, "fonds", "create", "stadt", "OB-Reden", "--title", "Oberbürgermeister, Reden")
-    magazin(env, "fonds", "create", "stadt", "Rechtsamt", "--title", "Rechtsamt, Akten")
+    magazin(env, "tenant", "create", "kreis", "--name", "Kreisarchiv Börde")
+    magazin(env, "tektonik", "create", "stadt", "A", "--title", "Oberbürgermeister")
+    magazin(env, "tektonik", "create", "stadt", "A/A1", "--title", "Reden und Ansprachen")
+    magazin(env, "tektonik", "create", "stadt", "B", "--title", "Ämter")
+    magazin(env, "fonds", "create", "stadt", "OB-Reden", "--title", "Oberbürgermeister, Reden",
+            "--group", "A/A1")  # fmt: skip
+    magazin(env, "fonds", "create", "stadt", "Rechtsamt", "--title", "Rechtsamt, Akten",
+            "--group", "B")  # fmt: skip
     folder, table = make_corpus(tmp / "corpus", n=60)
-    magazin(env, "ingest", folder, "--fonds", "OB-Reden", "--metadata", table)
+    magazin(env, "ingest", folder, "--tenant", "stadt", "--fonds", "OB-Reden", "--metadata", table,
+            "--source", "Büro des Oberbürgermeisters")  # fmt: skip
     magazin(env, "index")
-    magazin(env, "user", "create", "anna", "--role", "archivist", "--password-stdin",
-            stdin=PASSWORD + "\n")  # fmt: skip
+    for name, role in USERS.items():
+        magazin(env, "user", "create", name, "--tenant", "stadt", "--role", role,
+                "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    magazin(env, "user", "token", "anna", "--name", "Findbuch-Export")
+    units = json.loads(magazin(env, "aip", "list", "--json"))
+    closed = [u for u in units if json.loads(magazin(env, "access", "show", u["aid"], "--json"))
+              ["status"] == "closed"]  # fmt: skip
+    if closed:
+        until = (__import__("datetime").date.today().replace(month=12, day=31)).isoformat()
+        magazin(env, "access", "grant", closed[0]["aid"], "--reader", "rita", "--reason",
+                "Forschungsvorhaben", "--purpose", "Dissertation", "--expires", until)  # fmt: skip
+    # a delivery whose table names a file it lacks: in quarantine with its report
+    bad = tmp / "Nachlieferung"
+    bad.mkdir()
+    (bad / "rede-neu.txt").write_text("Rede", "utf-8")
+    (tmp / "nachlieferung.csv").write_text("Datei;Titel\nrede-fehlt.txt;Rede\n", "utf-8")
+    magazin(env, "ingest", bad, "--tenant", "stadt", "--fonds", "OB-Reden", "--metadata",
+            tmp / "nachlieferung.csv",
+            check=False)  # fmt: skip
     fixtures = Path(os.environ.get("MAGAZIN_FIXTURES") or ROOT.parent / "shared" / "fixtures")
     xdomea = fixtures / "xdomea"
     if xdomea.is_dir():
@@ -67,9 +95,8 @@ def main() -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        exe = shutil.which("magazin")
         proc = subprocess.Popen(
-            [exe, "serve", "--port", str(port), "--poll-interval", "3600"],
+            MAGAZIN + ["serve", "--port", str(port), "--poll-interval", "3600"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -109,34 +136,63 @@ def shoot(base: str, env: dict, out: Path, tmp: Path) -> None:
 
     units = json.loads(magazin(env, "aip", "list", "--json"))
     processes = json.loads(magazin(env, "xdomea", "process", "list", "--json"))
+    accession = json.loads(magazin(env, "accession", "list", "--json"))[0]["number"]
+    quarantine = json.loads(magazin(env, "quarantine", "list", "--json"))
+    # per user: (file name, page)
     pages = {
-        "login": "/login/",
-        "dashboard": "/",
-        "fonds": "/fonds/OB-Reden/",
-        "unit": f"/aip/{units[0]['aid']}/",
-        "search": "/search/?q=Stadt",
-    }
+        "anna": [("dashboard", "/"), ("fonds", "/fonds/OB-Reden/?sort=date"),
+                 ("unit", f"/aip/{units[0]['aid']}/"), ("search", "/search/?q=Stadt"),
+                 ("accession", f"/accessions/{accession}/"), ("access-log", "/access-log/")],
+        "adam": [("users", "/users/"), ("tektonik", "/tektonik/")],
+        "olga": [("storage", "/storage/"), ("tenants", "/tenants/")],
+        "rita": [("reader-dashboard", "/")],
+    }  # fmt: skip
+    if quarantine:
+        pages["anna"].append(("quarantine", f"/quarantine/{quarantine[0]['id']}/"))
     if processes:
-        pages["xdomea-appraisal"] = f"/xdomea/{processes[0]['process_id']}/"
+        pages["anna"].append(("xdomea-appraisal", f"/xdomea/{processes[0]['process_id']}/"))
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=shutil.which("chromium"),
             args=["--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update"],
         )  # fmt: skip
-        page = b.new_context(locale="de-DE", viewport={"width": 1200, "height": 900}).new_page()
+        for user, shots in pages.items():
+            context = b.new_context(locale="de-DE", viewport={"width": 1200, "height": 900})
+            page = context.new_page()
+            page.goto(f"{base}/login/")
+            if user == "anna":
+                page.screenshot(path=str(out / "login.png"))
+            page.get_by_label("Benutzername").fill(user)
+            page.get_by_label("Passwort").fill(PASSWORD)
+            page.get_by_role("button", name="Anmelden").click()
+            page.wait_for_load_state()
+            if user == "anna":
+                upload(page, base, out, tmp)
+            for name, path in shots:
+                page.goto(base + path)
+                page.screenshot(path=str(out / f"{name}.png"), full_page=False)
+            context.close()
+        # the same page in English: the switch on every page
+        context = b.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+        page = context.new_page()
         page.goto(f"{base}/login/")
-        page.screenshot(path=str(out / "login.png"))
+        page.get_by_label("User name").fill("anna")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        page.goto(f"{base}/aip/{units[0]['aid']}/")
+        page.screenshot(path=str(out / "unit-en.png"))
+        # a tablet
+        context = b.new_context(locale="de-DE", viewport={"width": 820, "height": 1180})
+        page = context.new_page()
+        page.goto(f"{base}/login/")
         page.get_by_label("Benutzername").fill("anna")
         page.get_by_label("Passwort").fill(PASSWORD)
         page.get_by_role("button", name="Anmelden").click()
-        page.wait_for_url(f"{base}/")
-        upload(page, base, out, tmp)
-        for name, path in pages.items():
-            if name == "login":
-                continue
-            page.goto(base + path)
-            page.screenshot(path=str(out / f"{name}.png"), full_page=False)
+        page.wait_for_load_state()
+        page.goto(f"{base}/search/?q=Hafen")
+        page.screenshot(path=str(out / "search-tablet.png"))
         b.close()
     print("screenshots in", out, ":", ", ".join(sorted(p.name for p in out.glob("*.png"))))
 
