@@ -318,3 +318,38 @@ def test_quarantine_retry_with_a_corrected_table(archive, reden, tmp_path):
     r2 = anna.post(f"/quarantine/{r['quarantine']}/", {"retry": "1", "metadata": bad}, follow=True)
     assert "eine Metadatentabelle ist eine .csv- oder .xlsx-Datei" in r2.content.decode()
     assert archive.json("quarantine", "show", r["quarantine"])["status"] == "open"
+
+
+def test_bulk_access_decisions_for_a_selection_a_fonds_and_a_search(archive, reden):
+    anna, rita = _web("anna"), _web("rita")
+    closed = [reden["aids"]["Haushaltsrede"], reden["aids"]["Brückenrede"]]
+    page = anna.get("/fonds/OB-Reden/").content.decode()
+    assert 'form="bulk"' in page and "Über die Benutzung mehrerer Einheiten entscheiden" in page
+    assert 'form="bulk"' not in rita.get("/fonds/OB-Reden/").content.decode()
+    # nothing ticked: refused
+    r = anna.post("/access/", {"target": "selection", "action": "release", "reason": "x",
+                               "next": "/fonds/OB-Reden/"}, follow=True)  # fmt: skip
+    assert "Bitte die Einheiten wählen" in r.content.decode()
+    # a selection: released
+    r = anna.post("/access/", {"target": "selection", "aid": [closed[0]], "action": "release",
+                               "reason": "Ausstellung", "next": "/fonds/OB-Reden/"})  # fmt: skip
+    assert r.status_code == 302 and r.url == "/fonds/OB-Reden/"
+    assert rita.get(f"/aip/{closed[0]}/").status_code == 200
+    assert rita.get(f"/aip/{closed[1]}/").status_code == 404
+    # every hit of a search: granted to the reader
+    until = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    anna.post("/access/", {"target": "search", "q": "brückenrede", "action": "grant",
+                           "reader": "rita", "purpose": "Ausstellung", "reason": "Leihgabe",
+                           "expires": until})  # fmt: skip
+    assert rita.get(f"/aip/{closed[1]}/").status_code == 200
+    # a whole fonds: marked for publication (a new version of each AIP)
+    anna.post("/access/", {"target": "fonds", "fonds": "OB-Reden", "action": "publish",
+                           "reason": "Jubiläum"})  # fmt: skip
+    for aid in reden["aids"].values():
+        assert archive.json("aip", "show", aid)["extra"]["zur Veröffentlichung bestimmt"] == "ja"
+    # a reader cannot, and a foreign redirect target is not followed
+    assert rita.post("/access/", {"target": "fonds", "fonds": "OB-Reden", "action": "release",
+                                  "reason": "x"}).status_code == 404  # fmt: skip
+    r = anna.post("/access/", {"target": "selection", "aid": [closed[0]], "action": "release",
+                               "reason": "x", "next": "https://example.org/"})  # fmt: skip
+    assert r.url == "/"

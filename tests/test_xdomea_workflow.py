@@ -195,6 +195,11 @@ def test_four_step_workflow_of_every_version(desk, home, version, fixtures):
     (m,) = desk.poll()
     assert m["status"] == "stored", m
     assert [a["status"] for a in m["aips"]] == ["stored", "stored"]
+    # the delivery shows in the job list, from the xdomea inbox
+    job = desk.cli.json("job", "list")[0]
+    assert (job["origin"], job["kind"], job["state"], job["agency"]) == (
+        "xdomea", "xdomea", "done", "RA")  # fmt: skip
+    assert sorted(a["aid"] for a in job["aips"]) == sorted(a["aid"] for a in m["aips"])
     assert len(storage_objects(home)) == before + 2 * 2 + 2  # 2 AIPs and an accession, 2 copies
     if version.startswith("3"):
         r0507 = desk.reply("0507", version)

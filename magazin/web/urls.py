@@ -37,6 +37,7 @@ urlpatterns = [
     path("aip/<str:aid>/files/<path:path>", views.unit_file, name="unit-file"),
     path("aip/<str:aid>/dip", views.unit_dip, name="unit-dip"),
     path("aip/<str:aid>/access", views.unit_access, name="unit-access"),
+    path("access/", views.bulk_access, name="bulk-access"),
     path(
         "login/",
         login_not_required(

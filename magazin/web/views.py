@@ -126,8 +126,11 @@ def fonds_units(request, code: str):
     columns = [("signature", _("Reference code")), ("title", _("Title")),
                ("date", _("Date range")), ("accession", _("Accession")),
                ("size", _("Extent"))]  # fmt: skip
+    whole = _("every unit of the fonds %(code)s") % {"code": fonds.code}
     return render(request, "web/fonds.html",
-                  {"fonds": fonds, "page": page, "sort": sort, "columns": columns})  # fmt: skip
+                  {"fonds": fonds, "page": page, "sort": sort, "columns": columns,
+                   "can_edit": scope.can_edit, "bulk_hidden": [("fonds", fonds.code)],
+                   "bulk_whole": whole})  # fmt: skip
 
 
 def search_page(request):
@@ -207,6 +210,9 @@ def search_page(request):
             "exact": getattr(found, "exact", True),
             "snippets": pieces,
             "orders": orders if q else [],
+            "can_edit": scope.can_edit,
+            "bulk_hidden": [("q", q), *filters.items()],
+            "bulk_whole": _("every hit of this search"),
         },
     )
 
@@ -270,6 +276,68 @@ def aip(request, aid: str):
     else:
         context["my_grant"] = active_grants(unit).filter(reader=request.user).first()
     return render(request, "web/aip.html", context)
+
+
+@require_POST
+def bulk_access(request):
+    """Access decisions for many units at once: the units ticked on a fonds or search page,
+    a whole fonds, or every hit of a search (each with its parts). Release, grant to a named
+    reader, or mark as intended for publication (a new version of each AIP)."""
+    import datetime as dt
+
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from magazin.access import services as acc
+    from magazin.access.search import FILTERS, search
+    from magazin.catalog.edit import publish
+    from magazin.catalog.services import with_descendants
+    from magazin.core.config import load_home
+
+    scope = archivist_scope(request)
+    p, user = request.POST, request.user.get_username()
+    target = p.get("target", "selection")
+    if target == "fonds":
+        units = list(scope.units().filter(fonds__code=p.get("fonds", "")).select_related(
+            "tenant", "fonds"))  # fmt: skip
+    elif target == "search":
+        filters = {k: p.get(k) for k in FILTERS if p.get(k)}
+        found = search(scope.units(), p.get("q", ""), filters, scope.whole_tenant)
+        units = with_descendants(list(getattr(found, "matched", found).select_related(
+            "tenant", "fonds")))  # fmt: skip
+    else:
+        units = with_descendants(list(scope.units().filter(aid__in=p.getlist("aid"))
+                                      .select_related("tenant", "fonds")))  # fmt: skip
+    back = p.get("next", "/")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    if not units:
+        messages.error(request, _("Choose the units the decision is about."))
+        return redirect(back)
+    try:
+        action = p.get("action")
+        if action == "release":
+            n = acc.release(units, user, p.get("reason", ""))
+            messages.success(request, _("%(n)s unit(s) released for everyone.") % {"n": n})
+        elif action == "grant":
+            try:
+                expires = dt.date.fromisoformat(p.get("expires", ""))
+            except ValueError:
+                raise acc.AccessError(_("Give the day until which access is granted.")) from None
+            for u in units:
+                acc.grant(u, p.get("reader", "").strip(), user, p.get("reason", ""),
+                          p.get("purpose", ""), expires)  # fmt: skip
+            messages.success(request, _("Access granted for %(n)s unit(s).") % {"n": len(units)})
+        elif action == "publish":
+            changed = publish(load_home(), units, user, p.get("reason", ""))
+            messages.success(request, _("%(n)s unit(s) marked as intended for publication.")
+                             % {"n": len(changed)})  # fmt: skip
+        else:
+            raise Http404("no such action")
+    except (acc.AccessError, Failure) as e:
+        messages.error(request, tr(str(e)))
+    return redirect(back)
 
 
 # extra fields that are Magazin's own bookkeeping, not part of the description shown

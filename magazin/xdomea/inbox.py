@@ -38,7 +38,7 @@ from magazin.core.xdomea.messages import NAME, Message, MessageError, read_messa
 from magazin.core.xdomea.objects import ObjectError, Sgo, read_objects
 from magazin.core.xdomea.schemas import SchemaError
 from magazin.core.xdomea.takeover import check_delivery
-from magazin.ingest.models import QuarantineEntry
+from magazin.ingest.models import IngestJob, QuarantineEntry
 
 from .models import Agency, Process, ProcessMessage
 from .services import (
@@ -124,8 +124,24 @@ def poll(home: Home, tenant: str | None = None, user: str = "magazin") -> list[H
                 return (p.stat().st_mtime_ns, m["code"] if m else "9999", p.name)
 
             for path in sorted(waiting, key=order):
-                out.append(Desk(home, agency, user).handle(path))
+                h = Desk(home, agency, user).handle(path)
+                if h.code == "0503" and h.status != "waiting":
+                    _record_job(agency, user, path.name, h)
+                out.append(h)
     return out
+
+
+def _record_job(agency: Agency, user: str, name: str, h: Handled) -> None:
+    """A delivery taken from an inbox shows in the job list like the ingests of the web,
+    the API and the command line (origin "xdomea")."""
+    now_ = timezone.now()
+    IngestJob.objects.create(
+        jid=new_ulid(), tenant=agency.tenant, user=user, kind=IngestJob.XDOMEA,
+        origin="xdomea", name=name, agency=agency.code, sip_path="",
+        state=IngestJob.REJECTED if h.status == "rejected" else IngestJob.DONE,
+        progress=100, result=h.as_dict(), quarantine=h.quarantine or "",
+        created=now_, started=now_, finished=now_,
+    )  # fmt: skip
 
 
 class Desk:
