@@ -131,6 +131,22 @@ def upload(page, base: str, out: Path, tmp: Path) -> None:
     page.screenshot(path=str(out / "ingest.png"))
 
 
+def login(browser, base: str, user: str, shot: Path | None = None, locale: str = "de-DE",
+          size: tuple[int, int] = (1200, 900)):  # fmt: skip
+    """A new browser context logged in as `user` (the login form in its language)."""
+    context = browser.new_context(locale=locale, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    if shot is not None:
+        page.screenshot(path=str(shot))
+    english = locale.startswith("en")
+    page.get_by_label("User name" if english else "Benutzername").fill(user)
+    page.get_by_label("Password" if english else "Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Log in" if english else "Anmelden").click()
+    page.wait_for_load_state()
+    return page
+
+
 def shoot(base: str, env: dict, out: Path, tmp: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -158,39 +174,18 @@ def shoot(base: str, env: dict, out: Path, tmp: Path) -> None:
                   "--disable-background-networking", "--disable-component-update"],
         )  # fmt: skip
         for user, shots in pages.items():
-            context = b.new_context(locale="de-DE", viewport={"width": 1200, "height": 900})
-            page = context.new_page()
-            page.goto(f"{base}/login/")
-            if user == "anna":
-                page.screenshot(path=str(out / "login.png"))
-            page.get_by_label("Benutzername").fill(user)
-            page.get_by_label("Passwort").fill(PASSWORD)
-            page.get_by_role("button", name="Anmelden").click()
-            page.wait_for_load_state()
+            page = login(b, base, user, out / "login.png" if user == "anna" else None)
             if user == "anna":
                 upload(page, base, out, tmp)
             for name, path in shots:
                 page.goto(base + path)
                 page.screenshot(path=str(out / f"{name}.png"), full_page=False)
-            context.close()
-        # the same page in English: the switch on every page
-        context = b.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
-        page = context.new_page()
-        page.goto(f"{base}/login/")
-        page.get_by_label("User name").fill("anna")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()
+            page.context.close()
+        # the unit page in English (as a browser asking for English sees it), a tablet
+        page = login(b, base, "anna", locale="en-GB")
         page.goto(f"{base}/aip/{units[0]['aid']}/")
         page.screenshot(path=str(out / "unit-en.png"))
-        # a tablet
-        context = b.new_context(locale="de-DE", viewport={"width": 820, "height": 1180})
-        page = context.new_page()
-        page.goto(f"{base}/login/")
-        page.get_by_label("Benutzername").fill("anna")
-        page.get_by_label("Passwort").fill(PASSWORD)
-        page.get_by_role("button", name="Anmelden").click()
-        page.wait_for_load_state()
+        page = login(b, base, "anna", size=(820, 1180))
         page.goto(f"{base}/search/?q=Hafen")
         page.screenshot(path=str(out / "search-tablet.png"))
         b.close()

@@ -106,23 +106,41 @@ def edit_tenant(
     _check_settings(changes.get("time_zone", tenant.time_zone),
                     changes.get("language", tenant.language))  # fmt: skip
     said = "; ".join(f"{k}: {getattr(tenant, k)!r} → {v!r}" for k, v in changes.items())
-    title = changes.get("name", tenant.name)
+    return _change(home, tenant, user, changes, kind="tenant", tenant=tenant.slug, key="tenant",
+                   detail=N_("Tenant {slug} changed: {changes}").format(slug=tenant.slug,
+                                                                       changes=said),
+                   title=changes.get("name", tenant.name), identifier=tenant.slug)  # fmt: skip
+
+
+def _change(
+    home: Home,
+    obj,
+    user: str,
+    changes: dict,
+    *,
+    kind: str,
+    tenant: str,
+    key: str,
+    detail: str,
+    title: str,
+    identifier: str,
+) -> list[str]:
+    """A tenant's or fonds' changes: a new version of its OCFL object, then its row."""
     update_record(
         locations(home),
         home.locks,
-        kind="tenant",
-        tenant=tenant.slug,
-        key="tenant",
-        fields=changes,
+        kind=kind,
+        tenant=tenant,
+        key=key,
+        fields={k: (v or None) for k, v in changes.items()},
         user=user,
-        event=("metadata modification",
-               N_("Tenant {slug} changed: {changes}").format(slug=tenant.slug, changes=said)),
+        event=("metadata modification", detail),
         title=title,
-        dc={"title": [title], "identifier": [tenant.slug]},
-    )  # fmt: skip
+        dc={"title": [title], "identifier": [identifier]},
+    )
     for k, v in changes.items():
-        setattr(tenant, k, v)
-    tenant.save(update_fields=list(changes))
+        setattr(obj, k, v)
+    obj.save(update_fields=list(changes))
     return list(changes)
 
 
@@ -258,21 +276,8 @@ def edit_fonds(
     if not changes:
         return []
     said = "; ".join(f"{k}: {getattr(fonds, k)!r} → {v!r}" for k, v in changes.items())
-    new_title = changes.get("title", fonds.title)
-    update_record(
-        locations(home),
-        home.locks,
-        kind="fonds",
-        tenant=fonds.tenant.slug,
-        key=fonds.code,
-        fields={k: (v or None) for k, v in changes.items()},
-        user=user,
-        event=("metadata modification",
-               N_("Fonds {code} changed: {changes}").format(code=fonds.code, changes=said)),
-        title=new_title,
-        dc={"title": [new_title], "identifier": [fonds.code]},
-    )  # fmt: skip
-    for k, v in changes.items():
-        setattr(fonds, k, v)
-    fonds.save(update_fields=list(changes))
-    return list(changes)
+    return _change(home, fonds, user, changes, kind="fonds", tenant=fonds.tenant.slug,
+                   key=fonds.code,
+                   detail=N_("Fonds {code} changed: {changes}").format(code=fonds.code,
+                                                                      changes=said),
+                   title=changes.get("title", fonds.title), identifier=fonds.code)  # fmt: skip
