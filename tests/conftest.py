@@ -176,3 +176,25 @@ def env(blank_env):
     """As blank_env, with the archive created (`magazin init`)."""
     run(blank_env, "init")
     return blank_env
+
+
+# -- the second pass (PostgreSQL) runs only what touches the database --------------------------
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "env", "blank_env", "cli",
+                     "archive", "home"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs the suite on SQLite, then on PostgreSQL. The second pass skips what
+    does not touch the database (format identification, SIP and XML checks, the catalogue)
+    and what is marked `once` (the browser walk: the pages are the same on both)."""
+    if not os.environ.get("DATABASE_URL"):
+        return
+    no_db = pytest.mark.skip(reason="runs on the SQLite pass only (no database involved)")
+    once = pytest.mark.skip(reason="runs on the SQLite pass only (marked once)")
+    for item in items:
+        uses_db = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("once"):
+            item.add_marker(once)
+        elif not (uses_db or item.get_closest_marker("django_db")):
+            item.add_marker(no_db)

@@ -19,9 +19,12 @@ from .conftest import REPO, free_port, magazin_command, run, write_tree
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "Gutes-Passwort-2026"
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (scripts/test.sh installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Chromium is not installed (scripts/test.sh installs it)"
+    ),
+    pytest.mark.once,  # the pages are the same on both databases (tests/conftest.py)
+]
 
 
 @pytest.fixture
