@@ -353,3 +353,14 @@ def test_bulk_access_decisions_for_a_selection_a_fonds_and_a_search(archive, red
     r = anna.post("/access/", {"target": "selection", "aid": [closed[0]], "action": "release",
                                "reason": "x", "next": "https://example.org/"})  # fmt: skip
     assert r.url == "/"
+    # an archivist of another tenant cannot decide on this tenant's units
+    archive.json("tenant", "create", "land", "--name", "Land")
+    make_user(archive, "bert", "land", "archivist")
+    archive.json("access", "revoke", closed[0], "--release", "--reason", "zurück")
+    _web("bert").post("/access/", {"target": "selection", "aid": [closed[0]],
+                                   "action": "release", "reason": "fremd"})  # fmt: skip
+    _web("bert").post("/access/", {"target": "fonds", "fonds": "OB-Reden", "action": "release",
+                                   "reason": "fremd"})  # fmt: skip
+    from magazin.access.models import Release
+
+    assert not Release.objects.filter(by="bert").exists()
