@@ -6,8 +6,10 @@ Every reporting command accepts --json."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -40,20 +42,31 @@ def _out(args, data, human) -> None:
         human(data)
 
 
+class _IsoTime(logging.Formatter):
+    def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
+        t = dt.datetime.fromtimestamp(record.created).astimezone()
+        return t.isoformat(timespec="milliseconds")
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is written (not when it was made)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def _log_to_stderr() -> None:
     """The long-running commands (serve, worker) say what they do, with the time."""
-    import datetime as dt
-    import logging
-
-    class Iso(logging.Formatter):
-        def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
-            t = dt.datetime.fromtimestamp(record.created).astimezone()
-            return t.isoformat(timespec="milliseconds")
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(Iso("%(asctime)s %(name)s %(levelname)s: %(message)s"))
     logger = logging.getLogger("magazin")
-    logger.addHandler(handler)
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(_IsoTime("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # waitress configures the root logger too
 
@@ -900,8 +913,6 @@ def _print_access(d):
 
 
 def cmd_access(args, home):
-    import datetime as dt
-
     from magazin.access import services as acc
 
     try:
@@ -947,7 +958,6 @@ def cmd_access(args, home):
 
 
 def cmd_access_log(args, home):
-    import datetime as dt
 
     from magazin.access.logs import access_log, log_dict
 
