@@ -23,6 +23,7 @@ from .models import SearchDoc
 from .scope import open_to_all
 
 _WORD = re.compile(r"\w+")
+_PUNCT = re.compile(r"[^\w]+")
 FTS = "magazin_search_fts"
 
 
@@ -47,7 +48,9 @@ def _metadata_text(u: Unit, files: list[str] = ()) -> str:
     parts = [u.aid, u.title, u.fonds.code if u.fonds_id else ""]
     parts += [v for vs in (u.dc or {}).values() for v in vs]
     parts += [v for k, v in (u.extra or {}).items() if k != "path" and isinstance(v, str)]
-    parts += [p.rsplit("/", 1)[-1] for p in files]
+    # a file name also in words: PostgreSQL's parser reads "rede.txt" as one token
+    names = [p.rsplit("/", 1)[-1] for p in files]
+    parts += names + [_PUNCT.sub(" ", n) for n in names]
     return fold(" ".join(parts))
 
 
