@@ -961,7 +961,7 @@ def cmd_access_log(args, home):
 
     from magazin.access.logs import access_log, log_dict
 
-    tenant = _one_tenant(args.tenant)
+    tenant = _one_tenant(args.tenant).slug if args.tenant else None  # all tenants by default
     days = {}
     for name in ("date_from", "date_to"):
         value = getattr(args, name)
@@ -969,7 +969,7 @@ def cmd_access_log(args, home):
             days[name] = dt.date.fromisoformat(value) if value else None
         except ValueError:
             raise UsageError(f"--{name[5:]} {value!r}: use YYYY-MM-DD") from None
-    qs = access_log(tenant.slug, args.unit, args.user_name, days["date_from"], days["date_to"])
+    qs = access_log(tenant, args.unit, args.user_name, days["date_from"], days["date_to"])
     data = [log_dict(e) for e in qs[: args.limit]]
     _list_out(
         args,

@@ -144,6 +144,10 @@ def test_the_access_log_page_cli_and_csv(archive, reden):
     assert archive.json("access", "log", "--to", (today - dt.timedelta(days=1)).isoformat()) == []
     code, _out, err = archive("access", "log", "--from", "gestern")
     assert code == 2
+    # all tenants unless --tenant is given
+    archive.json("tenant", "create", "land", "--name", "Land")
+    assert len(archive.json("access", "log")) == 4
+    assert archive.json("access", "log", "--tenant", "land") == []
     page = anna.get("/access-log/?user=rita").content.decode()
     assert "gesucht" in page and "heruntergeladen" in page and "DIP heruntergeladen" not in page
     assert rita.get("/access-log/").status_code == 404

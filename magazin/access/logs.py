@@ -40,15 +40,15 @@ def log_search(request, tenant: str, query: str, via: str = "web") -> None:
 
 
 def access_log(
-    tenant: str,
+    tenant: str | None,
     aid: str | None = None,
     user: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> QuerySet:
-    """The tenant's log, newest first, narrowed to a unit, a user and days (both included,
-    in the server's time zone)."""
-    qs = AccessLog.objects.filter(tenant=tenant)
+    """The log of a tenant (or of all: None), newest first, narrowed to a unit, a user and
+    days (both included, in the server's time zone)."""
+    qs = AccessLog.objects.filter(tenant=tenant) if tenant else AccessLog.objects.all()
     if aid:
         qs = qs.filter(aid=aid)
     if user:
