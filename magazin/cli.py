@@ -1234,17 +1234,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("profile", choices=["federal", "lsa"])
     c = cmd(acs, "show", cmd_access, "a unit's access status")
     c.add_argument("aid")
-    c = cmd(
-        acs,
-        "release",
-        cmd_access,
-        "open units (with their parts) or a whole fonds for everyone before their period ends",
-    )
-    c.add_argument("aids", nargs="*", metavar="AID")
-    c.add_argument("--fonds", metavar="CODE")
-    c.add_argument("--tenant")
-    c.add_argument("--reason", required=True)
-    c.add_argument("--user")
+    # decisions on several units at once: the AIDs given (with their parts) or a whole fonds
+    for name, help_ in (
+        ("release", "open units (with their parts) or a whole fonds for everyone before "
+                    "their period ends"),
+        ("publish", "mark units or a whole fonds 'zur Veröffentlichung bestimmt' (a new "
+                    "version each)"),
+    ):  # fmt: skip
+        c = cmd(acs, name, cmd_access, help_)
+        c.add_argument("aids", nargs="*", metavar="AID")
+        c.add_argument("--fonds", metavar="CODE")
+        c.add_argument("--tenant")
+        c.add_argument("--reason", required=True)
+        c.add_argument("--user")
     c = cmd(acs, "grant", cmd_access, "shorten the closure period for one reader")
     c.add_argument("aid")
     c.add_argument("--reader", required=True)
@@ -1256,17 +1258,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("aid")
     c.add_argument("--reader")
     c.add_argument("--release", action="store_true", help="withdraw the unit's release")
-    c.add_argument("--reason", required=True)
-    c.add_argument("--user")
-    c = cmd(
-        acs,
-        "publish",
-        cmd_access,
-        "mark units or a whole fonds 'zur Veröffentlichung bestimmt' (a new version each)",
-    )
-    c.add_argument("aids", nargs="*", metavar="AID")
-    c.add_argument("--fonds", metavar="CODE")
-    c.add_argument("--tenant")
     c.add_argument("--reason", required=True)
     c.add_argument("--user")
     c = cmd(acs, "log", cmd_access_log, "who viewed, downloaded, searched what (newest first)")
