@@ -3,20 +3,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from magazin.access.logs import log_access
+from magazin.access import services as acc
+from magazin.access.files import dip_response, file_response
+from magazin.access.logs import log_access, log_search
 from magazin.access.scope import Scope
+from magazin.access.search import FILTERS, ORDERS, facets, format_names, ordered, search
+from magazin.access.search import snippets as find_snippets
+from magazin.access.services import active_grants
+from magazin.catalog.edit import edit_unit, publish
 from magazin.catalog.models import Copy, File
-from magazin.catalog.services import aip_detail
+from magazin.catalog.services import aip_detail, with_descendants
 from magazin.core.aip.dc import ELEMENTS
+from magazin.core.config import load_home
 from magazin.errors import Failure
+from magazin.ingest.models import QuarantineEntry
 from magazin.web.i18n import label, tr, tr_list
 
 # the fonds page's columns and what each sorts by (the signature naturally, the date range
@@ -59,9 +72,6 @@ def dashboard(request):
     """What the user may know at a glance: his holdings per fonds and their formats; staff
     also ingest activity, copies and fixity, open quarantine. Operators see no content:
     their overview is the storage page."""
-    from django.shortcuts import redirect
-
-    from magazin.ingest.models import QuarantineEntry
 
     scope = Scope.of(request.user)
     if scope.role == "operator":
@@ -136,11 +146,6 @@ def fonds_units(request, code: str):
 def search_page(request):
     """Full-text search with facets, snippets and a choice of order; each facet link keeps
     the other filters. Every search is written to the access log."""
-    from urllib.parse import urlencode
-
-    from magazin.access.logs import log_search
-    from magazin.access.search import FILTERS, ORDERS, facets, format_names, ordered, search
-    from magazin.access.search import snippets as find_snippets
 
     scope = Scope.of(request.user)
     if not scope.sees_content:
@@ -223,18 +228,12 @@ DC_EDITABLE = [el for el in ELEMENTS if el != "title"]
 
 def aip(request, aid: str):
     """The unit page; archivists correct the description here (a new OCFL version)."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
-    from magazin.access.services import active_grants
 
     scope = Scope.of(request.user)
     unit = scope.unit(aid)
     if request.method == "POST":
         if not scope.can_edit:
             raise Http404("not available")
-        from magazin.catalog.edit import edit_unit
-        from magazin.core.config import load_home
 
         extra = {}
         key, value = request.POST.get("field", "").strip(), request.POST.get("value", "")
@@ -283,17 +282,6 @@ def bulk_access(request):
     """Access decisions for many units at once: the units ticked on a fonds or search page,
     a whole fonds, or every hit of a search (each with its parts). Release, grant to a named
     reader, or mark as intended for publication (a new version of each AIP)."""
-    import datetime as dt
-
-    from django.contrib import messages
-    from django.shortcuts import redirect
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    from magazin.access import services as acc
-    from magazin.access.search import FILTERS, search
-    from magazin.catalog.edit import publish
-    from magazin.catalog.services import with_descendants
-    from magazin.core.config import load_home
 
     scope = archivist_scope(request)
     p, user = request.POST, request.user.get_username()
@@ -348,13 +336,6 @@ INTERNAL_FIELDS = {"path", "kind"}
 def unit_access(request, aid: str):
     """Access decisions on one unit (with its parts): release, withdraw the release, grant to
     a named reader, revoke a grant. Each needs a reason."""
-    import datetime as dt
-
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
-    from magazin.access import services as acc
-    from magazin.catalog.services import with_descendants
 
     scope = archivist_scope(request)
     unit = scope.unit(aid)
@@ -411,7 +392,6 @@ def _contents_tree(scope: Scope, unit) -> list[dict]:
 
 
 def unit_file(request, aid: str, path: str):
-    from magazin.access.files import file_response
 
     unit = Scope.of(request.user).unit(aid)
     response = file_response(unit, path)
@@ -420,7 +400,6 @@ def unit_file(request, aid: str, path: str):
 
 
 def unit_dip(request, aid: str):
-    from magazin.access.files import dip_response
 
     unit = Scope.of(request.user).unit(aid)
     log_access(request, unit, "dip")
@@ -451,10 +430,7 @@ def xdomea_processes(request):
 
 def xdomea_process(request, process_id: str):
     """A process with its appraisal list: decide per object or in bulk, send the 0502."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
 
-    from magazin.core.config import load_home
     from magazin.xdomea.services import (
         XdomeaError,
         appraise,
