@@ -145,3 +145,22 @@ def test_staging_left_by_a_killed_run_is_cleaned_but_a_running_one_is_kept(archi
     finally:
         os.close(fd_alive)
     assert alive.name in clean_stale(staging)
+
+
+def test_a_run_killed_while_claiming_its_work_folder_leaves_nothing_kept(tmp_path, monkeypatch):
+    """The lock comes before the folder: a run that dies in between leaves no folder that
+    the next run would take for someone's temporary folder and keep for hours."""
+    from magazin.core import staging
+
+    class Killed(BaseException):
+        pass
+
+    def dies(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(staging.os, "open", dies)
+    with pytest.raises(Killed):
+        staging.claim(tmp_path / "staging" / "01ABC")
+    monkeypatch.undo()
+    assert not (tmp_path / "staging" / "01ABC").exists()
+    assert staging.clean_stale(tmp_path / "staging") == []

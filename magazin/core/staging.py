@@ -333,10 +333,14 @@ def discard(dirs: list[Path]) -> None:
 
 
 def claim(work_dir: Path):
-    """Create a work folder and hold an exclusive lock on it while this process lives."""
-    work_dir.mkdir(parents=True)
+    """Create a work folder and hold an exclusive lock on it while this process lives. The
+    lock comes first: a run killed in between leaves a lock file without a folder or a folder
+    with a lock nobody holds, both cleaned at once by the next run (a folder without a lock
+    file would be kept for hours, as someone else's temporary folder)."""
+    work_dir.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(work_dir.with_name(work_dir.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    work_dir.mkdir()
     return fd
 
 
