@@ -42,12 +42,16 @@ def words(query: str) -> list[str]:
 # -- indexing -------------------------------------------------------------------------------
 
 
+def _described(u: Unit) -> list[str]:
+    """A unit's description as text: title, Dublin Core values, the other fields."""
+    parts = [u.title, *(v for vs in (u.dc or {}).values() for v in vs)]
+    return parts + [v for k, v in (u.extra or {}).items() if k != "path" and isinstance(v, str)]
+
+
 def _metadata_text(u: Unit, files: list[str] = ()) -> str:
-    """What a unit is found by besides its files' text: AID, title, fonds, description, and
-    the names of its files (as delivered)."""
-    parts = [u.aid, u.title, u.fonds.code if u.fonds_id else ""]
-    parts += [v for vs in (u.dc or {}).values() for v in vs]
-    parts += [v for k, v in (u.extra or {}).items() if k != "path" and isinstance(v, str)]
+    """What a unit is found by besides its files' text: AID, fonds, description, and the
+    names of its files (as delivered)."""
+    parts = [u.aid, u.fonds.code if u.fonds_id else "", *_described(u)]
     # a file name also in words: PostgreSQL's parser reads "rede.txt" as one token
     names = [p.rsplit("/", 1)[-1] for p in files]
     parts += names + [_PUNCT.sub(" ", n) for n in names]
@@ -439,9 +443,6 @@ def snippets(units, query: str) -> dict[int, list[tuple[str, bool]]]:
         doc = docs.get(u.pk)
         found = snippet(doc.text, ws) if doc is not None else []
         if not found:
-            described = [u.title, *(v for vs in (u.dc or {}).values() for v in vs)]
-            described += [v for k, v in (u.extra or {}).items()
-                          if k != "path" and isinstance(v, str)]  # fmt: skip
-            found = snippet(" · ".join(described), ws)
+            found = snippet(" · ".join(_described(u)), ws)
         out[u.pk] = found
     return out

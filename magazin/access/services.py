@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from magazin.catalog.models import Tenant, Unit
-from magazin.catalog.services import DERIVED, apply_closure
+from magazin.catalog.services import DERIVED, apply_closure, is_open
 from magazin.core.i18n import N_
 
 from .closure import PROFILES
@@ -30,9 +30,8 @@ def access_status(unit: Unit, day: dt.date | None = None) -> dict:
     """Whether a unit is open to readers, since when or why not."""
     day = day or dt.date.today()
     released = unit.releases.filter(withdrawn__isnull=True).exists()
-    open_ = released or (unit.open_from is not None and unit.open_from <= day)
     return {
-        "status": "open" if open_ else "closed",
+        "status": "open" if is_open(unit, day, released) else "closed",
         "open_from": None
         if unit.open_from is None or unit.open_from == dt.date.min
         else unit.open_from.isoformat(),

@@ -313,12 +313,14 @@ def unit_files(u: Unit):
     return files
 
 
-def is_open(u: Unit, day: dt.date | None = None) -> bool:
-    """Open to every reader: its closure period is over, or the archive released it."""
+def is_open(u: Unit, day: dt.date | None = None, released: bool | None = None) -> bool:
+    """Open to every reader: its closure period is over, or the archive released it (as the
+    caller knows, as a list annotated it, else asked)."""
     day = day or dt.date.today()
     if u.open_from is not None and u.open_from <= day:
         return True
-    released = getattr(u, "released", None)  # annotated by a list, else asked
+    if released is None:
+        released = getattr(u, "released", None)
     if released is None:
         released = u.releases.filter(withdrawn__isnull=True).exists()
     return bool(released)

@@ -140,6 +140,21 @@ def _check_unlisted(unlisted: str) -> None:
         )
 
 
+def _table_name(table) -> str:
+    """The name an uploaded metadata table is kept under; only .csv and .xlsx are tables."""
+    name = safe_name(table.name, "metadata.csv")
+    if not name.lower().endswith(TABLE_SUFFIXES):
+        raise JobError(N_("{table}: a metadata table is a .csv or .xlsx file").format(table=name))
+    return name
+
+
+def _open_entry(q: QuarantineEntry) -> None:
+    if q.status != "open":
+        raise JobError(
+            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
+        )
+
+
 def _keep(upload, target: Path) -> None:
     """Move (or write) an uploaded file to its place, without reading it into memory."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -189,13 +204,7 @@ def upload_job(
     """A job for an uploaded ZIP or BagIt container, with an optional metadata table."""
     f = _fonds(tenant, fonds)
     name = safe_name(upload.name, "upload.zip")
-    table_name = ""
-    if table is not None:
-        table_name = safe_name(table.name, "metadata.csv")
-        if not table_name.lower().endswith(TABLE_SUFFIXES):
-            raise JobError(
-                N_("{table}: a metadata table is a .csv or .xlsx file").format(table=table_name)
-            )
+    table_name = _table_name(table) if table is not None else ""
     _check_unlisted(unlisted)
     job = _new_job(tenant, user, kind=IngestJob.SIP, name=name, fonds=f.code, origin=origin)
     folder = home.uploads / job.jid
@@ -315,15 +324,10 @@ def prune_tasks(days: int = 30) -> int:
 def replace_table(home: Home, q: QuarantineEntry, table) -> None:
     """A corrected metadata table for a quarantined SIP, uploaded for its retry: kept under
     MAGAZIN_HOME/uploads and named in the entry's request (the old one stays where it was)."""
-    if q.status != "open":
-        raise JobError(
-            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
-        )
+    _open_entry(q)
     if q.request.get("xdomea"):
         raise JobError(N_("an xdomea message has no metadata table"))
-    name = safe_name(table.name, "metadata.csv")
-    if not name.lower().endswith(TABLE_SUFFIXES):
-        raise JobError(N_("{table}: a metadata table is a .csv or .xlsx file").format(table=name))
+    name = _table_name(table)
     folder = home.uploads / f"table-{new_ulid()}"
     with _cleanup_on_error(folder):
         _keep(table, folder / name)
@@ -333,10 +337,7 @@ def replace_table(home: Home, q: QuarantineEntry, table) -> None:
 
 def retry_job(tenant: Tenant, user: str, q: QuarantineEntry) -> IngestJob:
     """A job that puts a quarantined SIP or message through ingest again."""
-    if q.status != "open":
-        raise JobError(
-            N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
-        )
+    _open_entry(q)
     job = _new_job(
         tenant,
         user,

@@ -277,6 +277,14 @@ def aip(request, aid: str):
     return render(request, "web/aip.html", context)
 
 
+def _expiry(post) -> dt.date:
+    """The day until which a grant holds, from a form."""
+    try:
+        return dt.date.fromisoformat(post.get("expires", ""))
+    except ValueError:
+        raise acc.AccessError(_("Give the day until which access is granted.")) from None
+
+
 @require_POST
 def bulk_access(request):
     """Access decisions for many units at once: the units ticked on a fonds or search page,
@@ -309,10 +317,7 @@ def bulk_access(request):
             n = acc.release(units, user, p.get("reason", ""))
             messages.success(request, _("%(n)s unit(s) released for everyone.") % {"n": n})
         elif action == "grant":
-            try:
-                expires = dt.date.fromisoformat(p.get("expires", ""))
-            except ValueError:
-                raise acc.AccessError(_("Give the day until which access is granted.")) from None
+            expires = _expiry(p)
             for u in units:
                 acc.grant(u, p.get("reader", "").strip(), user, p.get("reason", ""),
                           p.get("purpose", ""), expires)  # fmt: skip
@@ -349,10 +354,7 @@ def unit_access(request, aid: str):
             acc.withdraw_release(unit, user, p.get("reason", ""))
             messages.success(request, _("The release was withdrawn."))
         elif action == "grant":
-            try:
-                expires = dt.date.fromisoformat(p.get("expires", ""))
-            except ValueError:
-                raise acc.AccessError(_("Give the day until which access is granted.")) from None
+            expires = _expiry(p)
             acc.grant(unit, p.get("reader", "").strip(), user, p.get("reason", ""),
                       p.get("purpose", ""), expires)  # fmt: skip
             messages.success(request, _("Access granted."))
