@@ -41,13 +41,9 @@ def init_archive(path: Path | None = None) -> Home:
 
 def open_archive(path: Path | None = None) -> Home:
     """The existing archive, its working folders present and its catalog schema current."""
-    from magazin.core.storage.location import FilesystemLocation
-
     home = load_home(path)
     for d in (home.quarantine, home.journal, home.tmp):
         d.mkdir(parents=True, exist_ok=True)
-    for c in home.locations:
-        FilesystemLocation(c).staging  # noqa: B018 - creates the staging folder
     migrate(home)
     return home
 

@@ -1,6 +1,7 @@
 """The background work of an installation, for `magazin worker` and in-process for `magazin
 serve`: queued ingest jobs (checked every second, so an upload starts at once), and every
-`interval` seconds the xdomea inboxes and the text extraction for the search."""
+`interval` seconds the xdomea inboxes, the text extraction for the search and a share of the
+fixity checks (every copy once per `[audit] cycle_days`)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,17 @@ JOB_CHECK_SECONDS = 1.0
 log = logging.getLogger("magazin.background")
 
 
-def round_of_work(home: Home, user: str) -> list:
-    """One full round: queued jobs, the xdomea inboxes, then the text of new files."""
+def round_of_work(home: Home, user: str, interval: float = 60.0) -> list:
+    """One full round: changes killed runs left, queued jobs, the xdomea inboxes, the text of
+    new files, then this round's share of the fixity checks."""
     from magazin.access.search import extract_pending
+    from magazin.catalog.audit import scheduled_audit
+    from magazin.catalog.refresh import recover
     from magazin.ingest.jobs import prune_tasks, run_pending
     from magazin.xdomea.inbox import poll
 
+    for oid in recover(home):
+        log.warning("%s: a change a killed run left was completed", oid)
     run_pending()
     prune_tasks()
     handled = poll(home, None, user)
@@ -30,6 +36,10 @@ def round_of_work(home: Home, user: str) -> list:
     while n := extract_pending(home):
         log.info("text of %d unit(s) extracted for the search", n)
         run_pending()
+    report = scheduled_audit(home, user, interval, budget_seconds=max(interval, 5.0))
+    if report["checked"]:
+        log.info("fixity: %d copies checked, %d problem(s), %d repaired", report["checked"],
+                 len(report["failed"]), len(report["repaired"]))  # fmt: skip
     return handled
 
 
@@ -53,7 +63,7 @@ def run_forever(
         try:
             if time.monotonic() - last >= interval:
                 last = time.monotonic()
-                for h in round_of_work(home, user):
+                for h in round_of_work(home, user, interval):
                     report(h)
             else:
                 run_pending()

@@ -624,8 +624,16 @@ def cmd_export(args, home):
 
 
 def cmd_audit(args, home):
-    from magazin.catalog.audit import run_audit
+    from magazin.catalog.audit import audit_report, run_audit
 
+    if args.report:
+        r = audit_report(home)
+        _out(args, r, lambda d: print(
+            f"Fixity cycle {d['cycle_days']} days: {d['checked_in_cycle']} of {d['copies']} "
+            f"copies checked in the cycle ({_size(d['bytes'])}), {d['failures']} failure(s), "
+            f"{d['repairs']} repair(s); oldest check {d['oldest_check'] or '-'}"
+        ))  # fmt: skip
+        return EXIT_OK
     report = run_audit(home, args.aids, args.location, args.repair, _user(args), _progress(args))
 
     def human(d):
@@ -643,6 +651,53 @@ def cmd_audit(args, home):
         (r["aid"], r["location"]) for r in report["repaired"]
     }
     return EXIT_FAIL if unresolved else EXIT_OK
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)
+
+
+def cmd_location(args, home):
+    from magazin.catalog import locations as L
+
+    if args.laction == "list":
+        rows = L.location_list(home)
+        _out(args, rows, lambda d: [print(
+            f"{r['name']:16} {r['type']:10} {r['state']:11} {r['objects'] or 0:>8} objects "
+            f"{_size(r['bytes']):>10}  free {_size(r['free'])}") for r in d])  # fmt: skip
+        return EXIT_OK
+    if args.laction == "show":
+        r = L.location_show(home, args.name)
+        _out(args, r, lambda d: [print(f"{k}: {v}") for k, v in d.items()])
+        return EXIT_OK
+    if args.laction == "check":
+        r = L.location_check(home, args.name)
+        _out(args, r, lambda d: [print(f"{k}: {v}") for k, v in d.items()])
+        return EXIT_OK if r["reachable"] and r["writable"] else EXIT_FAIL
+    if args.laction == "replicate":
+        r = L.location_replicate(home, args.name, _user(args), _progress(args), args.max_mb_per_s)
+
+        def human(d):
+            print(f"{d['location']}: {d['objects']} objects, {d['copied']} copied "
+                  f"({_size(d['bytes'])}), {d['completed']} completed, {d['skipped']} held "
+                  f"already, {len(d['failed'])} failed")  # fmt: skip
+            for f in d["failed"]:
+                print(f"  {f['tenant']}/{f['object']}: {f['error']}")
+
+        _out(args, r, human)
+        return EXIT_FAIL if r["failed"] else EXIT_OK
+    r = L.location_retire(home, args.name, _user(args))
+    _out(args, r, lambda d: print(
+        f"{d['name']} retired; replication now {', '.join(d['replication'])} "
+        f"(previous magazin.toml kept as {d['previous_config']})"
+    ))  # fmt: skip
+    return EXIT_OK
 
 
 def cmd_rebuild(args, home):
@@ -1030,13 +1085,14 @@ def cmd_worker(args, home):
 
     _log_to_stderr()
     if args.once:
-        for h in round_of_work(home, _user(args)):
+        for h in round_of_work(home, _user(args), args.interval):
             report(h)
         return EXIT_OK
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(
-        f"Magazin worker: ingest jobs at once, xdomea inboxes every {args.interval} s",
+        f"Magazin worker: ingest jobs at once; xdomea inboxes, search text and fixity "
+        f"checks every {args.interval} s",
         file=sys.stderr,
     )
     try:
@@ -1190,7 +1246,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("aids", nargs="*", metavar="AID")
     c.add_argument("--location")
     c.add_argument("--repair", action="store_true")
+    c.add_argument(
+        "--report", action="store_true", help="how far the fixity cycle is (checks nothing)"
+    )
     c.add_argument("--user")
+    lo = sub.add_parser("location", help="storage locations")
+    los = lo.add_subparsers(dest="laction", required=True, parser_class=Parser)
+    cmd(los, "list", cmd_location, "every location with its state, objects, bytes, free space")
+    for name, help_ in (
+        ("show", "one location in detail"),
+        ("check", "can it be reached and written; conditional writes; object lock"),
+        ("replicate", "fill the location with every object of every tenant (resumable)"),
+        ("retire", "take the location out of [replication] (refused while it holds the only "
+                   "intact copy of anything)"),
+    ):  # fmt: skip
+        c = cmd(los, name, cmd_location, help_)
+        c.add_argument("name", metavar="NAME")
+        if name in ("replicate", "retire"):
+            c.add_argument("--user")
+        if name == "replicate":
+            c.add_argument("--max-mb-per-s", type=float, help="read at most this fast")
     cat = sub.add_parser("catalog", help="the catalog (database index)")
     cs = cat.add_subparsers(dest="action", required=True, parser_class=Parser)
     cmd(cs, "rebuild", cmd_rebuild, "rebuild the catalog from storage alone")

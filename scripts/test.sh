@@ -27,8 +27,15 @@ if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
 fi
 ruff check magazin tests bench
 ruff format --check magazin tests bench
-echo "== tests on SQLite" >&2
+# the S3 tests run against Ceph's RADOS Gateway, started once, for the SQLite pass (the
+# PostgreSQL pass skips them: they add nothing on a second database)
+echo "== tests on SQLite (S3: Ceph RADOS Gateway)" >&2
+. scripts/ceph.sh
+trap ceph_stop EXIT
 python -m pytest "$@"
+ceph_stop
+trap - EXIT
+unset MAGAZIN_S3_ENDPOINT
 echo "== tests on PostgreSQL" >&2
 . scripts/postgres.sh
 trap pg_stop EXIT

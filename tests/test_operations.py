@@ -321,7 +321,7 @@ def test_ingest_reports_progress_of_every_phase(archive, home, tmp_path):
 def test_storage_failure_is_reported_without_a_traceback(archive, home, tmp_path, monkeypatch):
     import magazin.core.ingest as ingest_mod
 
-    def disk_full(staged, target):
+    def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ingest_mod, "place_object", disk_full)

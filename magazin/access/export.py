@@ -5,14 +5,14 @@ written under a temporary name and renamed when complete."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
-import time
 import zipfile
 from pathlib import Path
 
+from magazin.catalog.storage import archive_storage
 from magazin.core.config import Home
-from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.ocfl import OcflError, OcflObject
 from magazin.errors import Failure
 
@@ -30,18 +30,19 @@ def export_dip(home: Home, unit, out: Path) -> dict:
 
 def _export(home: Home, unit, out: Path) -> dict:
     last_error = "no copy found"
-    for c in home.locations:
-        loc = FilesystemLocation(c)
-        obj_dir = loc.object_dir(unit.tenant.slug, unit.ocfl_id)
-        if not obj_dir.is_dir():
-            continue
+    for loc, obj in archive_storage(home).copies(unit.tenant.slug, unit.ocfl_id):
         try:
-            obj = OcflObject.open(obj_dir)
             n = _write_zip(obj, out)
             return {"aid": unit.aid, "out": str(out), "files": n, "location": loc.name}
-        except (OcflError, ExportError) as e:
+        except (OcflError, ExportError, OSError) as e:
             last_error = f"{loc.name}: {e}"
     raise Failure(f"cannot export {unit.aid}: {last_error}")
+
+
+def _zip_time(iso: str) -> tuple:
+    """A ZIP entry's time: when the version holding the bytes was made (local time)."""
+    t = dt.datetime.fromisoformat(iso).astimezone()
+    return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _write_zip(obj: OcflObject, out: Path) -> int:
@@ -53,10 +54,11 @@ def _write_zip(obj: OcflObject, out: Path) -> int:
             for logical in sorted(state):
                 digest = state[logical]
                 h = hashlib.new(obj.digest_algorithm)
-                src = obj.content_path(digest)
-                info = zipfile.ZipInfo(logical, time.localtime(src.stat().st_mtime)[:6])
+                rel = obj.content_of(logical)
+                created = obj.inventory["versions"][rel.split("/", 1)[0]]["created"]
+                info = zipfile.ZipInfo(logical, _zip_time(created))
                 info.compress_type = zipfile.ZIP_DEFLATED
-                with open(src, "rb") as f, zf.open(info, "w", force_zip64=True) as dst:
+                with obj.open_content(rel) as f, zf.open(info, "w", force_zip64=True) as dst:
                     while chunk := f.read(CHUNK):
                         h.update(chunk)
                         dst.write(chunk)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 
@@ -10,9 +9,9 @@ from django.http import FileResponse, Http404
 
 from magazin.access.export import export_dip
 from magazin.catalog.services import unit_files, unit_root
+from magazin.catalog.storage import archive_storage
 from magazin.core.config import load_home
-from magazin.core.storage.location import FilesystemLocation
-from magazin.core.storage.ocfl import OcflError, OcflObject
+from magazin.core.storage.ocfl import OcflError
 
 
 def file_of(unit, path: str):
@@ -28,31 +27,16 @@ def open_verified(unit, f):
     skipped; none good: 404 is wrong, so this raises)."""
     root = unit_root(unit)
     home = load_home()
+    logical = f"representations/{f.representation.name}/data/{f.path}"
     # the inventory of the head version, not of one being written (the content files it
     # names never change)
     with home.locks.shared(root.ocfl_id):
-        return _open_verified(home, root, f)
-
-
-def _open_verified(home, root, f):
-    logical = f"representations/{f.representation.name}/data/{f.path}"
-    for c in home.locations:
-        loc = FilesystemLocation(c)
-        obj_dir = loc.object_dir(root.tenant.slug, root.ocfl_id)
         try:
-            p = OcflObject.open(obj_dir).logical_file(logical)
-        except (OcflError, OSError, KeyError):
-            continue
-        h = hashlib.sha512()
-        try:
-            with open(p, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-        except OSError:
-            continue
-        if h.hexdigest() == f.sha512:
-            return open(p, "rb")  # noqa: SIM115 - closed by the response
-    raise OSError(f"no good copy of {root.aid}/{f.path}")
+            return archive_storage(home).verified_file(
+                root.tenant.slug, root.ocfl_id, logical, home.tmp
+            )
+        except (OcflError, KeyError) as e:
+            raise OSError(f"no good copy of {root.aid}/{f.path}: {e}") from e
 
 
 def dip_response(unit) -> FileResponse:

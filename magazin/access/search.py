@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from contextlib import nullcontext
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, QuerySet
@@ -17,6 +18,8 @@ from django.db.models.expressions import RawSQL
 
 from magazin.catalog.models import Unit
 from magazin.catalog.services import unit_files, unit_root
+from magazin.catalog.storage import archive_storage
+from magazin.core.storage.ocfl import OcflError
 from magazin.core.text import extract_text, kind_of
 
 from .models import SearchDoc
@@ -111,37 +114,28 @@ def reindex_metadata(units: list[Unit]) -> None:
 
 def extract_pending(home, limit: int = 200) -> int:
     """The background step: read the text of the files of units not yet extracted."""
-    from magazin.core.storage.location import FilesystemLocation
-    from magazin.core.storage.ocfl import OcflError, OcflObject
-
     docs = list(
         SearchDoc.objects.filter(extracted=False).select_related("unit", "unit__tenant")[:limit]
     )
-    objects: dict[str, OcflObject | None] = {}
+    storage = archive_storage(home)
+    home.tmp.mkdir(parents=True, exist_ok=True)
     for doc in docs:
         unit = doc.unit
         root = unit_root(unit)
-        if root.ocfl_id not in objects:
-            objects[root.ocfl_id] = None
-            with home.locks.shared(root.ocfl_id):  # not while a new version is written
-                for c in home.locations:
-                    d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)
-                    try:
-                        objects[root.ocfl_id] = OcflObject.open(d)
-                        break
-                    except (OcflError, OSError):
-                        continue
-        obj = objects[root.ocfl_id]
         texts = []
-        for f in unit_files(unit) if obj is not None else []:
+        for f in unit_files(unit):
             kind = kind_of(f.path, f.mime, f.puid)
             if kind is None:
                 continue
+            logical = f"representations/{f.representation.name}/data/{f.path}"
             try:
-                p = obj.logical_file(f"representations/{f.representation.name}/data/{f.path}")
+                with (
+                    home.locks.shared(root.ocfl_id),
+                    storage.verified_file(root.tenant.slug, root.ocfl_id, logical, home.tmp) as fh,
+                ):
+                    texts.append(extract_text(Path(fh.name), kind))
             except (OcflError, KeyError, OSError):
                 continue
-            texts.append(extract_text(p, kind))
         raw = "\n".join(texts)
         doc.content = fold(raw)
         doc.extracted = True

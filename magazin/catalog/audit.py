@@ -5,11 +5,15 @@ to every copy whose PREMIS records the failed fixity check and the repair."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import os
-import shutil
+import logging
+import math
+import time
 
 from django.db import transaction
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from magazin.core.aip.builder import read_aip
@@ -18,50 +22,57 @@ from magazin.core.aip.model import AipEvent
 from magazin.core.aip.premis import premis_xml
 from magazin.core.config import Home
 from magazin.core.i18n import N_
-from magazin.core.ids import new_ulid, now
+from magazin.core.ids import new_ulid, now, user_id
 from magazin.core.records import software_agent, user_agent
-from magazin.core.storage.fixity import check_object
-from magazin.core.storage.location import FilesystemLocation
-from magazin.core.storage.ocfl import NewFile, OcflObject, VersionInfo, add_version
+from magazin.core.storage.auditlog import AuditLog
+from magazin.core.storage.fixity import CopyProblem
+from magazin.core.storage.location import Location, LocationUnavailable, ObjectMissing
+from magazin.core.storage.ocfl import NewFile, OcflError, VersionInfo
+from magazin.core.storage.replicate import Throttle
+from magazin.core.storage.store import Change, Storage
 from magazin.errors import Failure
 
 from .models import Copy, Event, Unit
+from .refresh import recover
 from .services import event_rows
+from .storage import archive_storage
+
+log = logging.getLogger("magazin.audit")
 
 
-def _locations(home: Home, only: str | None) -> list[FilesystemLocation]:
-    locs = [FilesystemLocation(c) for c in home.locations]
+def _locations(storage: Storage, only: str | None) -> list[Location]:
     if only:
-        locs = [loc for loc in locs if loc.name == only]
-        if not locs:
-            raise Failure(f"no storage location named {only!r}")
-    return locs
+        return [storage.location(only)]
+    return storage.locations
 
 
-def run_audit(
-    home: Home, aids: list[str], location: str | None, repair: bool, user: str, progress
-) -> dict:
-    units = Unit.objects.filter(parent=None).select_related("tenant").order_by("aid")
-    if aids:
-        units = units.filter(aid__in=aids)
-        missing = set(aids) - set(units.values_list("aid", flat=True))
-        if missing:
-            raise Failure("no AIP " + ", ".join(sorted(missing)))
-    all_locs = [FilesystemLocation(c) for c in home.locations]
-    replica_names = set(home.replication)
-    locs = _locations(home, location)
-    report = {"checked": 0, "ok": 0, "failed": [], "repaired": []}
-    progress.start(units.count() * len(locs), "audit")
-    for unit in units:
+class Auditor:
+    """Checks copies, records each check in the catalog and in the tenant's audit log, and
+    repairs bad copies through the engine; the CLI and the worker's schedule share it."""
+
+    def __init__(self, home: Home, user: str, repair: bool, mb_per_s: float | None = None):
+        self.home = home
+        self.user = user
+        self.repair = repair
+        self.storage = archive_storage(home)
+        self.log = AuditLog(self.storage)
+        self.throttle = Throttle(mb_per_s)
+        self.report = {"checked": 0, "ok": 0, "failed": [], "repaired": []}
+        recover(home, self.storage)  # changes killed runs left: completed before judged
+
+    def audit_unit(self, unit: Unit, locs: list[Location], only_listed: bool = False) -> None:
+        """Check the unit's copies in `locs` (those the catalog lists or replication wants)."""
+        tenant = unit.tenant.slug
         copies = {c.location: c for c in unit.copies.all()}
+        replica_names = set(self.home.replication)
         bad: dict[str, list] = {}
         for loc in locs:
             if loc.name not in copies and loc.name not in replica_names:
                 continue
-            obj_dir = loc.object_dir(unit.tenant.slug, unit.ocfl_id)
-            with home.locks.shared(unit.ocfl_id):  # not while a new version is written
-                problems = check_object(obj_dir)
-            report["checked"] += 1
+            with self.home.locks.shared(unit.ocfl_id):  # not while a new version is written
+                problems = _check(loc, tenant, unit.ocfl_id, self.throttle)
+            self.report["checked"] += 1
+            checked = timezone.now()
             status = "ok"
             if problems:
                 status = (
@@ -71,90 +82,165 @@ def run_audit(
                 )
                 bad[loc.name] = problems
                 for p in problems:
-                    report["failed"].append(
-                        {
-                            "aid": unit.aid,
-                            "location": loc.name,
-                            "path": p.path,
-                            "problem": p.problem,
-                        }
-                    )
+                    self.report["failed"].append(
+                        {"aid": unit.aid, "location": loc.name, "path": p.path,
+                         "problem": p.problem}
+                    )  # fmt: skip
             else:
-                report["ok"] += 1
-            Copy.objects.update_or_create(
-                unit=unit,
-                location=loc.name,
-                defaults={"status": status, "checked": timezone.now()},
-            )
-            progress.advance(1)
-        if repair and bad:
-            with home.locks.exclusive(unit.ocfl_id):
-                report["repaired"] += _repair(unit, bad, all_locs, user)
+                self.report["ok"] += 1
+            self.log.append(tenant, {
+                "event": "fixity check", "object": unit.ocfl_id, "aid": unit.aid,
+                "location": loc.name, "outcome": "success" if not problems else "failure",
+                "detail": "; ".join(f"{p.path}: {p.problem}" for p in problems),
+                "agent": software_agent().id_value,
+            })  # fmt: skip
+            defaults = {"status": status, "checked": checked}
+            if problems:
+                defaults["failed"] = checked
+            Copy.objects.update_or_create(unit=unit, location=loc.name, defaults=defaults)
+        if self.repair and bad:
+            repaired = _repair(self.storage, unit, bad, self.user)
+            for r in repaired:
+                self.log.append(tenant, {
+                    "event": "repair", "object": unit.ocfl_id, "aid": unit.aid,
+                    "location": r["location"], "outcome": "success", "source": r["source"],
+                    "detail": "; ".join(r["problems"]), "agent": user_id(self.user),
+                })  # fmt: skip
+            self.report["repaired"] += repaired
+
+
+def run_audit(
+    home: Home, aids: list[str], location: str | None, repair: bool, user: str, progress
+) -> dict:
+    """`magazin audit`: the named AIPs (all where none) in one location or all."""
+    units = Unit.objects.filter(parent=None).select_related("tenant").order_by("aid")
+    if aids:
+        units = units.filter(aid__in=aids)
+        missing = set(aids) - set(units.values_list("aid", flat=True))
+        if missing:
+            raise Failure("no AIP " + ", ".join(sorted(missing)))
+    auditor = Auditor(home, user, repair)
+    try:
+        locs = _locations(auditor.storage, location)
+    except LocationUnavailable as e:
+        raise Failure(str(e)) from e
+    progress.start(units.count() * len(locs), "audit")
+    for unit in units.iterator(chunk_size=500):
+        auditor.audit_unit(unit, locs)
+        progress.advance(len(locs))
     progress.done()
-    return report
+    auditor.log.flush(today=True, user=user)  # an operator's audit: evidence in storage now
+    return auditor.report
 
 
-def _repair(
-    unit: Unit, bad: dict[str, list], locs: list[FilesystemLocation], user: str
-) -> list[dict]:
-    """Replace the bad copies by a good one (the caller holds the object's lock)."""
-    tenant = unit.tenant.slug
-    # another audit may have repaired a copy since it was checked
-    bad = {n: p for n, p in bad.items()
-           if check_object(next(loc for loc in locs if loc.name == n)
-                           .object_dir(tenant, unit.ocfl_id))}  # fmt: skip
-    good = None
-    for loc in locs:
-        if loc.name in bad:
-            continue
-        d = loc.object_dir(tenant, unit.ocfl_id)
-        if d.is_dir() and not check_object(d):
-            good = loc
+def scheduled_audit(home: Home, user: str, interval: float, budget_seconds: float) -> dict:
+    """One round of the worker's fixity schedule: every copy at least once per
+    `[audit] cycle_days`, spread evenly — this round checks its share of all copies (and
+    every overdue one), oldest check first, at most `max_mb_per_s` and for at most
+    `budget_seconds`; a later round (or a restarted worker) goes on from there. Bad copies
+    are repaired. Complete days of the audit log go into storage."""
+    policy = home.audit
+    now_ = timezone.now()
+    cycle = dt.timedelta(days=policy.cycle_days)
+    copies = Copy.objects.filter(unit__parent=None, location__in=home.replication)
+    total = copies.count()
+    share = math.ceil(total * interval / cycle.total_seconds()) if total else 0
+    last_check = Coalesce("checked", "unit__created")
+    overdue = copies.annotate(last=last_check).filter(last__lt=now_ - cycle).count()
+    due = (
+        copies.annotate(last=last_check)
+        .order_by("last", "pk")
+        .values_list("unit_id", "location")[: max(share, overdue)]
+    )
+    auditor = Auditor(home, user, repair=True, mb_per_s=policy.max_mb_per_s)
+    started = time.monotonic()
+    by_unit: dict[int, list[str]] = {}
+    for unit_id, loc in due:
+        by_unit.setdefault(unit_id, []).append(loc)
+    units = Unit.objects.filter(pk__in=by_unit).select_related("tenant").in_bulk()
+    for unit_id, names in by_unit.items():
+        if time.monotonic() - started > budget_seconds:
             break
-    if good is None:
+        locs = [auditor.storage.location(n) for n in names]
+        auditor.audit_unit(units[unit_id], locs)
+    auditor.log.flush(today=False, user=user)
+    return auditor.report
+
+
+def audit_report(home: Home) -> dict:
+    """How far the fixity cycle is: `magazin audit --report`."""
+    since = timezone.now() - dt.timedelta(days=home.audit.cycle_days)
+    copies = Copy.objects.filter(unit__parent=None)
+    agg = copies.aggregate(
+        copies=Count("pk"),
+        checked=Count("pk", filter=Q(checked__gte=since)),
+        failures=Count("pk", filter=Q(failed__gte=since)),
+        repairs=Count("pk", filter=Q(repaired__gte=since)),
+        oldest=Min(Coalesce("checked", "unit__created")),
+        bytes=Sum("unit__bytes", filter=Q(checked__gte=since)),
+    )
+    return {
+        "cycle_days": home.audit.cycle_days,
+        "copies": agg["copies"],
+        "checked_in_cycle": agg["checked"],
+        "bytes": agg["bytes"] or 0,
+        "failures": agg["failures"],
+        "repairs": agg["repairs"],
+        "oldest_check": agg["oldest"].isoformat() if agg["oldest"] else None,
+    }
+
+
+def _check(
+    loc: Location, tenant: str, object_id: str, throttle: Throttle | None = None
+) -> list[CopyProblem]:
+    """A copy's problems; a location that cannot be reached is reported as such."""
+    try:
+        return loc.check(tenant, object_id, throttle)
+    except LocationUnavailable as e:
+        return [CopyProblem(".", f"unreachable: {e}")]
+
+
+def _repair(storage: Storage, unit: Unit, bad: dict[str, list], user: str) -> list[dict]:
+    """Replace the bad copies by a verified copy of an intact one, then record the failed
+    checks and the repairs in a new version of the AIP (through the engine)."""
+    tenant, oid = unit.tenant.slug, unit.ocfl_id
+    try:
+        with storage.change(tenant, oid) as change:
+            return _replace_bad(storage, change, unit, bad, user)
+    except ObjectMissing:  # no copy left to read: nothing to repair from
         return []
-    src = good.object_dir(tenant, unit.ocfl_id)
+
+
+def _replace_bad(storage: Storage, change: Change, unit: Unit, bad: dict, user: str) -> list:
+    tenant, oid = unit.tenant.slug, unit.ocfl_id
+    # another audit may have repaired a copy since it was checked
+    bad = {n: p for n, p in bad.items() if _check(storage.location(n), tenant, oid)}
+    good = None
+    for loc, obj in storage.copies(tenant, oid, avoid=bad):
+        if not _check(loc, tenant, oid):
+            good = (loc, obj)
+            break
+    if good is None or not bad:
+        return []
     repaired = []
-    for loc in locs:
-        if loc.name not in bad:
+    for name in bad:
+        try:
+            storage.location(name).store_object(tenant, good[1])
+        except (OcflError, OSError) as e:
+            log.warning("repair of %s in %s failed: %s", oid, name, e)
             continue
-        target = loc.object_dir(tenant, unit.ocfl_id)
-        tmp = loc.staging / f"repair-{new_ulid()}"
-        shutil.copytree(src, tmp)
-        if check_object(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-            continue
-        loc.sync()
-        trash = None
-        if target.exists():
-            trash = loc.staging / f"damaged-{new_ulid()}"
-            os.rename(target, trash)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(tmp, target)
-        loc.sync()
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
+        problems = [p.path + ": " + p.problem for p in bad[name]]
         repaired.append(
-            {
-                "aid": unit.aid,
-                "location": loc.name,
-                "source": good.name,
-                "problems": [p.path + ": " + p.problem for p in bad[loc.name]],
-            }
+            {"aid": unit.aid, "location": name, "source": good[0].name, "problems": problems}
         )
     if repaired:
-        _record_repair(unit, repaired, locs, user)
+        _record_repair(change, unit, repaired, user)
     return repaired
 
 
-def _record_repair(
-    unit: Unit, repaired: list[dict], locs: list[FilesystemLocation], user: str
-) -> None:
+def _record_repair(change: Change, unit: Unit, repaired: list[dict], user: str) -> None:
     """A new version in every copy: PREMIS with the failed check and the repair."""
-    tenant = unit.tenant.slug
-    dirs = [(loc, loc.object_dir(tenant, unit.ocfl_id)) for loc in locs]
-    dirs = [(loc, d) for loc, d in dirs if d.is_dir()]
-    desc = read_aip(OcflObject.open(dirs[0][1]))
+    desc = read_aip(change.head)
     sw, usr = software_agent(), user_agent(user)
     t = now()
     new_events = []
@@ -187,12 +273,8 @@ def _record_repair(
     desc.agents += [a for a in (sw, usr) if a.id_value not in known]
     data = premis_xml(desc)
     digest = hashlib.sha512(data).hexdigest()
-    version = VersionInfo(
-        now(), "Repair after failed fixity check", user, f"urn:magazin:user:{user}"
-    )
-    for _loc, d in dirs:
-        obj = OcflObject.open(d)
-        add_version(d, obj.inventory, [NewFile(PREMIS_PATH, None, digest, data=data)], version)
+    version = VersionInfo(now(), "Repair after failed fixity check", user, user_id(user))
+    change.commit([NewFile(PREMIS_PATH, None, digest, data=data)], version)
     with transaction.atomic():
         Event.objects.bulk_create(event_rows(unit, new_events))
         for r in repaired:

@@ -10,14 +10,15 @@ from magazin.core.aip.builder import metadata_files, metadata_newfiles, read_aip
 from magazin.core.aip.model import AipEvent
 from magazin.core.config import Home
 from magazin.core.i18n import N_
-from magazin.core.ids import new_ulid, now
+from magazin.core.ids import new_ulid, now, user_id
 from magazin.core.records import software_agent, user_agent
-from magazin.core.storage.location import FilesystemLocation
-from magazin.core.storage.ocfl import OcflObject, VersionInfo, add_version
+from magazin.core.storage.ocfl import VersionInfo
+from magazin.core.storage.store import Change
 from magazin.errors import Failure
 
 from .models import Event, Unit
 from .services import DERIVED, apply_closure, event_rows, unit_root
+from .storage import archive_storage
 
 # the field that marks records as intended for publication (archive law opens them)
 PUBLISHED = "zur Veröffentlichung bestimmt"
@@ -36,10 +37,13 @@ def edit_unit(
     """Apply the changes (an `extra` value of None removes the field); nothing to change is
     not a new version. A reason, where given, is recorded with the event."""
     root = unit_root(unit)
+    storage = archive_storage(home)
+    if not storage.holders(root.tenant.slug, root.ocfl_id):
+        raise Failure(N_("{aid}: no copy of its AIP found").format(aid=root.aid))
     # from reading the head version to the catalog: a second correction at the same time
     # waits and then builds on this one
-    with home.locks.exclusive(root.ocfl_id):
-        return _edit(home, unit, root, user, title, dc, extra, reason)
+    with storage.change(root.tenant.slug, root.ocfl_id) as change:
+        return _edit(change, unit, root, user, title, dc, extra, reason)
 
 
 def publish(home: Home, units: list[Unit], user: str, reason: str) -> list[dict]:
@@ -55,16 +59,9 @@ def publish(home: Home, units: list[Unit], user: str, reason: str) -> list[dict]
     ]
 
 
-def _edit(home, unit, root, user, title, dc, extra, reason="") -> dict:
+def _edit(change: Change, unit, root, user, title, dc, extra, reason="") -> dict:
     unit.refresh_from_db()  # as another correction may have left it
-    dirs = []
-    for c in home.locations:
-        d = FilesystemLocation(c).object_dir(root.tenant.slug, root.ocfl_id)
-        if d.is_dir():
-            dirs.append(d)
-    if not dirs:
-        raise Failure(N_("{aid}: no copy of its AIP found").format(aid=root.aid))
-    desc = read_aip(OcflObject.open(dirs[0]))
+    desc = read_aip(change.head)
     target = desc
     if unit.pk != root.pk:
         ulid = unit.aid.rsplit("-", 1)[1]
@@ -111,13 +108,8 @@ def _edit(home, unit, root, user, title, dc, extra, reason="") -> dict:
     known = {a.id_value for a in desc.agents}
     desc.agents += [a for a in (sw, usr) if a.id_value not in known]
     files = metadata_newfiles(metadata_files(desc, {}))
-    version = VersionInfo(
-        now(), f"Description of {unit.aid} corrected", user, f"urn:magazin:user:{user}"
-    )
-    head = None
-    for d in dirs:  # every copy gets the same new version
-        obj = OcflObject.open(d)
-        head = add_version(d, obj.inventory, files, version)["head"]
+    version = VersionInfo(now(), f"Description of {unit.aid} corrected", user, user_id(user))
+    head = change.commit(files, version)  # every copy gets the same new version
     with transaction.atomic():
         unit.title, unit.dc, unit.extra = target.title, target.dc, _catalog_extra(unit, target)
         apply_closure([unit])

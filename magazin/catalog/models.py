@@ -185,8 +185,11 @@ class Copy(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="copies")
     location = models.CharField(max_length=100)
     status = models.CharField(max_length=10, default="ok")  # ok | missing | damaged
-    checked = models.DateTimeField(null=True)
+    checked = models.DateTimeField(null=True)  # the last fixity check (None: at ingest)
+    failed = models.DateTimeField(null=True)  # the last check that found it bad
+    repaired = models.DateTimeField(null=True)  # the last repair from an intact copy
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "location"], name="copy_loc")]
+        indexes = [models.Index(fields=["location", "checked"], name="copy_due")]
         ordering = ["location"]

@@ -18,7 +18,8 @@ from magazin.core.ids import now, valid_slug
 from magazin.core.records import store_record, update_record
 
 from .models import ClassificationGroup, Fonds, Tenant
-from .services import CatalogError, locations, natural_key, parse_time
+from .services import CatalogError, natural_key, parse_time
+from .storage import archive_storage
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 # a group's signature: letters, digits, '.', '-', '_' (A, A2, 1.3, II-b)
@@ -68,7 +69,7 @@ def create_tenant(
         raise CatalogError(N_("tenant {slug!r} exists already").format(slug=slug))
     created = now()
     store_record(
-        locations(home),
+        archive_storage(home).replicas,
         kind="tenant",
         tenant=slug,
         key="tenant",
@@ -127,8 +128,7 @@ def _change(
 ) -> list[str]:
     """A tenant's or fonds' changes: a new version of its OCFL object, then its row."""
     update_record(
-        locations(home),
-        home.locks,
+        archive_storage(home),
         kind=kind,
         tenant=tenant,
         key=key,
@@ -179,8 +179,7 @@ def create_group(home: Home, tenant: Tenant, path: str, title: str, user: str):
             )
         )
     update_record(
-        locations(home),
-        home.locks,
+        archive_storage(home),
         kind="tenant",
         tenant=tenant.slug,
         key="tenant",
@@ -244,7 +243,7 @@ def create_fonds(
     if path:
         fields["group"] = path
     store_record(
-        locations(home),
+        archive_storage(home).replicas,
         kind="fonds",
         tenant=tenant.slug,
         key=code,

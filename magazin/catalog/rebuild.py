@@ -3,15 +3,16 @@ tenants, fonds, accessions and units come from their OCFL objects' METS, PREMIS 
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.db import transaction
 from django.db.models import ProtectedError
 
 from magazin.core.aip.builder import read_aip, read_record_xml
 from magazin.core.config import Home
+from magazin.core.ids import is_auditlog_id
 from magazin.core.ingest import fingerprint
-from magazin.core.storage.location import FilesystemLocation
-from magazin.core.storage.ocfl import OcflError, OcflObject, iter_object_roots
-from magazin.core.storage.validate import validate_object
+from magazin.core.storage.ocfl import OcflError
 
 from .models import (
     Accession,
@@ -26,6 +27,7 @@ from .models import (
 )
 from .organisation import group_sort_key, groups_from_record
 from .services import parse_time, record_units
+from .storage import archive_storage
 
 
 class RebuildError(Exception):
@@ -37,25 +39,26 @@ def _scan(home: Home, progress):
     that fail OCFL validation are recorded as damaged."""
     copies: dict[str, list[tuple[str, object, bool]]] = {}
     unreadable = []
-    for c in home.locations:
-        loc = FilesystemLocation(c)
+    for loc in archive_storage(home).locations:
         for tenant in loc.tenants():
-            for obj_dir in iter_object_roots(loc.root(tenant)):
+            for rel in loc.object_paths(tenant):
                 progress.advance(1)
-                valid, errors, _ = validate_object(obj_dir, check_digests=False)
+                errors = loc.validate(tenant, rel)
                 try:
-                    obj = OcflObject.open(obj_dir)
+                    obj = loc.open_path(tenant, rel)
                     oid = obj.id
                 except OcflError as e:
-                    valid, obj, oid = False, None, _id_from_path(obj_dir)
-                    errors = [str(e)]
-                if not valid:
-                    unreadable.append(f"{obj_dir}: {errors[0]}")
+                    obj, oid = None, _id_from_path(rel)
+                    errors = errors or [str(e)]
+                if errors:
+                    unreadable.append(f"{loc.name}: {tenant}/{rel}: {errors[0]}")
                 if oid:
-                    copies.setdefault(oid, []).append((loc.name, obj, valid))
+                    copies.setdefault(oid, []).append((loc.name, obj, not errors))
     found: dict[str, dict] = {}
     errors = []
     for oid, items in copies.items():
+        if is_auditlog_id(oid):
+            continue  # the audit log: evidence, not a catalog entry
         good = [obj for _, obj, ok in items if ok]
         if not good:
             errors.append(f"{oid}: no valid copy in any location")
@@ -67,7 +70,7 @@ def _scan(home: Home, progress):
                 if mdtype and mdtype.startswith("magazin-"):
                     records = read_record_xml(good[0].read(path))
         except (ValueError, KeyError) as e:
-            errors.append(f"{good[0].path}: {e}")
+            errors.append(f"{good[0].where}: {e}")
             continue
         found[oid] = {
             "desc": desc,
@@ -77,11 +80,9 @@ def _scan(home: Home, progress):
     return found, errors, unreadable
 
 
-def _id_from_path(obj_dir) -> str | None:
+def _id_from_path(rel: str) -> str | None:
     """Layout 0003 keeps the percent-encoded id as the folder name (unless truncated)."""
-    from urllib.parse import unquote
-
-    name = obj_dir.name
+    name = rel.rsplit("/", 1)[-1]
     if len(name) > 100:
         return None
     return unquote(name)
@@ -95,6 +96,38 @@ def _drop_missing(qs) -> None:
             row.delete()
         except ProtectedError:
             pass
+
+
+def tenant_from_record(r: dict) -> Tenant:
+    """A tenant's row and classification as its OCFL object's record holds them."""
+    t, _ = Tenant.objects.update_or_create(
+        slug=r["slug"],
+        defaults={
+            "name": r["name"],
+            "created": parse_time(r["created"]),
+            "time_zone": r.get("time_zone") or "Europe/Berlin",
+            "language": r.get("language") or "de",
+        },
+    )
+    ClassificationGroup.objects.filter(tenant=t).delete()
+    ClassificationGroup.objects.bulk_create(
+        ClassificationGroup(tenant=t, path=path, title=title, sort_key=group_sort_key(path))
+        for path, title in groups_from_record(r).items()
+    )
+    return t
+
+
+def fonds_from_record(r: dict) -> Fonds:
+    f, _ = Fonds.objects.update_or_create(
+        tenant=Tenant.objects.get(slug=r["tenant"]),
+        code=r["code"],
+        defaults={
+            "title": r["title"],
+            "created": parse_time(r["created"]),
+            "group": r.get("group", ""),
+        },
+    )
+    return f
 
 
 def rebuild(home: Home, progress) -> dict:
@@ -114,34 +147,12 @@ def rebuild(home: Home, progress) -> dict:
         by_kind.setdefault(item["desc"].kind, []).append(item)
     tenants = {}
     for item in by_kind["tenant"]:
-        r = item["record"]
-        tenants[r["slug"]], _ = Tenant.objects.update_or_create(
-            slug=r["slug"],
-            defaults={
-                "name": r["name"],
-                "created": parse_time(r["created"]),
-                "time_zone": r.get("time_zone") or "Europe/Berlin",
-                "language": r.get("language") or "de",
-            },
-        )
-        ClassificationGroup.objects.filter(tenant=tenants[r["slug"]]).delete()
-        ClassificationGroup.objects.bulk_create(
-            ClassificationGroup(tenant=tenants[r["slug"]], path=path, title=title,
-                                sort_key=group_sort_key(path))
-            for path, title in groups_from_record(r).items()
-        )  # fmt: skip
+        t = tenant_from_record(item["record"])
+        tenants[t.slug] = t
     fonds = {}
     for item in by_kind["fonds"]:
-        r = item["record"]
-        fonds[(r["tenant"], r["code"])], _ = Fonds.objects.update_or_create(
-            tenant=tenants[r["tenant"]],
-            code=r["code"],
-            defaults={
-                "title": r["title"],
-                "created": parse_time(r["created"]),
-                "group": r.get("group", ""),
-            },
-        )
+        f = fonds_from_record(item["record"])
+        fonds[(f.tenant.slug, f.code)] = f
     _drop_missing(Fonds.objects.exclude(pk__in=[f.pk for f in fonds.values()]))
     _drop_missing(Tenant.objects.exclude(pk__in=[t.pk for t in tenants.values()]))
     accessions = {}

@@ -8,9 +8,7 @@ import re
 from django.db import transaction
 
 from magazin.core.aip.model import AipDescription, AipEvent
-from magazin.core.config import Home
 from magazin.core.ingest import AccessionInfo, Known
-from magazin.core.storage.location import FilesystemLocation
 
 from .models import (
     Accession,
@@ -31,10 +29,6 @@ class CatalogError(Exception):
 
 def parse_time(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s)
-
-
-def locations(home: Home) -> list[FilesystemLocation]:
-    return [FilesystemLocation(c) for c in home.replica_locations()]
 
 
 class DjangoCatalog:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,11 @@ zip_max_total_ratio = 100             # whole ZIP, when it unpacks to more than 
 # Folders the web ingest offers: <drop_area>/<tenant>/<folder or container>.
 [ingest]
 drop_area = "drop"
+
+# Fixity: the worker checks every copy at least once per cycle, spread evenly over it.
+[audit]
+cycle_days = 90
+# max_mb_per_s = 50                   # reading for checks at most this fast
 """
 
 
@@ -57,9 +65,31 @@ class NoArchive(ConfigError):
 
 @dataclass
 class LocationConfig:
+    """One [[locations]] entry. `filesystem`: `path`. `s3`: endpoint, bucket, optional prefix,
+    region and object_lock_days; the credentials come from the environment variables named by
+    access_key_env/secret_key_env (default AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)."""
+
     name: str
     type: str
-    path: Path
+    path: Path | None = None
+    endpoint: str | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    region: str | None = None
+    object_lock_days: int | None = None
+    access_key_env: str = "AWS_ACCESS_KEY_ID"
+    secret_key_env: str = "AWS_SECRET_ACCESS_KEY"
+    timeout: float = 60.0  # seconds without an answer before a request counts as failed
+    retries: int = 5  # attempts per request, with growing pauses between
+
+
+@dataclass
+class AuditPolicy:
+    """[audit]: every copy is checked at least once per `cycle_days`, the checks spread evenly
+    over the cycle, reading at most `max_mb_per_s` (None: no limit)."""
+
+    cycle_days: int = 90
+    max_mb_per_s: float | None = None
 
 
 @dataclass
@@ -69,6 +99,7 @@ class Home:
     replication: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
     drop_area: Path | None = None
+    audit: AuditPolicy = field(default_factory=AuditPolicy)
 
     @property
     def toml(self) -> Path:
@@ -110,6 +141,82 @@ class Home:
         return [self.location(n) for n in self.replication]
 
 
+def _location(toml: Path, home: Path, entry: dict) -> LocationConfig:
+    """One [[locations]] entry, checked: a clear error names the entry and what is wrong."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise ConfigError(f"{toml}: a [[locations]] entry lacks 'name'")
+    name = entry["name"]
+    kind = entry.get("type", "filesystem")
+
+    def need(key: str) -> str:
+        value = entry.get(key)
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{toml}: location {name!r} ({kind}) lacks {key!r}")
+        return value
+
+    if kind == "filesystem":
+        p = Path(need("path"))
+        return LocationConfig(name, kind, p if p.is_absolute() else home / p)
+    if kind == "s3":
+        days = entry.get("object_lock_days")
+        if days is not None and (not isinstance(days, int) or days < 1):
+            raise ConfigError(f"{toml}: location {name!r}: object_lock_days must be a whole "
+                              "number of days, at least 1")  # fmt: skip
+        for key in ("access_key", "secret_key"):
+            if key in entry:
+                raise ConfigError(
+                    f"{toml}: location {name!r}: credentials never go into magazin.toml; "
+                    f"name the environment variable that holds them ({key}_env)"
+                )
+        return LocationConfig(
+            name,
+            kind,
+            endpoint=need("endpoint"),
+            bucket=need("bucket"),
+            prefix=str(entry.get("prefix", "")).strip("/"),
+            region=entry.get("region"),
+            object_lock_days=days,
+            access_key_env=entry.get("access_key_env", "AWS_ACCESS_KEY_ID"),
+            secret_key_env=entry.get("secret_key_env", "AWS_SECRET_ACCESS_KEY"),
+            timeout=_number(toml, name, entry, "timeout", 60.0),
+            retries=int(_number(toml, name, entry, "retries", 5)),
+        )
+    raise ConfigError(f"{toml}: location {name!r}: unknown type {kind!r} (filesystem or s3)")
+
+
+def _number(toml: Path, name: str, entry: dict, key: str, default: float) -> float:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{toml}: location {name!r}: {key} must be a positive number")
+    return value
+
+
+def set_replication(home: Home, names: list[str]) -> Path:
+    """Rewrite the [replication] locations of magazin.toml (the rest of the file, comments
+    included, stays as it is); the previous file is kept beside it under a dated name, which
+    is returned."""
+    text = home.toml.read_text("utf-8")
+    line = "locations = [" + ", ".join(f'"{n}"' for n in names) + "]"
+    section = re.search(r"(?ms)^\[replication\][^\n]*\n(.*?)(?=^\[|\Z)", text)
+    if section is None:
+        new = text.rstrip("\n") + f"\n\n[replication]\n{line}\n"
+    else:
+        body = section.group(1)
+        entry = re.search(r"(?ms)^locations\s*=\s*\[.*?\][^\n]*$", body)
+        body = (body[: entry.start()] + line + body[entry.end() :]) if entry else line + "\n" + body
+        new = text[: section.start(1)] + body + text[section.end(1) :]
+    if tomllib.loads(new).get("replication", {}).get("locations") != names:
+        raise ConfigError(f"{home.toml}: cannot rewrite its [replication] section")
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    backup = home.toml.with_name(f"magazin.toml.{stamp}")
+    shutil.copy2(home.toml, backup)
+    tmp = home.toml.with_name(".magazin.toml.tmp")
+    tmp.write_text(new, "utf-8")
+    os.replace(tmp, home.toml)
+    home.replication = list(names)
+    return backup
+
+
 def home_path() -> Path:
     """MAGAZIN_HOME, or the user's data folder: ${XDG_DATA_HOME:-~/.local/share}/magazin (never
     the current directory, so that a command run elsewhere finds the same archive)."""
@@ -143,16 +250,10 @@ def load_home(path: Path | None = None) -> Home:
         data = tomllib.loads(toml.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{toml}: {e}") from e
-    locs = []
-    for entry in data.get("locations", []):
-        try:
-            name, p = entry["name"], Path(entry["path"])
-        except KeyError as e:
-            raise ConfigError(f"{toml}: a [[locations]] entry lacks {e}") from e
-        kind = entry.get("type", "filesystem")
-        if kind != "filesystem":
-            raise ConfigError(f"{toml}: location {name!r}: type {kind!r} is not supported yet")
-        locs.append(LocationConfig(name, kind, p if p.is_absolute() else path / p))
+    locs = [_location(toml, path, entry) for entry in data.get("locations", [])]
+    names = [loc.name for loc in locs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{toml}: two [[locations]] entries have the same name")
     if not locs:
         raise ConfigError(f"{toml}: no [[locations]] configured")
     rep = data.get("replication", {}).get("locations") or [loc.name for loc in locs]
@@ -166,7 +267,15 @@ def load_home(path: Path | None = None) -> Home:
     drop_area = None
     if drop:
         drop_area = Path(drop) if Path(drop).is_absolute() else path / drop
-    home = Home(path, locs, list(rep), limits, drop_area)
+    aud = data.get("audit", {})
+    cycle = aud.get("cycle_days", 90)
+    rate = aud.get("max_mb_per_s")
+    if isinstance(cycle, bool) or not isinstance(cycle, int) or cycle < 1:
+        raise ConfigError(f"{toml}: [audit] cycle_days must be a whole number of days, >= 1")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
+                             or rate <= 0):  # fmt: skip
+        raise ConfigError(f"{toml}: [audit] max_mb_per_s must be a positive number")
+    home = Home(path, locs, list(rep), limits, drop_area, AuditPolicy(cycle, rate))
     for n in rep:
         home.location(n)
     return home

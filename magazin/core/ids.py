@@ -31,6 +31,27 @@ def ocfl_id_for(tenant: str, ulid: str) -> str:
     return f"urn:magazin:{tenant}:{ulid}"
 
 
+def record_object_id(tenant: str, kind: str, key: str) -> str:
+    """The OCFL id of a tenant's own object (kind "tenant") or of a fonds, accession, …"""
+    return (
+        f"urn:magazin:{tenant}:tenant" if kind == "tenant" else f"urn:magazin:{tenant}:{kind}:{key}"
+    )
+
+
+def auditlog_id(tenant: str) -> str:
+    """The OCFL id of a tenant's audit log (fixity checks, repairs, storage changes)."""
+    return f"urn:magazin:{tenant}:auditlog"
+
+
+def is_auditlog_id(object_id: str) -> bool:
+    return object_id.startswith("urn:magazin:") and object_id.endswith(":auditlog")
+
+
+def user_id(user: str) -> str:
+    """A user as an agent of PREMIS events and OCFL versions."""
+    return f"urn:magazin:user:{user}"
+
+
 def parse_aid(aid: str) -> tuple[str, str]:
     """Split an AID into (tenant slug, ULID); ValueError if it is not one."""
     m = AID_RE.match(aid)

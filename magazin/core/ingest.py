@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from .aip.model import Agent, AipDescription, AipEvent, AipFile, UnitNode
 from .config import Home
 from .formats.identify import Identifier, default_identifier
 from .i18n import N_
-from .ids import child_ulid, new_ulid, now
+from .ids import child_ulid, new_ulid, now, ocfl_id_for, record_object_id, user_id
 from .problems import Problem, ProblemList, RejectedSIP
 from .records import software_agent, store_record, user_agent
 from .sip import read_sip
@@ -37,9 +36,9 @@ from .staging import (
     stage_transfer,
     verify_copies,
 )
-from .storage.fixity import check_object
-from .storage.location import FilesystemLocation, sync_all
-from .storage.ocfl import Dirs, NewFile, OcflError, OcflObject, VersionInfo
+from .storage.location import Location, sync_all
+from .storage.ocfl import FolderObject, NewFile, OcflObject, VersionInfo
+from .storage.store import Storage
 
 BATCH_FILES = 500
 BATCH_BYTES = 2 * 1024**3
@@ -59,7 +58,7 @@ class AccessionInfo:
 
     @property
     def ocfl_id(self) -> str:
-        return f"urn:magazin:{self.tenant}:accession:{self.ulid}"
+        return record_object_id(self.tenant, "accession", self.ulid)
 
 
 @dataclass
@@ -159,9 +158,11 @@ def _with_ulids(node: UnitNode, root_ulid: str) -> UnitNode:
     )
 
 
-def place_object(staged: Path, target: Path) -> None:
-    """The moment an object appears in a storage root: one atomic rename, complete or not."""
-    os.rename(staged, target)
+def place_object(loc: Location, tenant: str, src: OcflObject, built: bool) -> None:
+    """The moment an object appears in a location: complete or not at all (a rename on a file
+    system, the root inventory written last on S3). `built`: `src` was built for this run in
+    staging and may be moved; otherwise it is another location's copy."""
+    loc.store_object(tenant, src, move=built, sync=False)
 
 
 @dataclass
@@ -183,7 +184,7 @@ class _Placed:
     fingerprint: str
     nbytes: int
     staged: list[Path] | None
-    existing: Path | None
+    existing: OcflObject | None
 
 
 class Journal:
@@ -224,7 +225,13 @@ class Ingest:
         self.identifier = identifier
         self.catalog = catalog
         self.progress = progress or Progress()
-        self.locations = [FilesystemLocation(c) for c in home.replica_locations()]
+        self.locations = Storage(home).replicas
+        # each location that stores by renaming builds its objects in its own staging
+        # folder; the others (S3) upload from the first build
+        builders = [i for i, loc in enumerate(self.locations) if loc.stores_by_rename]
+        self._builders = [self.locations[i] for i in builders] or self.locations[:1]
+        self._build_of = [builders.index(i) if i in builders else 0
+                          for i in range(len(self.locations))]  # fmt: skip
         self._beside = None
 
     def run(self, req: IngestRequest) -> IngestResult:
@@ -254,9 +261,9 @@ class Ingest:
 
     def _run(self, req: IngestRequest, transfer: Transfer) -> IngestResult:
         work_id = new_ulid()
-        for loc in self.locations:
-            clean_stale(loc.staging)
-        work_dirs = [loc.staging / work_id for loc in self.locations]
+        for loc in self._builders:
+            clean_stale(loc.staging_area())
+        work_dirs = [loc.staging_area() / work_id for loc in self._builders]
         locks = [claim(d) for d in work_dirs]
         problems = ProblemList()
         try:
@@ -420,7 +427,7 @@ class Ingest:
         ident_agent: str,
     ) -> AipDescription:
         tenant = req.tenant
-        ocfl_id = f"urn:magazin:{tenant}:{ulid}"
+        ocfl_id = ocfl_id_for(tenant, ulid)
         sw, user = software_agent(), user_agent(req.user)
         fido = Agent("software", ident_agent, ident_agent.split(" (")[0], "software")
         aip_files = [
@@ -562,7 +569,7 @@ class Ingest:
             now(),
             f"Ingest of {t.name} (accession {acc.number})",
             req.user,
-            f"urn:magazin:user:{req.user}",
+            user_id(req.user),
         )
         todo: list[_Placed] = []
         builds: list[tuple] = []  # (desc, content per location, metadata, folder per location)
@@ -570,10 +577,10 @@ class Ingest:
         for plan in batch:
             rec, files = plan.rec, plan.files
             ulid = jdata["records"][plan.key]
-            existing = self._existing(req.tenant, f"urn:magazin:{req.tenant}:{ulid}")
+            existing = self._existing(req.tenant, ocfl_id_for(req.tenant, ulid))
             if existing is not None:
                 # a killed earlier run put this object in place: complete it, don't redo it
-                desc = read_aip(OcflObject.open(existing))
+                desc = read_aip(existing)
                 todo.append(_Placed(desc, plan.fingerprint, plan.nbytes, None, existing))
                 continue
             if self._beside is not None:  # identified beside the copying: wait for it
@@ -594,31 +601,29 @@ class Ingest:
             builds.append((desc, contents, meta, objs))
             todo.append(_Placed(desc, plan.fingerprint, plan.nbytes, objs, None))
 
-        dirs = [Dirs(loc.root(req.tenant)) for loc in self.locations]
-
         def build_in(i: int) -> None:
             for desc, contents, meta, objs in builds:
                 write_object(objs[i], desc, contents[i], meta, version)
-            for p in todo:  # the layout's folders the objects will be renamed into
-                dirs[i].ensure(self.locations[i].object_dir(p.desc.tenant, p.desc.ocfl_id).parent)
 
-        # one thread per location: creating files and folders waits on the disk, not the CPU
+        # one thread per build: creating files and folders waits on the disk, not the CPU
         with ThreadPoolExecutor(len(work_dirs)) as pool:
             list(pool.map(build_in, range(len(work_dirs))))
         # The payload was verified byte for byte above. Metadata and inventories are written
         # from the very bytes their digests were computed from (short writes raise); reading
-        # them back at once would only read the page cache, so it is not done.
+        # them back at once would only read the page cache, so it is not done. Locations
+        # that upload (S3) go first, from the first build, before the renames move it.
         sync_all(self.locations)
+        order = sorted(range(len(self.locations)), key=lambda i: self.locations[i].stores_by_rename)
         for p in todo:
-            for i, loc in enumerate(self.locations):
-                target = loc.object_dir(p.desc.tenant, p.desc.ocfl_id)
-                if target.exists():
+            for i in order:
+                loc = self.locations[i]
+                if loc.has_object(p.desc.tenant, p.desc.ocfl_id):
                     continue
-                dirs[i].ensure(target.parent)
                 if p.staged is not None:
-                    place_object(p.staged[i], target)
+                    built = FolderObject.open(p.staged[self._build_of[i]])
+                    place_object(loc, p.desc.tenant, built, loc.stores_by_rename)
                 else:
-                    self._copy_object(p.existing, target, loc)
+                    place_object(loc, p.desc.tenant, p.existing, False)
         sync_all(self.locations)
         self.catalog.record_aips(
             [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc
@@ -626,22 +631,12 @@ class Ingest:
         self.progress.advance(len(todo))
         return [AipResult(p.desc.aid, "stored", len(p.desc.files), p.nbytes) for p in todo]
 
-    def _existing(self, tenant: str, ocfl_id: str) -> Path | None:
+    def _existing(self, tenant: str, ocfl_id: str) -> OcflObject | None:
         """An intact object a killed earlier run already put into place in some location."""
         for loc in self.locations:
-            p = loc.object_dir(tenant, ocfl_id)
-            if p.exists() and not check_object(p):
-                return p
+            if loc.has_object(tenant, ocfl_id) and not loc.check(tenant, ocfl_id):
+                return loc.open(tenant, ocfl_id)
         return None
-
-    def _copy_object(self, src: Path, target: Path, loc: FilesystemLocation) -> None:
-        tmp = loc.staging / f"copy-{new_ulid()}"
-        shutil.copytree(src, tmp)
-        if check_object(tmp):
-            shutil.rmtree(tmp)
-            raise OcflError(f"copy of {src} to {loc.name} failed verification")
-        loc.sync()
-        os.rename(tmp, target)
 
     def _store_accession(self, acc: AccessionInfo, user: str) -> None:
         store_record(

@@ -3,8 +3,9 @@ DC and a record XML with every field), so that `catalog rebuild` restores them f
 
 from __future__ import annotations
 
-import os
 import shutil
+import tempfile
+from pathlib import Path
 
 from .aip.builder import (
     metadata_files,
@@ -15,14 +16,14 @@ from .aip.builder import (
     write_object,
 )
 from .aip.model import Agent, AipDescription, AipEvent
-from .ids import new_ulid, now
-from .storage.location import FilesystemLocation
-from .storage.locks import ObjectLocks
-from .storage.ocfl import OcflObject, VersionInfo, add_version
+from .ids import new_ulid, now, record_object_id, user_id
+from .storage.location import Location
+from .storage.ocfl import FolderObject, VersionInfo
+from .storage.store import Storage
 
 
 def user_agent(user: str) -> Agent:
-    return Agent("magazin user", f"urn:magazin:user:{user}", user, "person")
+    return Agent("magazin user", user_id(user), user, "person")
 
 
 def software_agent() -> Agent:
@@ -31,16 +32,8 @@ def software_agent() -> Agent:
     return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
 
 
-def record_object_id(tenant: str, kind: str, key: str) -> str:
-    return (
-        f"urn:magazin:{tenant}:tenant"
-        if kind == "tenant"
-        else (f"urn:magazin:{tenant}:{kind}:{key}")
-    )
-
-
 def store_record(
-    locations: list[FilesystemLocation],
+    locations: list[Location],
     *,
     kind: str,
     tenant: str,
@@ -84,26 +77,25 @@ def store_record(
 
 
 def write_small_object(
-    locations: list[FilesystemLocation],
+    locations: list[Location],
     desc: AipDescription,
     extra: dict[str, bytes],
     user: str,
     message: str,
 ) -> None:
     """Write a metadata-only object to every location where it is absent."""
-    version = VersionInfo(now(), message, user, f"urn:magazin:user:{user}")
+    version = VersionInfo(now(), message, user, user_id(user))
     meta = metadata_files(desc, extra)
     for loc in locations:
         loc.ensure_root(desc.tenant)
-        target = loc.object_dir(desc.tenant, desc.ocfl_id)
-        if target.exists():
+        if loc.has_object(desc.tenant, desc.ocfl_id):
             continue
-        tmp = loc.staging / f"small-{new_ulid()}"
-        write_object(tmp / "obj", desc, [], meta, version)
-        loc.sync()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(tmp / "obj", target)
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix="small-", dir=loc.staging_area()))
+        try:
+            write_object(tmp / "obj", desc, [], meta, version)
+            loc.store_object(desc.tenant, FolderObject.open(tmp / "obj"), move=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class RecordMissing(LookupError):
@@ -111,8 +103,7 @@ class RecordMissing(LookupError):
 
 
 def update_record(
-    locations: list[FilesystemLocation],
-    locks: ObjectLocks,
+    storage: Storage,
     *,
     kind: str,
     tenant: str,
@@ -128,11 +119,10 @@ def update_record(
     PREMIS. Returns the fields as they are now."""
     oid = record_object_id(tenant, kind, key)
     record = f"metadata/descriptive/{kind}.xml"
-    with locks.exclusive(oid):  # from reading the head version to the last copy written
-        dirs = [d for d in (loc.object_dir(tenant, oid) for loc in locations) if d.is_dir()]
-        if not dirs:
-            raise RecordMissing(f"{oid}: no copy in any location")
-        obj = OcflObject.open(dirs[0])
+    if not storage.holders(tenant, oid):
+        raise RecordMissing(f"{oid}: no copy in any location")
+    with storage.change(tenant, oid) as change:  # from reading the head to the last copy
+        obj = change.head
         desc = read_aip(obj)
         current = read_record_xml(obj.read(record))
         new = {k: v for k, v in {**current, **fields}.items() if v is not None}
@@ -149,7 +139,5 @@ def update_record(
         known = {a.id_value for a in desc.agents}
         desc.agents += [a for a in (sw, usr) if a.id_value not in known]
         files = metadata_newfiles(metadata_files(desc, {record: record_xml(kind, new)}))
-        version = VersionInfo(now(), detail, user, f"urn:magazin:user:{user}")
-        for d in dirs:
-            add_version(d, OcflObject.open(d).inventory, files, version)
+        change.commit(files, VersionInfo(now(), detail, user, user_id(user)))
     return new

@@ -7,6 +7,7 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
+from ..ids import ocfl_id_for
 from .dc import ELEMENTS
 from .model import AipDescription, UnitNode
 from .xml import NS, parse_xml, q, to_bytes
@@ -169,7 +170,7 @@ def _logical_map(root, aip: AipDescription, fids: dict[str, list[str]], dmdids: 
             TYPE=node.kind,
             LABEL=node.title,
             DMDID=f"dmd-{node.ulid} dmd-{node.ulid}-fields",
-            CONTENTIDS=f"urn:magazin:{aip.tenant}:{node.ulid}",
+            CONTENTIDS=ocfl_id_for(aip.tenant, node.ulid),
         )
         for path in node.files:
             _m(div, "fptr", FILEID=fid_of[path])

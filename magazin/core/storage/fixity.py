@@ -1,14 +1,18 @@
 """Fixity of stored copies: re-hash every file an object's inventory lists, find missing,
-changed and extra files."""
+changed and extra files. The same rules for every kind of location: each kind lists what it
+holds and opens a file; `check_files` does the rest."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from ..hashing import file_digest
-from .ocfl import OcflError, OcflObject
+from ..hashing import CHUNK, file_digest
+from .ocfl import FolderObject, OcflError, OcflObject
 
 _OWN = {
     "inventory.json",
@@ -22,36 +26,68 @@ _OWN = {
 @dataclass
 class CopyProblem:
     path: str
-    problem: str  # missing | changed | extra | inventory
+    problem: str  # missing | changed | extra | inventory: …
 
 
-def check_object(obj_dir: Path, progress=None) -> list[CopyProblem]:
-    """Everything wrong with one stored object copy (empty list: the copy is intact)."""
-    if not obj_dir.is_dir():
-        return [CopyProblem(".", "missing")]
-    try:
-        obj = OcflObject.open(obj_dir)
-    except OcflError as e:
-        return [CopyProblem("inventory.json", f"inventory: {e}")]
+def stream_digest(f: BinaryIO, algorithm: str, advance=None) -> str:
+    h = hashlib.new(algorithm)
+    while chunk := f.read(CHUNK):
+        h.update(chunk)
+        if advance is not None:
+            advance(len(chunk))
+    return h.hexdigest()
+
+
+def check_files(
+    obj: OcflObject,
+    present: set[str],
+    opener: Callable[[str], BinaryIO] | None = None,
+    progress=None,
+) -> list[CopyProblem]:
+    """Compare a copy's files (`present`, relative to the object root) with its inventory:
+    every listed file there and with its digest, nothing else there. Files are hashed from
+    `opener` (default: the object's own) or, where the object has them on disk, read there."""
     problems: list[CopyProblem] = []
     listed = obj.content_files()
     alg = obj.digest_algorithm
+    advance = progress.advance if progress is not None else None
     for rel, digest in sorted(listed.items()):
-        p = obj_dir / rel
-        if not p.is_file():
+        if rel not in present:
             problems.append(CopyProblem(rel, "missing"))
             continue
-        advance = progress.advance if progress is not None else None
-        if file_digest(p, alg, advance) != digest.lower():
+        local = obj.local_file(rel) if opener is None else None
+        try:
+            if local is not None:
+                actual = file_digest(local, alg, advance)
+            else:
+                with (opener or obj.open_content)(rel) as f:
+                    actual = stream_digest(f, alg, advance)
+        except OSError:
+            problems.append(CopyProblem(rel, "missing"))
+            continue
+        if actual != digest.lower():
             problems.append(CopyProblem(rel, "changed"))
     versions = set(obj.inventory.get("versions", {}))
+    for rel in sorted(present):
+        if rel in listed or rel in _OWN:
+            continue
+        top, _, rest = rel.partition("/")
+        if top in versions and rest in _OWN:
+            continue
+        problems.append(CopyProblem(rel, "extra"))
+    return problems
+
+
+def check_object(obj_dir: Path, progress=None) -> list[CopyProblem]:
+    """Everything wrong with one object copy in a folder (empty list: the copy is intact)."""
+    if not obj_dir.is_dir():
+        return [CopyProblem(".", "missing")]
+    try:
+        obj = FolderObject.open(obj_dir)
+    except OcflError as e:
+        return [CopyProblem("inventory.json", f"inventory: {e}")]
+    present = set()
     for dirpath, _dirs, files in os.walk(obj_dir):
         for name in files:
-            rel = os.path.relpath(os.path.join(dirpath, name), obj_dir).replace(os.sep, "/")
-            if rel in listed or rel in _OWN:
-                continue
-            top, _, rest = rel.partition("/")
-            if top in versions and rest in _OWN:
-                continue
-            problems.append(CopyProblem(rel, "extra"))
-    return problems
+            present.add(os.path.relpath(os.path.join(dirpath, name), obj_dir).replace(os.sep, "/"))
+    return check_files(obj, present, progress=progress)

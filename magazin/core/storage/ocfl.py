@@ -11,8 +11,9 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from . import layout
 
@@ -33,6 +34,20 @@ def _write(path: Path, data: bytes) -> None:
             raise OSError(f"{path}: short write")
 
 
+def root_files() -> list[tuple[str, bytes]]:
+    """The files of an empty OCFL 1.1 storage root using layout 0003, declaration last."""
+    layout_json = {
+        "extension": layout.EXTENSION,
+        "description": "Hashed n-tuple directory layout with the object id at the end",
+    }
+    config = f"extensions/{layout.EXTENSION}/config.json"
+    return [
+        (config, json.dumps(layout.CONFIG, indent=2).encode()),
+        ("ocfl_layout.json", json.dumps(layout_json, indent=2).encode()),
+        (ROOT_DECL, b"ocfl_1.1\n"),
+    ]
+
+
 def init_storage_root(root: Path) -> None:
     """Create an OCFL 1.1 storage root using layout 0003 (idempotent)."""
     if (root / ROOT_DECL).exists():
@@ -40,20 +55,9 @@ def init_storage_root(root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
         raise OcflError(f"{root}: not empty and not an OCFL storage root")
-    ext = root / "extensions" / layout.EXTENSION
-    ext.mkdir(parents=True)
-    _write(ext / "config.json", json.dumps(layout.CONFIG, indent=2).encode())
-    _write(
-        root / "ocfl_layout.json",
-        json.dumps(
-            {
-                "extension": layout.EXTENSION,
-                "description": "Hashed n-tuple directory layout with the object id at the end",
-            },
-            indent=2,
-        ).encode(),
-    )
-    _write(root / ROOT_DECL, b"ocfl_1.1\n")
+    for rel, data in root_files():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        _write(root / rel, data)
 
 
 @dataclass
@@ -158,23 +162,22 @@ def build_object(
     return add_version(obj_dir, inv, files, version, carry_state=False)
 
 
-def add_version(
-    obj_dir: Path,
+def next_version(
     inv: dict,
     files: Iterable[NewFile],
     version: VersionInfo,
     carry_state: bool = True,
     remove: Iterable[str] = (),
-) -> dict:
-    """Add the next version to an object folder: new content, then inventories last.
+) -> tuple[dict, list[tuple[str, NewFile]], list[NewFile]]:
+    """The inventory with the next version added (`inv` is changed in place and returned),
+    the new content (content path, file) the version brings, and the files whose bytes the
+    object holds already (OCFL keeps them once).
 
     With `carry_state`, the previous state is kept and `files` replace or add logical paths;
-    paths in `remove` are dropped from the new state.
-    """
+    paths in `remove` are dropped from the new state."""
+    files = list(files)
     versions = inv["versions"]
-    updating = bool(versions)
-    n = len(versions) + 1
-    vname = f"v{n}"
+    vname = f"v{len(versions) + 1}"
     state: dict[str, list[str]] = {}
     if carry_state and versions:
         prev = versions[inv["head"]]["state"]
@@ -186,15 +189,15 @@ def add_version(
             if not state[d]:
                 del state[d]
     manifest = inv["manifest"]
-    dirs = Dirs(obj_dir)
+    new: list[tuple[str, NewFile]] = []
+    held: list[NewFile] = []
     for nf in files:
         if nf.sha512 not in manifest:
             content_path = f"{vname}/content/{nf.logical_path}"
-            _place(nf, obj_dir / content_path, dirs)
             manifest[nf.sha512] = [content_path]
-        elif nf.move and nf.data is None:
-            # same bytes already stored: OCFL keeps them once
-            _drop_duplicate(nf.source, obj_dir / vname / "content")
+            new.append((content_path, nf))
+        else:
+            held.append(nf)
         state.setdefault(nf.sha512, []).append(nf.logical_path)
     for d in state:
         state[d].sort()
@@ -205,39 +208,83 @@ def add_version(
         "user": {"name": version.user_name, "address": version.user_address},
     }
     inv["head"] = vname
-    dirs.ensure(obj_dir / vname)
+    return inv, new, held
+
+
+def inventory_bytes(inv: dict) -> tuple[bytes, bytes]:
+    """An inventory as stored, and its sidecar."""
     data = _dump_inventory(inv)
-    sidecar = f"{hashlib.sha512(data).hexdigest()} inventory.json\n".encode()
+    return data, f"{hashlib.sha512(data).hexdigest()} inventory.json\n".encode()
+
+
+def add_version(
+    obj_dir: Path,
+    inv: dict,
+    files: Iterable[NewFile],
+    version: VersionInfo,
+    carry_state: bool = True,
+    remove: Iterable[str] = (),
+) -> dict:
+    """Add the next version to an object folder in place: new content, then inventories last.
+    Used to build objects in staging; stored objects change through `Storage.change`."""
+    updating = bool(inv["versions"])
+    inv, new, held = next_version(inv, files, version, carry_state, remove)
+    vname = inv["head"]
+    dirs = Dirs(obj_dir)
+    for content_path, nf in new:
+        _place(nf, obj_dir / content_path, dirs)
+    for nf in held:
+        if nf.move and nf.data is None and nf.source is not None:
+            _drop_duplicate(nf.source, obj_dir / vname / "content")
+    dirs.ensure(obj_dir / vname)
+    data, sidecar = inventory_bytes(inv)
     _write(obj_dir / vname / "inventory.json", data)
     _write(obj_dir / vname / "inventory.json.sha512", sidecar)
     _link_inventory(obj_dir / vname, obj_dir, atomic=updating)
     return inv
 
 
-@dataclass
-class OcflObject:
-    """A stored OCFL object, read through its root inventory."""
+def stage_version(vdir: Path, inv: dict, new: list[tuple[str, NewFile]]) -> None:
+    """Write a version's new content and its inventory into a staging folder `vdir` (which
+    becomes `<object>/vN`): what a location then commits in one step."""
+    dirs = Dirs(vdir.parent)
+    vname = inv["head"]
+    for content_path, nf in new:
+        rel = content_path.removeprefix(vname + "/")
+        _place(NewFile(nf.logical_path, nf.source, nf.sha512, False, nf.data), vdir / rel, dirs)
+    dirs.ensure(vdir)
+    data, sidecar = inventory_bytes(inv)
+    _write(vdir / "inventory.json", data)
+    _write(vdir / "inventory.json.sha512", sidecar)
 
-    path: Path
-    inventory: dict = field(default_factory=dict)
+
+def parse_inventory(data: bytes, sidecar: bytes, where: str) -> dict:
+    """An inventory checked against its sidecar (OcflError naming `where` if it is not)."""
+    parts = sidecar.decode("utf-8", "replace").split()
+    if len(parts) != 2 or parts[1] != "inventory.json":
+        raise OcflError(f"{where}: malformed inventory sidecar")
+    if hashlib.sha512(data).hexdigest() != parts[0].lower():
+        raise OcflError(f"{where}: inventory.json does not match its sidecar")
+    try:
+        inv = json.loads(data)
+    except ValueError as e:
+        raise OcflError(f"{where}: inventory.json is not JSON: {e}") from e
+    if not isinstance(inv, dict) or "id" not in inv or "versions" not in inv:
+        raise OcflError(f"{where}: inventory.json lacks id or versions")
+    return inv
+
+
+class OcflObject:
+    """A stored OCFL object, read through its root inventory; where its bytes lie (a folder,
+    an S3 prefix) is the business of the subclass."""
+
+    inventory: dict
+    where: str  # for messages: the folder or the S3 URL of the object
 
     @classmethod
-    def open(cls, path: Path) -> OcflObject:
-        inv_path = path / "inventory.json"
-        try:
-            data = inv_path.read_bytes()
-        except OSError as e:
-            raise OcflError(f"{path}: no readable inventory.json ({e.strerror})") from e
-        alg, digest = _read_sidecar(path)
-        if hashlib.new(alg, data).hexdigest() != digest.lower():
-            raise OcflError(f"{path}: inventory.json does not match its sidecar")
-        try:
-            inv = json.loads(data)
-        except ValueError as e:
-            raise OcflError(f"{path}: inventory.json is not JSON: {e}") from e
-        if not isinstance(inv, dict) or "id" not in inv or "versions" not in inv:
-            raise OcflError(f"{path}: inventory.json lacks id or versions")
-        return cls(path, inv)
+    def open(cls, path: Path) -> FolderObject:
+        """The object in a folder on a file system."""
+        return FolderObject.open(path)
 
     @property
     def id(self) -> str:
@@ -256,18 +303,64 @@ class OcflObject:
         v = self.inventory["versions"][version or self.head]
         return {p: d for d, paths in v["state"].items() for p in paths}
 
+    def content_files(self) -> dict[str, str]:
+        """Content path -> digest for every file the manifest lists."""
+        return {p: d for d, paths in self.inventory["manifest"].items() for p in paths}
+
+    def content_of(self, logical_path: str, version: str | None = None) -> str:
+        """The content path holding a logical file's bytes."""
+        return self.inventory["manifest"][self.state(version)[logical_path]][0]
+
+    def open_content(self, content_path: str) -> BinaryIO:
+        """A stream of one content file's bytes."""
+        raise NotImplementedError
+
+    def local_file(self, content_path: str) -> Path | None:
+        """The file on a local file system holding these bytes, where there is one."""
+        return None
+
+    def open_file(self, logical_path: str, version: str | None = None) -> BinaryIO:
+        return self.open_content(self.content_of(logical_path, version))
+
+    def read(self, logical_path: str, version: str | None = None) -> bytes:
+        with self.open_file(logical_path, version) as f:
+            return f.read()
+
+
+class FolderObject(OcflObject):
+    """An object in a folder on a file system."""
+
+    def __init__(self, path: Path, inventory: dict):
+        self.path = path
+        self.where = str(path)
+        self.inventory = inventory
+
+    @classmethod
+    def open(cls, path: Path) -> FolderObject:
+        try:
+            data = (path / "inventory.json").read_bytes()
+        except OSError as e:
+            raise OcflError(f"{path}: no readable inventory.json ({e.strerror})") from e
+        alg, _digest = _read_sidecar(path)
+        sidecar = (path / f"inventory.json.{alg}").read_bytes()
+        if alg != "sha512":  # objects written by others may use sha256 sidecars
+            digest = sidecar.decode().split()[0]
+            if hashlib.new(alg, data).hexdigest() != digest.lower():
+                raise OcflError(f"{path}: inventory.json does not match its sidecar")
+            sidecar = f"{hashlib.sha512(data).hexdigest()} inventory.json".encode()
+        return cls(path, parse_inventory(data, sidecar, str(path)))
+
     def content_path(self, digest: str) -> Path:
         return self.path / self.inventory["manifest"][digest][0]
 
     def logical_file(self, logical_path: str, version: str | None = None) -> Path:
         return self.content_path(self.state(version)[logical_path])
 
-    def read(self, logical_path: str, version: str | None = None) -> bytes:
-        return self.logical_file(logical_path, version).read_bytes()
+    def open_content(self, content_path: str) -> BinaryIO:
+        return open(self.path / content_path, "rb")  # noqa: SIM115 - the caller closes it
 
-    def content_files(self) -> dict[str, str]:
-        """Content path -> digest for every file the manifest lists."""
-        return {p: d for d, paths in self.inventory["manifest"].items() for p in paths}
+    def local_file(self, content_path: str) -> Path | None:
+        return self.path / content_path
 
 
 def _read_sidecar(path: Path) -> tuple[str, str]:

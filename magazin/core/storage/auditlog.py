@@ -1,0 +1,145 @@
+"""The audit log: every fixity check, repair and change of the storage itself (a location
+retired, filled) leaves evidence in storage, without a new AIP version per check.
+
+One append-only log per tenant, kept as an OCFL object (`urn:magazin:<tenant>:auditlog`) in
+every replica location: a version per day whose state holds only that day's segment
+(`log/2026/2026-12-02.jsonl`, one JSON object per line), so the inventory stays small while
+earlier days stay in their versions. Entries are first appended to a buffer in the data
+folder (flushed to disk at once) and go into storage when the day is over — or at once
+(`flush(today=True)`), for a command an operator runs, which then makes a further version
+of the same day holding its whole segment so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..ids import auditlog_id, now, user_id
+from .ocfl import FolderObject, NewFile, OcflError, VersionInfo, build_object
+from .store import Storage
+
+SEGMENT = "log/{year}/{day}.jsonl"
+
+
+def _day_of(entry_time: str) -> str:
+    return entry_time[:10]
+
+
+class AuditLog:
+    """The audit logs of an archive's tenants (see the module docstring)."""
+
+    def __init__(self, storage: Storage):
+        self.storage = storage
+        self.buffer = storage.home.path / "auditlog"
+
+    def append(self, tenant: str, entry: dict) -> dict:
+        """Record one entry (its time is set where missing); durable when this returns."""
+        entry = {"time": now(), **entry}
+        path = self.buffer / tenant / f"{_day_of(entry['time'])}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))  # one write: lines of two writers never mix
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return entry
+
+    def flush(self, today: bool = False, user: str = "magazin") -> int:
+        """Commit the buffered days (today's too, with `today`) as versions of each tenant's
+        log; returns the versions made. Past days' buffers are removed once stored."""
+        made = 0
+        this_day = now()[:10]
+        for tenant_dir in sorted(self.buffer.iterdir()) if self.buffer.is_dir() else []:
+            for path in sorted(tenant_dir.glob("*.jsonl")):
+                day = path.stem
+                if day == this_day and not today:
+                    continue
+                if day > this_day:
+                    continue
+                self._commit(tenant_dir.name, day, path.read_bytes(), user)
+                made += 1
+                if day < this_day:
+                    path.unlink()
+        return made
+
+    def _commit(self, tenant: str, day: str, data: bytes, user: str) -> None:
+        oid = auditlog_id(tenant)
+        logical = SEGMENT.format(year=day[:4], day=day)
+        nf = NewFile(logical, None, hashlib.sha512(data).hexdigest(), data=data)
+        version = VersionInfo(now(), f"audit log {day}", user, user_id(user))
+        storage = self.storage
+        if not storage.holders(tenant, oid):
+            with storage.locks.exclusive(oid):
+                if not storage.holders(tenant, oid):
+                    self._create(tenant, oid, nf, version)
+                    return
+        with storage.change(tenant, oid) as change:
+            head = change.head
+            if head.state().get(logical) == nf.sha512:
+                return  # stored already (a flush killed before the buffer was removed)
+            change.commit([nf], version, carry_state=False)
+
+    def _create(self, tenant: str, oid: str, nf: NewFile, version: VersionInfo) -> None:
+        for loc in self.storage.replicas:
+            loc.ensure_root(tenant)
+            tmp = Path(tempfile.mkdtemp(prefix="auditlog-", dir=loc.staging_area()))
+            try:
+                build_object(tmp / "obj", oid, [nf], version)
+                loc.store_object(tenant, FolderObject.open(tmp / "obj"), move=True)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def entries(self, tenant: str, since: str | None = None) -> Iterator[dict]:
+        """Every entry of the tenant's log (stored days, then what is buffered), oldest
+        first; `since`: from this day on (YYYY-MM-DD)."""
+        seen_days = set()
+        try:
+            obj = self.storage.open(tenant, auditlog_id(tenant))
+        except OcflError:
+            obj = None
+        if obj is not None:
+            latest: dict[str, tuple[int, str]] = {}  # day -> (version number, version)
+            for v, data in obj.inventory["versions"].items():
+                for paths in data["state"].values():
+                    for p in paths:
+                        day = Path(p).stem
+                        if latest.get(day, (0, ""))[0] < int(v[1:]):
+                            latest[day] = (int(v[1:]), v)
+            for day in sorted(latest):
+                if since and day < since:
+                    continue
+                seen_days.add(day)
+                logical = SEGMENT.format(year=day[:4], day=day)
+                yield from _lines(obj.read(logical, latest[day][1]))
+        buffered = self.buffer / tenant
+        for path in sorted(buffered.glob("*.jsonl")) if buffered.is_dir() else []:
+            if since and path.stem < since:
+                continue
+            data = path.read_bytes()
+            if path.stem in seen_days:  # stored earlier today: what came after it
+                data = data[_stored_length(obj, path.stem) :]
+            yield from _lines(data)
+
+
+def _stored_length(obj, day: str) -> int:
+    try:
+        return len(obj.read(SEGMENT.format(year=day[:4], day=day)))
+    except (KeyError, OcflError):
+        return 0
+
+
+def _lines(data: bytes) -> Iterator[dict]:
+    for line in data.decode("utf-8").splitlines():
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue  # a line a killed writer left half: never a whole entry
