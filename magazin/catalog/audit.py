@@ -172,20 +172,20 @@ def audit_report(home: Home) -> dict:
     since = timezone.now() - dt.timedelta(days=home.audit.cycle_days)
     copies = Copy.objects.filter(unit__parent=None)
     agg = copies.aggregate(
-        copies=Count("pk"),
-        checked=Count("pk", filter=Q(checked__gte=since)),
-        failures=Count("pk", filter=Q(failed__gte=since)),
-        repairs=Count("pk", filter=Q(repaired__gte=since)),
+        n_copies=Count("pk"),
+        n_checked=Count("pk", filter=Q(checked__gte=since)),
+        n_failures=Count("pk", filter=Q(failed__gte=since)),
+        n_repairs=Count("pk", filter=Q(repaired__gte=since)),
         oldest=Min(Coalesce("checked", "unit__created")),
-        bytes=Sum("unit__bytes", filter=Q(checked__gte=since)),
+        n_bytes=Sum("unit__bytes", filter=Q(checked__gte=since)),
     )
     return {
         "cycle_days": home.audit.cycle_days,
-        "copies": agg["copies"],
-        "checked_in_cycle": agg["checked"],
-        "bytes": agg["bytes"] or 0,
-        "failures": agg["failures"],
-        "repairs": agg["repairs"],
+        "copies": agg["n_copies"],
+        "checked_in_cycle": agg["n_checked"],
+        "bytes": agg["n_bytes"] or 0,
+        "failures": agg["n_failures"],
+        "repairs": agg["n_repairs"],
         "oldest_check": agg["oldest"].isoformat() if agg["oldest"] else None,
     }
 
@@ -278,8 +278,9 @@ def _record_repair(change: Change, unit: Unit, repaired: list[dict], user: str) 
     with transaction.atomic():
         Event.objects.bulk_create(event_rows(unit, new_events))
         for r in repaired:
+            t = timezone.now()
             Copy.objects.update_or_create(
                 unit=unit,
                 location=r["location"],
-                defaults={"status": "ok", "checked": timezone.now()},
+                defaults={"status": "ok", "checked": t, "repaired": t},
             )

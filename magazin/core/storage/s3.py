@@ -433,7 +433,7 @@ class S3Location(Location):
         out = {"reachable": False, "writable": False, "conditional_writes": False,
                "object_lock": False}  # fmt: skip
         try:
-            self._call("checking the bucket", "head_bucket")
+            self.ensure_bucket()  # what the first write would do
             out["reachable"] = True
         except (OcflError, FileNotFoundError):
             return out
@@ -478,17 +478,18 @@ class S3Location(Location):
         self._staging.mkdir(parents=True, exist_ok=True)
         return self._staging
 
-    def ensure_root(self, tenant: str) -> None:
+    def ensure_bucket(self) -> None:
+        """The configured bucket, created where missing (with object lock where asked)."""
         try:
             self._call("checking the bucket", "head_bucket")
+            return
         except FileNotFoundError:
-            kw = {"ObjectLockEnabledForBucket": True} if self.lock_days else {}
-            self._call("creating the bucket", "create_bucket", **kw)
-        except LocationUnavailable as e:
-            if "404" not in str(e) and "NoSuchBucket" not in str(e):
-                raise
-            kw = {"ObjectLockEnabledForBucket": True} if self.lock_days else {}
-            self._call("creating the bucket", "create_bucket", **kw)
+            pass
+        kw = {"ObjectLockEnabledForBucket": True} if self.lock_days else {}
+        self._call("creating the bucket", "create_bucket", **kw)
+
+    def ensure_root(self, tenant: str) -> None:
+        self.ensure_bucket()
         root = self.root(tenant)
         try:
             self._call("reading", "head_object", Key=root + ROOT_DECL)
