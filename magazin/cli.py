@@ -973,14 +973,14 @@ def cmd_access(args, home):
     try:
         if args.action == "profile":
             tenant = _one_tenant(args.tenant)
-            n = acc.set_profile(tenant, args.profile)
+            n = acc.set_profile(tenant, args.profile, _user(args))
             data = {"tenant": tenant.slug, "profile": args.profile, "units": n}
             _out(args, data, lambda d: print(f"{d['tenant']}: {d['profile']} ({d['units']} units)"))
             return EXIT_OK
         if args.action in ("release", "publish"):
             units = _units_of(args)
             if args.action == "release":
-                acc.release(units, _user(args), args.reason)
+                acc.release(units, _user(args), args.reason, _progress(args))
             else:
                 from magazin.catalog.edit import publish
 
@@ -1307,6 +1307,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd(acs, "profile", cmd_access, "the closure-period rules a tenant follows")
     c.add_argument("tenant", metavar="TENANT")
     c.add_argument("profile", choices=["federal", "lsa"])
+    c.add_argument("--user")
     c = cmd(acs, "show", cmd_access, "a unit's access status")
     c.add_argument("aid")
     # decisions on several units at once: the AIDs given (with their parts) or a whole fonds

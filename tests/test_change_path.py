@@ -144,3 +144,23 @@ def test_a_correction_killed_by_sigkill_is_completed_by_the_worker(env, tmp_path
     assert shown["title"] == "Nach dem Absturz", out
     audit = json.loads(run(env, "audit", "--json").stdout)
     assert audit["failed"] == []
+
+
+def test_a_decision_killed_before_the_catalog_heard_of_it_is_completed(
+    archive, home, one_aip, monkeypatch
+):
+    """A release in storage whose catalog row was never written (killed in between): the
+    recovery reads the rights statement back into the catalog."""
+    from magazin.access import services as acc
+    from magazin.access.models import Release
+
+    with monkeypatch.context() as m:
+        _kill_on(m, acc, "sync_decisions", 1)
+        with pytest.raises(Killed):
+            archive("access", "release", one_aip.aid, "--reason", "Ausstellung")
+    assert not Release.objects.exists()
+    assert _heads(home, one_aip.ocfl_id) == ["v2", "v2"]
+    archive.json("audit")
+    r = Release.objects.get()
+    assert (r.unit_id, r.reason, r.by) == (one_aip.pk, "Ausstellung", "tester")
+    assert archive.json("access", "show", one_aip.aid)["released"] is True

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from magazin.catalog.models import Tenant, Unit
+from magazin.core.ids import new_reader_id
 
 
 class Membership(models.Model):
@@ -25,6 +26,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
     # the language the user chose for the pages ("" = the tenant's, or the browser's)
     language = models.CharField(max_length=8, blank=True, default="")
+    # the user as a reader in AIPs (grants): a pseudonym, never the name
+    reader_id = models.CharField(max_length=60, unique=True, default=new_reader_id)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.tenant.slug}, {self.role})"
@@ -62,6 +65,7 @@ class Release(models.Model):
     """An archivist opened a unit for everyone before its closure period ends."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="releases")
+    statement = models.CharField(max_length=26, unique=True, null=True)  # in the AIP's PREMIS
     by = models.CharField(max_length=150)
     reason = models.TextField()
     created = models.DateTimeField()
@@ -78,6 +82,7 @@ class Grant(models.Model):
     reader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants"
     )
+    statement = models.CharField(max_length=26, unique=True, null=True)  # in the AIP's PREMIS
     by = models.CharField(max_length=150)
     reason = models.TextField()
     purpose = models.TextField()

@@ -50,6 +50,8 @@ class Auditor:
     """Checks copies, records each check in the catalog and in the tenant's audit log, and
     repairs bad copies through the engine; the CLI and the worker's schedule share it."""
 
+    BATCH = 500  # checks recorded together: one write to the log, one to the catalog
+
     def __init__(self, home: Home, user: str, repair: bool, mb_per_s: float | None = None):
         self.home = home
         self.user = user
@@ -58,9 +60,12 @@ class Auditor:
         self.log = AuditLog(self.storage)
         self.throttle = Throttle(mb_per_s)
         self.report = {"checked": 0, "ok": 0, "failed": [], "repaired": []}
+        self.agent = software_agent().id_value
+        self._entries: dict[str, list[dict]] = {}
+        self._copies: list[Copy] = []
         recover(home, self.storage)  # changes killed runs left: completed before judged
 
-    def audit_unit(self, unit: Unit, locs: list[Location], only_listed: bool = False) -> None:
+    def audit_unit(self, unit: Unit, locs: list[Location]) -> None:
         """Check the unit's copies in `locs` (those the catalog lists or replication wants)."""
         tenant = unit.tenant.slug
         copies = {c.location: c for c in unit.copies.all()}
@@ -88,25 +93,47 @@ class Auditor:
                     )  # fmt: skip
             else:
                 self.report["ok"] += 1
-            self.log.append(tenant, {
-                "event": "fixity check", "object": unit.ocfl_id, "aid": unit.aid,
+            self._entries.setdefault(tenant, []).append({
+                "time": checked.isoformat(), "event": "fixity check",
+                "object": unit.ocfl_id, "aid": unit.aid,
                 "location": loc.name, "outcome": "success" if not problems else "failure",
                 "detail": "; ".join(f"{p.path}: {p.problem}" for p in problems),
-                "agent": software_agent().id_value,
+                "agent": self.agent,
             })  # fmt: skip
-            defaults = {"status": status, "checked": checked}
+            copy = copies.get(loc.name) or Copy(unit=unit, location=loc.name)
+            copy.status, copy.checked = status, checked
             if problems:
-                defaults["failed"] = checked
-            Copy.objects.update_or_create(unit=unit, location=loc.name, defaults=defaults)
+                copy.failed = checked
+            self._copies.append(copy)
         if self.repair and bad:
+            self.record()  # the checks before the repair that follows them
             repaired = _repair(self.storage, unit, bad, self.user)
             for r in repaired:
-                self.log.append(tenant, {
-                    "event": "repair", "object": unit.ocfl_id, "aid": unit.aid,
+                self._entries.setdefault(tenant, []).append({
+                    "time": r["time"], "event": "repair", "object": unit.ocfl_id,
+                    "aid": unit.aid,
                     "location": r["location"], "outcome": "success", "source": r["source"],
                     "detail": "; ".join(r["problems"]), "agent": user_id(self.user),
                 })  # fmt: skip
             self.report["repaired"] += repaired
+        if len(self._copies) >= self.BATCH:
+            self.record()
+
+    def record(self) -> None:
+        """The checks so far into the audit log (durably) and the catalog."""
+        for tenant, entries in self._entries.items():
+            self.log.append_many(tenant, entries)
+        self._entries = {}
+        new = [c for c in self._copies if c.pk is None]
+        old = [c for c in self._copies if c.pk is not None]
+        with transaction.atomic():
+            Copy.objects.bulk_update(old, ["status", "checked", "failed"], batch_size=500)
+            for c in new:
+                Copy.objects.update_or_create(
+                    unit=c.unit, location=c.location,
+                    defaults={"status": c.status, "checked": c.checked, "failed": c.failed},
+                )  # fmt: skip
+        self._copies = []
 
 
 def run_audit(
@@ -124,10 +151,16 @@ def run_audit(
         locs = _locations(auditor.storage, location)
     except LocationUnavailable as e:
         raise Failure(str(e)) from e
-    progress.start(units.count() * len(locs), "audit")
-    for unit in units.iterator(chunk_size=500):
-        auditor.audit_unit(unit, locs)
-        progress.advance(len(locs))
+    pks = list(units.values_list("pk", flat=True))
+    progress.start(len(pks) * len(locs), "audit")
+    # in chunks read whole: no read left open while the checks are recorded (on SQLite a
+    # write after another process's commit would then fail at once)
+    for i in range(0, len(pks), Auditor.BATCH):
+        chunk = Unit.objects.filter(pk__in=pks[i : i + Auditor.BATCH]).select_related("tenant")
+        for unit in list(chunk.prefetch_related("copies").order_by("aid")):
+            auditor.audit_unit(unit, locs)
+            progress.advance(len(locs))
+    auditor.record()
     progress.done()
     auditor.log.flush(today=True, user=user)  # an operator's audit: evidence in storage now
     return auditor.report
@@ -163,6 +196,7 @@ def scheduled_audit(home: Home, user: str, interval: float, budget_seconds: floa
             break
         locs = [auditor.storage.location(n) for n in names]
         auditor.audit_unit(units[unit_id], locs)
+    auditor.record()
     auditor.log.flush(today=False, user=user)
     return auditor.report
 
@@ -230,9 +264,8 @@ def _replace_bad(storage: Storage, change: Change, unit: Unit, bad: dict, user: 
             log.warning("repair of %s in %s failed: %s", oid, name, e)
             continue
         problems = [p.path + ": " + p.problem for p in bad[name]]
-        repaired.append(
-            {"aid": unit.aid, "location": name, "source": good[0].name, "problems": problems}
-        )
+        repaired.append({"aid": unit.aid, "location": name, "source": good[0].name,
+                         "problems": problems, "time": timezone.now().isoformat()})  # fmt: skip
     if repaired:
         _record_repair(change, unit, repaired, user)
     return repaired
@@ -278,7 +311,7 @@ def _record_repair(change: Change, unit: Unit, repaired: list[dict], user: str) 
     with transaction.atomic():
         Event.objects.bulk_create(event_rows(unit, new_events))
         for r in repaired:
-            t = timezone.now()
+            t = dt.datetime.fromisoformat(r["time"])
             Copy.objects.update_or_create(
                 unit=unit,
                 location=r["location"],

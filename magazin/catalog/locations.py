@@ -21,7 +21,7 @@ from .models import Copy, Tenant, Unit
 from .storage import archive_storage
 
 
-def _state(home: Home, loc: Location, reachable: bool) -> str:
+def location_state(home: Home, loc: Location, reachable: bool) -> str:
     """active (in replication, holding a copy of every AIP), filling (in replication, not
     yet holding every AIP: `location replicate`), retired (not in replication; read only
     where it still holds copies), unreachable."""
@@ -40,7 +40,12 @@ def _entry(home: Home, loc: Location) -> dict:
         reachable = True
     except (LocationUnavailable, OSError):
         usage, reachable = {"objects": None, "bytes": None, "free": None}, False
-    return {"name": loc.name, "type": loc.kind, "state": _state(home, loc, reachable), **usage}
+    return {
+        "name": loc.name,
+        "type": loc.kind,
+        "state": location_state(home, loc, reachable),
+        **usage,
+    }
 
 
 def location_list(home: Home) -> list[dict]:

@@ -113,6 +113,18 @@ def edit_tenant(
                    title=changes.get("name", tenant.name), identifier=tenant.slug)  # fmt: skip
 
 
+def set_closure_profile(home: Home, tenant: Tenant, user: str, profile: str) -> bool:
+    """The tenant's closure-period rules, kept in its OCFL object; False if unchanged."""
+    if profile == tenant.closure_profile:
+        return False
+    detail = N_("Tenant {slug}: closure-period rules {old} → {new}").format(
+        slug=tenant.slug, old=tenant.closure_profile, new=profile
+    )
+    _change(home, tenant, user, {"closure_profile": profile}, kind="tenant", tenant=tenant.slug,
+            key="tenant", detail=detail, title=tenant.name, identifier=tenant.slug)  # fmt: skip
+    return True
+
+
 def _change(
     home: Home,
     obj,

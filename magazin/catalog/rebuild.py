@@ -12,6 +12,7 @@ from magazin.core.aip.builder import read_aip, read_record_xml
 from magazin.core.config import Home
 from magazin.core.ids import is_auditlog_id
 from magazin.core.ingest import fingerprint
+from magazin.core.storage.auditlog import AuditLog
 from magazin.core.storage.ocfl import OcflError
 
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
 )
 from .organisation import group_sort_key, groups_from_record
 from .services import parse_time, record_units
+from .signals import aip_read
 from .storage import archive_storage
 
 
@@ -72,8 +74,11 @@ def _scan(home: Home, progress):
         except (ValueError, KeyError) as e:
             errors.append(f"{good[0].where}: {e}")
             continue
+        # a record's identity for duplicates is its metadata as delivered (version 1)
+        first = desc if good[0].head == "v1" or desc.kind != "unit" else read_aip(good[0], "v1")
         found[oid] = {
             "desc": desc,
+            "fingerprint": fingerprint(first.dc, first.extra),
             "record": records,
             "copies": {loc: ("ok" if ok else "damaged") for loc, _, ok in items},
         }
@@ -107,6 +112,7 @@ def tenant_from_record(r: dict) -> Tenant:
             "created": parse_time(r["created"]),
             "time_zone": r.get("time_zone") or "Europe/Berlin",
             "language": r.get("language") or "de",
+            "closure_profile": r.get("closure_profile") or "federal",
         },
     )
     ClassificationGroup.objects.filter(tenant=t).delete()
@@ -128,6 +134,29 @@ def fonds_from_record(r: dict) -> Fonds:
         },
     )
     return f
+
+
+def _restore_checks(home: Home, tenants: list[str]) -> None:
+    """The times of each copy's last check, failure and repair, from the audit logs."""
+    log = AuditLog(archive_storage(home))
+    for tenant in tenants:
+        last: dict[tuple[str, str], dict[str, str]] = {}
+        for e in log.entries(tenant):
+            key = (e.get("object"), e.get("location"))
+            if e.get("event") == "fixity check":
+                last.setdefault(key, {})["checked"] = e["time"]
+                if e.get("outcome") == "failure":
+                    last[key]["failed"] = e["time"]
+            elif e.get("event") == "repair":
+                last.setdefault(key, {}).update(checked=e["time"], repaired=e["time"])
+        units = dict(
+            Unit.objects.filter(tenant__slug=tenant, parent=None).values_list("ocfl_id", "pk")
+        )
+        for (oid, location), times in last.items():
+            if oid in units:
+                Copy.objects.filter(unit_id=units[oid], location=location).update(
+                    **{k: parse_time(v) for k, v in times.items()}
+                )
 
 
 def rebuild(home: Home, progress) -> dict:
@@ -175,16 +204,15 @@ def rebuild(home: Home, progress) -> dict:
         by_accession.setdefault(accessions.get((d.tenant, d.accession)), []).append(item)
     for acc, items in by_accession.items():
         units = record_units(
-            [
-                (i["desc"], sorted(i["copies"]), fingerprint(i["desc"].dc, i["desc"].extra))
-                for i in items
-            ],
-            acc,
+            [(i["desc"], sorted(i["copies"]), i["fingerprint"]) for i in items], acc
         )
         for unit, item in zip(units, items, strict=True):
             for loc, status in item["copies"].items():
                 if status != "ok":
                     Copy.objects.filter(unit=unit, location=loc).update(status=status)
+            if item["desc"].rights:
+                aip_read.send(None, root=unit, desc=item["desc"])
+    _restore_checks(home, list(tenants))
     return {
         "tenants": len(tenants),
         "fonds": len(fonds),

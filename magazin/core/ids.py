@@ -47,9 +47,17 @@ def is_auditlog_id(object_id: str) -> bool:
     return object_id.startswith("urn:magazin:") and object_id.endswith(":auditlog")
 
 
+def new_reader_id() -> str:
+    """A reader's pseudonym in AIPs (the catalog maps it to the user)."""
+    return f"urn:magazin:reader:{new_ulid()}"
+
+
+USER_PREFIX = "urn:magazin:user:"
+
+
 def user_id(user: str) -> str:
     """A user as an agent of PREMIS events and OCFL versions."""
-    return f"urn:magazin:user:{user}"
+    return f"{USER_PREFIX}{user}"
 
 
 def parse_aid(aid: str) -> tuple[str, str]:

@@ -3,8 +3,6 @@ an operator sees the storage health of every tenant (counts, bytes, fixity), nev
 
 from __future__ import annotations
 
-import shutil
-
 from django.contrib import messages
 from django.db.models import Count, Max, Q, Sum
 from django.http import Http404
@@ -14,7 +12,9 @@ from django.utils.translation import gettext as _
 from magazin.access.models import Membership
 from magazin.access.scope import Scope
 from magazin.access.users import TENANT_ROLES, UserError, change_user, create_user, tenant_users
+from magazin.catalog.locations import location_state
 from magazin.catalog.models import Copy, Tenant
+from magazin.catalog.storage import archive_storage
 from magazin.core.config import load_home
 from magazin.core.i18n import N_
 from magazin.web.i18n import tr
@@ -110,20 +110,15 @@ def storage(request):
         .order_by("unit__tenant__slug", "location", "status")
     )
     locations = []
-    for loc in home.locations:
-        try:
-            du = shutil.disk_usage(loc.path)
-            free, total = du.free, du.total
-        except OSError:
-            free = total = None
+    for loc in archive_storage(home).locations:
         here = [c for c in copies if c["location"] == loc.name]
         locations.append(
             {
                 "name": loc.name,
-                "path": str(loc.path),
-                "replica": loc.name in home.replication,
-                "free": free,
-                "total": total,
+                "type": loc.kind,
+                "where": loc.describe(),
+                "state": location_state(home, loc, loc.reachable()),
+                "free": loc.free(),
                 "copies": sum(c["n"] for c in here),
                 "bad": sum(c["n"] for c in here if c["status"] != "ok"),
             }

@@ -44,6 +44,16 @@ LABELS = {
         "failure": _p("event outcome", "failure"),
         "warning": _p("event outcome", "warning"),
     },
+    "location": {
+        "active": _p("location state", "active"),
+        "filling": _p("location state", "being filled"),
+        "retired": _p("location state", "retired"),
+        "unreachable": _p("location state", "unreachable"),
+    },
+    "location type": {
+        "filesystem": _p("location type", "file system"),
+        "s3": _p("location type", "S3 object store"),
+    },
     "copy": {
         "ok": _p("copy status", "intact"),
         "missing": _p("copy status", "missing"),

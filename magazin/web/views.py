@@ -318,9 +318,8 @@ def bulk_access(request):
             messages.success(request, _("%(n)s unit(s) released for everyone.") % {"n": n})
         elif action == "grant":
             expires = _expiry(p)
-            for u in units:
-                acc.grant(u, p.get("reader", "").strip(), user, p.get("reason", ""),
-                          p.get("purpose", ""), expires)  # fmt: skip
+            acc.grant_many(units, p.get("reader", "").strip(), user, p.get("reason", ""),
+                           p.get("purpose", ""), expires)  # fmt: skip
             messages.success(request, _("Access granted for %(n)s unit(s).") % {"n": len(units)})
         elif action == "publish":
             changed = publish(load_home(), units, user, p.get("reason", ""))

@@ -62,16 +62,17 @@ def metadata_newfiles(metadata: dict[str, bytes]) -> list[NewFile]:
     ]
 
 
-def read_aip(obj: OcflObject) -> AipDescription:
-    """Read what Magazin wrote (METS, PREMIS, DC) back into an AipDescription."""
-    state = obj.state()
-    mets = read_mets(obj.read("METS.xml"))
+def read_aip(obj: OcflObject, version: str | None = None) -> AipDescription:
+    """Read what Magazin wrote (METS, PREMIS, DC) back into an AipDescription (as of the head
+    version, or of `version`)."""
+    state = obj.state(version)
+    mets = read_mets(obj.read("METS.xml", version))
     premis = (
-        read_premis(obj.read(PREMIS_PATH))
+        read_premis(obj.read(PREMIS_PATH, version))
         if PREMIS_PATH in state
-        else {"files": {}, "events": [], "agents": [], "identifiers": {}}
+        else {"files": {}, "events": [], "agents": [], "identifiers": {}, "rights": []}
     )
-    dc = read_dc(obj.read(DC_PATH)) if DC_PATH in state else {}
+    dc = read_dc(obj.read(DC_PATH, version)) if DC_PATH in state else {}
     objid = mets["objid"] or obj.id
     tenant = mets["tenant"] or objid.split(":")[2]
     ulid = objid.rsplit(":", 1)[-1]
@@ -81,7 +82,7 @@ def read_aip(obj: OcflObject) -> AipDescription:
     extra: dict[str, str] = {}
     for path, mdtype in mets["sources"]:
         if mdtype == "table-row" and path in state:
-            row = parse_xml(obj.read(path), path)
+            row = parse_xml(obj.read(path, version), path)
             for cell in row.findall("mz:cell", NS):
                 if cell.get("field") == "extra" and cell.text:
                     extra[cell.get("column")] = cell.text
@@ -107,4 +108,5 @@ def read_aip(obj: OcflObject) -> AipDescription:
         root_files=mets["root_files"],
         children=mets["children"],
         file_names=mets["file_names"],
+        rights=premis["rights"],
     )

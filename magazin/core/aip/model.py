@@ -43,6 +43,27 @@ class AipEvent:
 
 
 @dataclass
+class RightsStatement:
+    """An archivist's decision on access, kept with the records (PREMIS rights statement):
+    a release opens a unit for everyone, a grant shortens its closure period for one reader
+    (named by a pseudonymous id only: readers' names never go into AIPs) for a purpose until
+    a day. A decision that was ended early keeps when, by whom and why."""
+
+    id: str  # ULID
+    kind: str  # release | grant
+    unit: str  # the AID of the unit it concerns (the AIP's root or a unit inside it)
+    granted_by: str  # agent id of the archivist
+    start: str  # ISO 8601 time of the decision
+    reason: str
+    end: str | None = None  # a grant's last day (ISO date)
+    reader: str | None = None  # a grant's reader (pseudonymous id)
+    purpose: str = ""
+    ended: str | None = None  # time it was revoked or withdrawn
+    ended_by: str = ""
+    end_reason: str = ""
+
+
+@dataclass
 class UnitNode:
     """A child unit inside an AIP (an xdomea Teilakte, Vorgang or Dokument): its own AID,
     description and the files that belong to it directly."""
@@ -84,6 +105,7 @@ class AipDescription:
     children: list[UnitNode] = field(default_factory=list)
     # names a file had in its source, by path: {"Dateiname": …, "DateinameOriginal": …}
     file_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    rights: list[RightsStatement] = field(default_factory=list)  # decisions on access
 
     @property
     def aid(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .model import Agent, AipDescription, AipEvent, AipFile
+from .model import Agent, AipDescription, AipEvent, AipFile, RightsStatement
 from .xml import NS, parse_xml, q, to_bytes
 
 _EVENT_TYPE_URI = "http://id.loc.gov/vocabulary/preservation/eventType"
@@ -120,7 +120,86 @@ def premis_xml(aip: AipDescription) -> bytes:
         _sub(ag, "agentType", a.type)
         if a.version:
             _sub(ag, "agentVersion", a.version)
+    for r in aip.rights:
+        _rights_statement(_sub(root, "rights"), r)
     return to_bytes(root)
+
+
+# the rightsGrantedNote lines a statement's details are kept in, and read back from
+_NOTES = (("purpose", "purpose"), ("reason", "reason"), ("end", "expires"), ("ended", "ended"),
+          ("ended_by", "ended by"), ("end_reason", "end reason"))  # fmt: skip
+STATUTE = "Archivgesetz: Schutzfristen und ihre Verkürzung; Freigabe zur Nutzung"
+
+
+def _rights_statement(parent, r: RightsStatement) -> None:
+    """A decision on access as PREMIS 3 wants it: statute basis, the act granted with its
+    term, the unit it concerns, the archivist who granted it and the reader it is for."""
+    rs = _sub(parent, "rightsStatement")
+    ri = _sub(rs, "rightsStatementIdentifier")
+    _sub(ri, "rightsStatementIdentifierType", "ULID")
+    _sub(ri, "rightsStatementIdentifierValue", r.id)
+    _sub(rs, "rightsBasis", "Statute")
+    st = _sub(rs, "statuteInformation")
+    _sub(st, "statuteJurisdiction", "DE")
+    _sub(st, "statuteCitation", STATUTE)
+    _sub(st, "statuteNote", "release" if r.kind == "release" else "grant")
+    rg = _sub(rs, "rightsGranted")
+    _sub(rg, "act", "disseminate")
+    _sub(rg, "restriction", "Allow")
+    term = _sub(rg, "termOfGrant")
+    _sub(term, "startDate", r.start)
+    end = r.ended[:10] if r.ended else r.end
+    if end:
+        _sub(term, "endDate", end)
+    for attr, label in _NOTES:
+        value = getattr(r, attr)
+        if value:
+            _sub(rg, "rightsGrantedNote", f"{label}: {value}")
+    lo = _sub(rs, "linkingObjectIdentifier")
+    _sub(lo, "linkingObjectIdentifierType", "magazin AID")
+    _sub(lo, "linkingObjectIdentifierValue", r.unit)
+    for agent, role in ((r.granted_by, "grantor"), (r.reader, "grantee")):
+        if agent:
+            la = _sub(rs, "linkingAgentIdentifier")
+            _sub(la, "linkingAgentIdentifierType", "magazin user" if role == "grantor"
+                 else "magazin reader pseudonym")  # fmt: skip
+            _sub(la, "linkingAgentIdentifierValue", agent)
+            _sub(la, "linkingAgentRole", role)
+
+
+def _read_rights(root) -> list[RightsStatement]:
+    out = []
+    for rs in root.findall("premis:rights/premis:rightsStatement", NS):
+        notes = {}
+        for n in rs.findall("premis:rightsGranted/premis:rightsGrantedNote", NS):
+            label, _, value = (n.text or "").partition(": ")
+            notes[label] = value
+        agents = {
+            _t(la, "premis:linkingAgentRole"): _t(la, "premis:linkingAgentIdentifierValue")
+            for la in rs.findall("premis:linkingAgentIdentifier", NS)
+        }
+        term = "premis:rightsGranted/premis:termOfGrant/"
+        kind = _t(rs, "premis:statuteInformation/premis:statuteNote") or "release"
+        ended = notes.get("ended") or None
+        out.append(
+            RightsStatement(
+                id=_t(rs, "premis:rightsStatementIdentifier/premis:rightsStatementIdentifierValue")
+                or "",
+                kind=kind,
+                unit=_t(rs, "premis:linkingObjectIdentifier/premis:linkingObjectIdentifierValue")
+                or "",
+                granted_by=agents.get("grantor") or "",
+                start=_t(rs, term + "premis:startDate") or "",
+                reason=notes.get("reason", ""),
+                end=notes.get("expires") or None,
+                reader=agents.get("grantee"),
+                purpose=notes.get("purpose", ""),
+                ended=ended,
+                ended_by=notes.get("ended by", ""),
+                end_reason=notes.get("end reason", ""),
+            )
+        )
+    return out
 
 
 def _ident_rel(rel, value: str, id_type: str = "OCFL object id") -> None:
@@ -204,7 +283,8 @@ def read_premis(data: bytes) -> dict:
         )
         for a in root.findall("premis:agent", NS)
     ]
-    return {"identifiers": idents, "files": files, "events": events, "agents": agents}
+    return {"identifiers": idents, "files": files, "events": events, "agents": agents,
+            "rights": _read_rights(root)}  # fmt: skip
 
 
 def file_from_premis(logical_path: str, info: dict, mime: str | None) -> AipFile:

@@ -40,17 +40,27 @@ class AuditLog:
 
     def append(self, tenant: str, entry: dict) -> dict:
         """Record one entry (its time is set where missing); durable when this returns."""
-        entry = {"time": now(), **entry}
-        path = self.buffer / tenant / f"{_day_of(entry['time'])}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))  # one write: lines of two writers never mix
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return entry
+        return self.append_many(tenant, [entry])[0]
+
+    def append_many(self, tenant: str, entries: list[dict]) -> list[dict]:
+        """Record entries, each day's with one write and one flush to disk."""
+        entries = [{"time": now(), **e} for e in entries]
+        by_day: dict[str, list[str]] = {}
+        for e in entries:
+            line = json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n"
+            by_day.setdefault(_day_of(e["time"]), []).append(line)
+        for day, lines in by_day.items():
+            path = self.buffer / tenant / f"{day}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                data = "".join(lines).encode("utf-8")
+                while data:  # O_APPEND: each write lands whole at the end
+                    data = data[os.write(fd, data) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return entries
 
     def flush(self, today: bool = False, user: str = "magazin") -> int:
         """Commit the buffered days (today's too, with `today`) as versions of each tenant's

@@ -108,7 +108,16 @@ class Location:
         raise NotImplementedError
 
     def usage(self) -> dict:
-        """{"objects", "bytes", "free"} (free None where the store does not say)."""
+        """{"objects", "bytes", "free"} (free None where the store does not say): counted
+        in storage, so as long as the location is large."""
+        raise NotImplementedError
+
+    def free(self) -> int | None:
+        """Bytes free, where the store says (cheap)."""
+        return None
+
+    def reachable(self) -> bool:
+        """Does the location answer (cheap, writes nothing)?"""
         raise NotImplementedError
 
     def probe(self) -> dict:
@@ -233,6 +242,15 @@ class FilesystemLocation(Location):
                     nbytes += sum(os.stat(os.path.join(dirpath, f)).st_size for f in files)
         free = shutil.disk_usage(self.path).free if self.path.exists() else None
         return {"objects": objects, "bytes": nbytes, "free": free}
+
+    def free(self) -> int | None:
+        try:
+            return shutil.disk_usage(self.path).free
+        except OSError:
+            return None
+
+    def reachable(self) -> bool:
+        return self.path.is_dir()
 
     def probe(self) -> dict:
         reachable = self.path.is_dir()

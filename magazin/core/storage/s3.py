@@ -429,6 +429,13 @@ class S3Location(Location):
                 objects += 1
         return {"objects": objects, "bytes": nbytes, "free": None}
 
+    def reachable(self) -> bool:
+        try:
+            self._call("checking the bucket", "head_bucket")
+            return True
+        except (OcflError, FileNotFoundError):
+            return False
+
     def probe(self) -> dict:
         out = {"reachable": False, "writable": False, "conditional_writes": False,
                "object_lock": False}  # fmt: skip
