@@ -11,7 +11,7 @@ import logging
 import math
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,6 +25,7 @@ from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now, user_id
 from magazin.core.records import software_agent, user_agent
 from magazin.core.storage.auditlog import AuditLog
+from magazin.core.storage.checks import Checker
 from magazin.core.storage.fixity import CopyProblem
 from magazin.core.storage.location import Location, LocationUnavailable, ObjectMissing
 from magazin.core.storage.ocfl import NewFile, OcflError, VersionInfo
@@ -38,6 +39,7 @@ from .services import event_rows
 from .storage import archive_storage
 
 log = logging.getLogger("magazin.audit")
+PROCESSES = 2  # checking workers (see core/storage/checks.py)
 
 
 def _locations(storage: Storage, only: str | None) -> list[Location]:
@@ -63,19 +65,24 @@ class Auditor:
         self.agent = software_agent().id_value
         self._entries: dict[str, list[dict]] = {}
         self._copies: list[Copy] = []
+        self.checker = Checker(self.storage, PROCESSES, mb_per_s)
         recover(home, self.storage)  # changes killed runs left: completed before judged
 
-    def audit_unit(self, unit: Unit, locs: list[Location]) -> None:
-        """Check the unit's copies in `locs` (those the catalog lists or replication wants)."""
+    def items(self, unit: Unit, locs: list[Location]) -> tuple:
+        """What to check of a unit: the copies in `locs` that the catalog lists or
+        replication wants."""
+        names = {c.location for c in unit.copies.all()} | set(self.home.replication)
+        return (unit.tenant.slug, unit.ocfl_id, [loc.name for loc in locs if loc.name in names])
+
+    def audit_unit(self, unit: Unit, locs: list[Location], results=None) -> None:
+        """Check (unless the `results` of the Checker are given), record, repair."""
         tenant = unit.tenant.slug
         copies = {c.location: c for c in unit.copies.all()}
-        replica_names = set(self.home.replication)
         bad: dict[str, list] = {}
-        for loc in locs:
-            if loc.name not in copies and loc.name not in replica_names:
-                continue
-            with self.home.locks.shared(unit.ocfl_id):  # not while a new version is written
-                problems = _check(loc, tenant, unit.ocfl_id, self.throttle)
+        if results is None:
+            results = self.checker.check([self.items(unit, locs)])[0]
+        for name, problems in results:
+            loc = self.storage.location(name)
             self.report["checked"] += 1
             checked = timezone.now()
             status = "ok"
@@ -126,8 +133,15 @@ class Auditor:
         self._entries = {}
         new = [c for c in self._copies if c.pk is None]
         old = [c for c in self._copies if c.pk is not None]
+        table = connection.ops.quote_name(Copy._meta.db_table)
+        dt_value = connection.ops.adapt_datetimefield_value
         with transaction.atomic():
-            Copy.objects.bulk_update(old, ["status", "checked", "failed"], batch_size=500)
+            if old:  # one statement, many rows (bulk_update's CASE per row costs more here)
+                with connection.cursor() as cur:
+                    cur.executemany(
+                        f"UPDATE {table} SET status = %s, checked = %s, failed = %s WHERE id = %s",
+                        [(c.status, dt_value(c.checked), dt_value(c.failed), c.pk) for c in old],
+                    )
             for c in new:
                 Copy.objects.update_or_create(
                     unit=c.unit, location=c.location,
@@ -155,11 +169,17 @@ def run_audit(
     progress.start(len(pks) * len(locs), "audit")
     # in chunks read whole: no read left open while the checks are recorded (on SQLite a
     # write after another process's commit would then fail at once)
-    for i in range(0, len(pks), Auditor.BATCH):
-        chunk = Unit.objects.filter(pk__in=pks[i : i + Auditor.BATCH]).select_related("tenant")
-        for unit in list(chunk.prefetch_related("copies").order_by("aid")):
-            auditor.audit_unit(unit, locs)
-            progress.advance(len(locs))
+    # copies are read and hashed by worker processes; results are recorded in this one
+    try:
+        for i in range(0, len(pks), Auditor.BATCH):
+            chunk = Unit.objects.filter(pk__in=pks[i : i + Auditor.BATCH])
+            units_ = list(chunk.select_related("tenant").prefetch_related("copies").order_by("aid"))
+            checked = auditor.checker.check([auditor.items(u, locs) for u in units_])
+            for unit, results in zip(units_, checked, strict=True):
+                auditor.audit_unit(unit, locs, results)
+                progress.advance(len(locs))
+    finally:
+        auditor.checker.close()
     auditor.record()
     progress.done()
     auditor.log.flush(today=True, user=user)  # an operator's audit: evidence in storage now

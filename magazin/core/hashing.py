@@ -13,6 +13,9 @@ def file_digest(
     path: str | os.PathLike[str], alg: str = "sha512", advance: Callable[[int], None] | None = None
 ) -> str:
     """Hex digest of the file with a hashlib algorithm; `advance` is told of every chunk read."""
+    if advance is None:
+        with open(path, "rb", buffering=0) as f:
+            return hashlib.file_digest(f, alg).hexdigest()  # one reused buffer, no copies
     h = hashlib.new(alg)
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):

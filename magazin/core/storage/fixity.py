@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,11 +51,15 @@ def check_files(
     listed = obj.content_files()
     alg = obj.digest_algorithm
     advance = progress.advance if progress is not None else None
+    base = str(obj.path) + "/" if opener is None and isinstance(obj, FolderObject) else None
     for rel, digest in sorted(listed.items()):
         if rel not in present:
             problems.append(CopyProblem(rel, "missing"))
             continue
-        local = obj.local_file(rel) if opener is None else None
+        if base is not None:
+            local = base + rel
+        else:
+            local = obj.local_file(rel) if opener is None else None
         try:
             if local is not None:
                 actual = file_digest(local, alg, advance)
@@ -78,6 +82,16 @@ def check_files(
     return problems
 
 
+def _files_below(root: str, prefix: str = "") -> Iterator[str]:
+    """Every file below a folder, as a path relative to it (one scandir per folder)."""
+    with os.scandir(root) as it:
+        for e in it:
+            if e.is_dir(follow_symlinks=False):
+                yield from _files_below(e.path, f"{prefix}{e.name}/")
+            else:
+                yield prefix + e.name
+
+
 def check_object(obj_dir: Path, progress=None) -> list[CopyProblem]:
     """Everything wrong with one object copy in a folder (empty list: the copy is intact)."""
     if not obj_dir.is_dir():
@@ -86,8 +100,4 @@ def check_object(obj_dir: Path, progress=None) -> list[CopyProblem]:
         obj = FolderObject.open(obj_dir)
     except OcflError as e:
         return [CopyProblem("inventory.json", f"inventory: {e}")]
-    present = set()
-    for dirpath, _dirs, files in os.walk(obj_dir):
-        for name in files:
-            present.add(os.path.relpath(os.path.join(dirpath, name), obj_dir).replace(os.sep, "/"))
-    return check_files(obj, present, progress=progress)
+    return check_files(obj, set(_files_below(str(obj_dir))), progress=progress)
