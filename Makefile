@@ -21,3 +21,6 @@ bench:
 	bash scripts/venv.sh dev,bench
 	.venv/bin/python bench/identify.py
 	.venv/bin/python bench/ingest.py
+	.venv/bin/python bench/audit.py
+	MAGAZIN_CEPH_BYTES=17179869184 bash -c '. scripts/ceph.sh; trap ceph_stop EXIT; \
+	  .venv/bin/python bench/storage.py'

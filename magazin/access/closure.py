@@ -197,3 +197,14 @@ def params_from(dc: dict[str, list[str]], extra: dict[str, str]) -> ClosureParam
     if p.birth or p.death:
         p.personal = True
     return p
+
+
+def apply(units) -> None:
+    """Set what follows from each unit's description: its closure period (with its tenant's
+    profile), the years of its date range and the key its lists sort by date."""
+    for u in units:
+        c = closure(params_from(u.dc, u.extra), PROFILES[u.tenant.closure_profile])
+        u.open_from, u.closure_reason = c.open_from, "; ".join(c.reasons)
+        u.year_from, u.year_to = year_range(u.dc, u.extra)
+        start = range_start(u.dc, u.extra)
+        u.date_key = start.isoformat() if start else ""

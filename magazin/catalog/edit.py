@@ -18,6 +18,7 @@ from magazin.errors import Failure
 
 from .models import Event, Unit
 from .services import DERIVED, apply_closure, event_rows, unit_root
+from .signals import described
 from .storage import archive_storage
 
 # the field that marks records as intended for publication (archive law opens them)
@@ -115,9 +116,7 @@ def _edit(change: Change, unit, root, user, title, dc, extra, reason="") -> dict
         apply_closure([unit])
         unit.save(update_fields=["title", "dc", "extra", *DERIVED])
         Event.objects.bulk_create(event_rows(root, [event]))
-        from magazin.access.search import reindex_metadata
-
-        reindex_metadata([unit])
+        described.send(None, units=[unit], new=False)
     return {"aid": unit.aid, "changed": changes, "version": head}
 
 

@@ -13,7 +13,7 @@ from magazin.core.storage.store import Storage
 from .models import Event, Unit
 from .rebuild import fonds_from_record, tenant_from_record
 from .services import DERIVED, apply_closure, event_rows
-from .signals import aip_read
+from .signals import aip_read, described
 from .storage import archive_storage
 
 
@@ -46,9 +46,7 @@ def refresh_object(storage: Storage, tenant: str, object_id: str) -> None:
         known = set(Event.objects.filter(unit=root).values_list("ulid", flat=True))
         Event.objects.bulk_create(event_rows(root, [e for e in desc.events if e.id not in known]))
         aip_read.send(None, root=root, desc=desc)
-        from magazin.access.search import reindex_metadata
-
-        reindex_metadata(units)
+        described.send(None, units=units, new=False)
 
 
 def recover(home: Home, storage: Storage | None = None) -> list[str]:

@@ -21,6 +21,7 @@ from .models import (
     Tenant,
     Unit,
 )
+from .signals import described, describing, detail
 
 
 class CatalogError(Exception):
@@ -99,18 +100,13 @@ class DjangoCatalog:
 
 
 def apply_closure(units: list[Unit]) -> None:
-    """Compute what follows from each unit's metadata: its closure period (with its tenant's
-    profile), the years of its date range, and the keys its lists sort by."""
-    from magazin.access.closure import PROFILES, closure, params_from, range_start, year_range
-
+    """Compute what follows from each unit's metadata: the keys its lists sort by here, and
+    through the seam (signals.describing) its closure period with its tenant's profile and
+    the years of its date range."""
     for u in units:
-        c = closure(params_from(u.dc, u.extra), PROFILES[u.tenant.closure_profile])
-        u.open_from, u.closure_reason = c.open_from, "; ".join(c.reasons)
-        u.year_from, u.year_to = year_range(u.dc, u.extra)
         u.signature = ((u.dc or {}).get("identifier") or [""])[0][:300]
         u.signature_key = natural_key(u.signature)
-        start = range_start(u.dc, u.extra)
-        u.date_key = start.isoformat() if start else ""
+    describing.send(None, units=units)
 
 
 # fields apply_closure() sets (saved after an edit or a change of profile)
@@ -194,9 +190,7 @@ def record_units(
     Event.objects.bulk_create(events, batch_size=1000)
     Copy.objects.bulk_create(copies, batch_size=1000)
     children = record_children(units, [aip for aip, _l, _f in items])
-    from magazin.access.search import index_units
-
-    index_units(units + children)
+    described.send(None, units=units + children, new=True)
     return units
 
 
@@ -268,12 +262,6 @@ def aip_summary(u: Unit) -> dict:
         "files": u.files_count,
         "bytes": u.bytes,
     }
-
-
-def _access(u: Unit) -> dict:
-    from magazin.access.services import access_status
-
-    return access_status(u)
 
 
 def unit_root(u: Unit) -> Unit:
@@ -376,7 +364,7 @@ def aip_detail(u: Unit) -> dict:
             {"location": c.location, "status": c.status, "checked": iso(c.checked)}
             for c in root.copies.all()
         ],
-        "access": _access(u),
+        **{k: v for _r, extra in detail.send(None, unit=u) for k, v in (extra or {}).items()},
         "parent": u.parent.aid if u.parent_id else None,
         "root": root.aid,
         "children": [

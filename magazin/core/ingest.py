@@ -41,6 +41,7 @@ from .storage.ocfl import FolderObject, NewFile, OcflObject, VersionInfo
 from .storage.store import Storage
 
 BATCH_FILES = 500
+UPLOADS = 8  # objects uploaded at once to a location that does not store by rename (S3)
 BATCH_BYTES = 2 * 1024**3
 
 
@@ -613,17 +614,28 @@ class Ingest:
         # them back at once would only read the page cache, so it is not done. Locations
         # that upload (S3) go first, from the first build, before the renames move it.
         sync_all(self.locations)
-        order = sorted(range(len(self.locations)), key=lambda i: self.locations[i].stores_by_rename)
+
+        def place(p: _Placed, i: int) -> None:
+            loc = self.locations[i]
+            if loc.has_object(p.desc.tenant, p.desc.ocfl_id):
+                return
+            if p.staged is not None:
+                built = FolderObject.open(p.staged[self._build_of[i]])
+                place_object(loc, p.desc.tenant, built, loc.stores_by_rename)
+            else:
+                place_object(loc, p.desc.tenant, p.existing, False)
+
+        # uploads first (their many small requests wait on the network: several at once),
+        # then the renames, which move the build away
+        uploads = [i for i, loc in enumerate(self.locations) if not loc.stores_by_rename]
+        if uploads:
+            with ThreadPoolExecutor(UPLOADS) as pool:
+                for f in [pool.submit(place, p, i) for i in uploads for p in todo]:
+                    f.result()
         for p in todo:
-            for i in order:
-                loc = self.locations[i]
-                if loc.has_object(p.desc.tenant, p.desc.ocfl_id):
-                    continue
-                if p.staged is not None:
-                    built = FolderObject.open(p.staged[self._build_of[i]])
-                    place_object(loc, p.desc.tenant, built, loc.stores_by_rename)
-                else:
-                    place_object(loc, p.desc.tenant, p.existing, False)
+            for i, loc in enumerate(self.locations):
+                if loc.stores_by_rename:
+                    place(p, i)
         sync_all(self.locations)
         self.catalog.record_aips(
             [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc

@@ -8,13 +8,17 @@ stopped. A copy that is an older state of the object gets the versions it lacks.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .location import Location
 from .ocfl import OcflError, OcflObject
 from .store import Storage
+
+UPLOADS = 8  # objects copied at once to a location that uploads (S3)
 
 
 @dataclass
@@ -26,9 +30,10 @@ class ReplicationReport:
     skipped: int = 0  # held at the same head already
     bytes: int = 0
     failed: list[dict] = field(default_factory=list)
+    stored: list[tuple[str, str]] = field(default_factory=list)  # held now: (tenant, id)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "stored"}
 
 
 class Throttle:
@@ -84,20 +89,34 @@ def replicate(
         progress.start(len(work), "replicate")
     for tenant in tenants:
         target.ensure_root(tenant)
-    for tenant, rel in work:
-        report.objects += 1
+    mutex = threading.Lock()
+
+    def one(item: tuple[str, str]) -> None:
+        tenant, rel = item
         try:
-            _replicate_one(storage, sources, target, tenant, rel, report, throttle, on_stored)
+            _replicate_one(storage, sources, target, tenant, rel, report, throttle, mutex)
         except OcflError as e:
-            report.failed.append({"tenant": tenant, "object": rel, "error": str(e)})
+            with mutex:
+                report.failed.append({"tenant": tenant, "object": rel, "error": str(e)})
         if progress is not None:
             progress.advance(1)
+
+    report.objects = len(work)
+    if target.stores_by_rename:
+        for item in work:
+            one(item)
+    else:  # uploads wait on the network: several objects at once
+        with ThreadPoolExecutor(UPLOADS) as pool:
+            list(pool.map(one, work))
+    if on_stored is not None:
+        for tenant, oid in report.stored:
+            on_stored(tenant, oid)
     if progress is not None:
         progress.done()
     return report
 
 
-def _replicate_one(storage, sources, target, tenant, rel, report, throttle, on_stored) -> None:
+def _replicate_one(storage, sources, target, tenant, rel, report, throttle, mutex) -> None:
     src = None
     for loc in sources:
         try:
@@ -114,20 +133,24 @@ def _replicate_one(storage, sources, target, tenant, rel, report, throttle, on_s
         except OcflError:
             have = None  # a damaged copy: replaced whole
         if have is not None and have.head == src.head:
-            report.skipped += 1
+            with mutex:
+                report.skipped += 1
+                report.stored.append((tenant, src.id))
             return
         if have is not None and _older_state(have, src):
             for n in range(int(have.head[1:]) + 1, int(src.head[1:]) + 1):
                 storage.bring_version(src, target, tenant, f"v{n}")
-            report.completed += 1
+            with mutex:
+                report.completed += 1
         else:
             nbytes = object_bytes(src)
             target.store_object(tenant, src)
-            report.copied += 1
-            report.bytes += nbytes
-            throttle.account(nbytes)
-    if on_stored is not None:
-        on_stored(tenant, src.id)
+            with mutex:
+                report.copied += 1
+                report.bytes += nbytes
+                throttle.account(nbytes)
+    with mutex:
+        report.stored.append((tenant, src.id))
 
 
 def _older_state(have: OcflObject, src: OcflObject) -> bool:
