@@ -280,44 +280,52 @@ def test_everything_at_once(env, tmp_path):
 
 
 def test_a_fixity_check_waits_for_a_version_being_written(tmp_path, monkeypatch):
-    """A new version replaces the root inventory and its sidecar one after the other; a check
-    in between would call the copy damaged. Under the object's lock it waits instead."""
+    """A new version's folder goes in first, then the root inventory and its sidecar are
+    replaced one after the other; a check in between would call the copy damaged. Under the
+    object's lock (held by Storage.change) it waits instead."""
+    import copy
     import hashlib
 
+    from magazin.core.config import LocationConfig
     from magazin.core.storage import ocfl
-    from magazin.core.storage.fixity import check_object
+    from magazin.core.storage.location import FilesystemLocation
     from magazin.core.storage.locks import ObjectLocks
 
-    obj = tmp_path / "obj"
+    loc = FilesystemLocation(LocationConfig("local-1", "filesystem", tmp_path / "local-1"))
+    loc.ensure_root("t")
     version = ocfl.VersionInfo("2026-12-02T10:00:00+00:00", "v", "t", "urn:magazin:user:t")
     data = b"Rede"
-    ocfl.build_object(obj, "urn:x", [ocfl.NewFile("a.txt", None,
+    built = tmp_path / "built"
+    ocfl.build_object(built, "urn:x", [ocfl.NewFile("a.txt", None,
                       hashlib.sha512(data).hexdigest(), data=data)], version)  # fmt: skip
+    loc.store_object("t", ocfl.OcflObject.open(built), move=True)
     half = threading.Event()
-    original = ocfl._link_inventory
+    original = FilesystemLocation._link_root
 
-    def slow_link(version_dir, obj_dir, atomic):  # the inventory first, the sidecar later
-        (obj_dir / "inventory.json").unlink()
-        (obj_dir / "inventory.json").write_bytes((version_dir / "inventory.json").read_bytes())
+    def slow_link(self, d, vname):  # the inventory first, the sidecar later
+        (d / "inventory.json").unlink()
+        (d / "inventory.json").write_bytes((d / vname / "inventory.json").read_bytes())
         half.set()
         time.sleep(0.5)
-        original(version_dir, obj_dir, atomic)
+        original(self, d, vname)
 
-    monkeypatch.setattr(ocfl, "_link_inventory", slow_link)
+    monkeypatch.setattr(FilesystemLocation, "_link_root", slow_link)
     locks = ObjectLocks(tmp_path / "locks")
     new = b"Rede, korrigiert"
 
     def write():
         with locks.exclusive("urn:x"):
-            inv = ocfl.OcflObject.open(obj).inventory
-            ocfl.add_version(obj, inv, [ocfl.NewFile("a.txt", None,
-                             hashlib.sha512(new).hexdigest(), data=new)], version)  # fmt: skip
+            head = loc.open("t", "urn:x")
+            nf = ocfl.NewFile("a.txt", None, hashlib.sha512(new).hexdigest(), data=new)
+            inv, added, _ = ocfl.next_version(copy.deepcopy(head.inventory), [nf], version)
+            ocfl.stage_version(tmp_path / "stage" / "v2", inv, added)
+            loc.commit_version("t", "urn:x", tmp_path / "stage" / "v2", inv)
 
     writer = threading.Thread(target=write)
     writer.start()
     assert half.wait(10)
-    assert check_object(obj)  # without the lock: "damaged" in the middle of the write
+    assert loc.check("t", "urn:x")  # without the lock: "damaged" in the middle of the write
     with locks.shared("urn:x"):
-        assert check_object(obj) == []
-        assert ocfl.OcflObject.open(obj).read("a.txt") == new
+        assert loc.check("t", "urn:x") == []
+        assert loc.open("t", "urn:x").read("a.txt") == new
     writer.join()

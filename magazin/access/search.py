@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from magazin.catalog.models import Unit
+from magazin.catalog.models import File, Unit
 from magazin.catalog.services import unit_files, unit_root
 from magazin.catalog.storage import archive_storage
 from magazin.core.storage.ocfl import OcflError
@@ -63,7 +63,6 @@ def _metadata_text(u: Unit, files: list[str] = ()) -> str:
 
 def _file_names(units: list[Unit]) -> dict[int, list[str]]:
     """The paths of the files of each unit (a child unit: those under its folder)."""
-    from magazin.catalog.models import File
 
     roots = {u.pk: unit_root(u) for u in units}
     paths: dict[int, list[str]] = {}
@@ -387,7 +386,6 @@ def ordered(found, order: str):
 
 def format_names(puids) -> dict[str, str]:
     """PRONOM format names with version for PUIDs, as identified in the archive's files."""
-    from magazin.catalog.models import File
 
     out: dict[str, str] = {}
     rows = (

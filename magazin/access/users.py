@@ -11,6 +11,7 @@ from magazin.catalog.models import Tenant
 from magazin.core.i18n import N_
 
 from .models import Membership
+from .tokens import create_token
 
 
 class UserError(ValueError):
@@ -47,8 +48,6 @@ def create_user(
     Membership.objects.create(user=user, tenant=tenant, role=role)
     out = {"username": username, "tenant": tenant.slug, "role": role}
     if token:
-        from .tokens import create_token
-
         out["token"] = create_token(user, "default")[1]
     return out
 

@@ -18,8 +18,12 @@ from magazin.access.files import dip_response, file_response
 from magazin.access.logs import log_access
 from magazin.access.models import Release
 from magazin.access.scope import Scope
-from magazin.catalog.services import aip_detail, unit_summary
+from magazin.access.search import FILTERS, facets, search
+from magazin.catalog.models import Copy
+from magazin.catalog.services import aip_detail, iso, unit_summary
+from magazin.core.config import load_home
 from magazin.core.sip import UNLISTED
+from magazin.ingest.jobs import JobError, job_dict, upload_job, xdomea_job
 from magazin.ingest.models import IngestJob
 from magazin.web.i18n import tr
 
@@ -106,7 +110,6 @@ class Search(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        from magazin.access.search import FILTERS, facets, search
 
         scope = Scope.of(request.user)
         p = request.query_params
@@ -214,8 +217,6 @@ class Ingest(APIView):
         },
     )
     def post(self, request):
-        from magazin.core.config import load_home
-        from magazin.ingest.jobs import JobError, upload_job, xdomea_job
 
         scope = _archivist(request)
         upload = request.FILES.get("file")
@@ -256,7 +257,6 @@ class Ingest(APIView):
 
 
 def _jobs(scope: Scope):
-    from magazin.ingest.models import IngestJob
 
     if not scope.can_edit:
         return IngestJob.objects.none()
@@ -272,7 +272,6 @@ class JobList(APIView):
         responses={200: paged("JobPage", JOB)},
     )
     def get(self, request):
-        from magazin.ingest.jobs import job_dict
 
         qs = _jobs(Scope.of(request.user))
         if state := request.query_params.get("state"):
@@ -287,7 +286,6 @@ class JobDetail(APIView):
 
     @extend_schema(operation_id="jobs_retrieve", responses={200: JOB})
     def get(self, request, jid: str):
-        from magazin.ingest.jobs import job_dict
 
         job = _jobs(Scope.of(request.user)).filter(jid=jid).first()
         if job is None:
@@ -311,9 +309,6 @@ class Audit(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         from django.db.models import Count, Max
-
-        from magazin.catalog.models import Copy
-        from magazin.catalog.services import iso
 
         scope = Scope.of(request.user)
         if not scope.can_edit:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from .aip.builder import read_aip, write_object
+from .aip.builder import metadata_files, metadata_newfiles, read_aip, write_object
 from .aip.model import Agent, AipDescription, AipEvent, AipFile, UnitNode
 from .config import Home
 from .formats.identify import Identifier, default_identifier
@@ -564,7 +564,6 @@ class Ingest:
 
     def _store_batch(self, req, t, batch, jdata, acc, work_dirs, times, ident_agent):
         """Build, verify, flush and rename a batch of AIPs, then catalog each one."""
-        from .aip.builder import metadata_files, metadata_newfiles
 
         version = VersionInfo(
             now(),

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .. import __version__
 from .aip.builder import (
     metadata_files,
     metadata_newfiles,
@@ -27,8 +28,6 @@ def user_agent(user: str) -> Agent:
 
 
 def software_agent() -> Agent:
-    from .. import __version__
-
     return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
 
 

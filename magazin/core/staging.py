@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .formats.identify import Identification
+from .formats.worker import IdentifyProcess
 from .hashing import CHUNK, file_digest
 from .i18n import N_
 from .problems import ProblemList
@@ -156,8 +157,6 @@ class IdentifyBeside:
         self.failure: str | None = None
         self.process = None
         if files >= PROCESS_MIN_FILES and hasattr(identifier, "files"):
-            from .formats.worker import IdentifyProcess
-
             self.process = IdentifyProcess(identifier, on_end=self._ended)
         # windows to keep while copying: none when the worker reads them from the copy
         self.head_size = 0 if self.process else identifier.head_size

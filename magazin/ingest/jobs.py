@@ -27,7 +27,11 @@ from magazin.core.ids import new_ulid
 from magazin.core.ingest import IngestRequest
 from magazin.core.sip import UNLISTED
 from magazin.core.staging import Progress
+from magazin.core.xdomea.messages import NAME
+from magazin.xdomea.inbox import deliver
+from magazin.xdomea.models import Agency
 
+from . import services
 from .models import IngestJob, QuarantineEntry
 
 # share of the whole job per phase of an ingest: (start %, width %)
@@ -225,8 +229,6 @@ def xdomea_job(
 ) -> IngestJob:
     """A job for an xdomea container uploaded for one agency: handled exactly as if it had
     arrived in that agency's inbox (its file name must be the message's)."""
-    from magazin.core.xdomea.messages import NAME
-    from magazin.xdomea.models import Agency
 
     a = Agency.objects.filter(tenant=tenant, code=agency).first()
     if a is None:
@@ -383,7 +385,6 @@ class CommandLineJob:
 
 def run_job(jid: str, home: Home | None = None) -> IngestJob:
     """Run a queued job to its end and record the outcome on it."""
-    from .services import retry_entry, run_ingest
 
     job = IngestJob.objects.select_related("tenant").get(jid=jid)
     if job.state != IngestJob.QUEUED:
@@ -406,13 +407,10 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
                     job.user,
                     job.options.get("source") or None,
                 )
-                r, q = run_ingest(home, req, progress)
+                r, q = services.run_ingest(home, req, progress)
                 result, quarantine = r.as_dict(), q.qid if q else ""
                 state = IngestJob.REJECTED if r.status == "rejected" else IngestJob.DONE
             elif job.kind == IngestJob.XDOMEA:
-                from magazin.xdomea.inbox import deliver
-                from magazin.xdomea.models import Agency
-
                 agency = Agency.objects.select_related("tenant", "fonds").get(
                     tenant=job.tenant, code=job.agency
                 )
@@ -421,7 +419,7 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
                 state = IngestJob.REJECTED if h.status == "rejected" else IngestJob.DONE
             else:
                 q = QuarantineEntry.objects.get(qid=job.options["quarantine"])
-                result, ok = retry_entry(home, q, job.user, progress)
+                result, ok = services.retry_entry(home, q, job.user, progress)
                 quarantine = q.qid if not ok else ""
                 state = IngestJob.DONE if ok else IngestJob.REJECTED
     except Exception as e:

@@ -9,14 +9,26 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from magazin.access.models import Membership
+from magazin.access.models import ApiToken, Membership
 from magazin.access.scope import Scope
+from magazin.access.tokens import TokenError, create_token, revoke_token
 from magazin.access.users import TENANT_ROLES, UserError, change_user, create_user, tenant_users
 from magazin.catalog.locations import location_state
-from magazin.catalog.models import Copy, Tenant
+from magazin.catalog.models import Copy, Fonds, Tenant
+from magazin.catalog.organisation import (
+    LANGUAGES,
+    classification,
+    create_fonds,
+    create_group,
+    create_tenant,
+    edit_fonds,
+    edit_tenant,
+)
+from magazin.catalog.services import CatalogError
 from magazin.catalog.storage import archive_storage
 from magazin.core.config import load_home
 from magazin.core.i18n import N_
+from magazin.ingest.models import QuarantineEntry
 from magazin.web.i18n import tr
 
 
@@ -30,8 +42,6 @@ def _role(request, role: str) -> Scope:
 def users(request):
     """The tenant's users: add one, change role, (de)activate, set a new password; their API
     tokens: make one (shown once, on the answer to the request), see the last use, revoke."""
-    from magazin.access.models import ApiToken
-    from magazin.access.tokens import TokenError, create_token, revoke_token
 
     scope = _role(request, Membership.ADMIN)
     me = request.user.get_username()
@@ -123,7 +133,6 @@ def storage(request):
                 "bad": sum(c["n"] for c in here if c["status"] != "ok"),
             }
         )
-    from magazin.ingest.models import QuarantineEntry
 
     quarantine = dict(
         QuarantineEntry.objects.filter(status="open")
@@ -145,8 +154,6 @@ def storage(request):
 def tenants(request):
     """Operators create tenants and change their name, time zone and language (kept in the
     tenant's OCFL object)."""
-    from magazin.catalog.organisation import LANGUAGES, create_tenant, edit_tenant
-    from magazin.catalog.services import CatalogError
 
     _role(request, Membership.OPERATOR)
     if request.method == "POST":
@@ -184,9 +191,6 @@ def _zones() -> list[str]:
 def tektonik(request):
     """A tenant admin's classification (Tektonik): groups with signatures, the fonds in them;
     new groups and fonds, a fonds' title and group changed."""
-    from magazin.catalog.models import Fonds
-    from magazin.catalog.organisation import classification, create_fonds, create_group, edit_fonds
-    from magazin.catalog.services import CatalogError
 
     scope = _role(request, Membership.ADMIN)
     if request.method == "POST":

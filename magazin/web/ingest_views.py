@@ -9,8 +9,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from magazin.core.config import load_home
-from magazin.ingest.jobs import JobError, drop_entries, drop_job, job_dict, upload_job, xdomea_job
+from magazin.ingest.jobs import (
+    JobError,
+    drop_entries,
+    drop_job,
+    job_dict,
+    replace_table,
+    retry_job,
+    run_again,
+    upload_job,
+    xdomea_job,
+)
 from magazin.ingest.models import IngestJob, QuarantineEntry
+from magazin.ingest.services import QuarantineError, discard_entry
+from magazin.xdomea.models import Agency
 
 from .i18n import tr
 from .views import archivist_scope
@@ -18,7 +30,6 @@ from .views import archivist_scope
 
 def ingest(request):
     """The ingest form (upload, drop area, xdomea message) and the tenant's recent jobs."""
-    from magazin.xdomea.models import Agency
 
     scope = archivist_scope(request)
     home = load_home()
@@ -87,8 +98,6 @@ def job(request, jid: str):
     if j is None:
         raise Http404("no such job")
     if request.method == "POST":
-        from magazin.ingest.jobs import run_again
-
         try:
             run_again(j, request.user.get_username())
         except JobError as e:
@@ -117,8 +126,6 @@ def delivery_name(q: QuarantineEntry) -> str:
 
 def quarantine_entry(request, qid: str):
     """The full report; retry (as a background job) or discard (the record is kept)."""
-    from magazin.ingest.jobs import replace_table, retry_job
-    from magazin.ingest.services import QuarantineError, discard_entry
 
     scope = archivist_scope(request)
     q = QuarantineEntry.objects.filter(tenant=scope.tenant.slug, qid=qid).first()

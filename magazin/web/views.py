@@ -31,6 +31,15 @@ from magazin.core.config import load_home
 from magazin.errors import Failure
 from magazin.ingest.models import QuarantineEntry
 from magazin.web.i18n import label, tr, tr_list
+from magazin.xdomea.models import Process
+from magazin.xdomea.services import (
+    XdomeaError,
+    appraise,
+    get_process,
+    object_tree,
+    process_summary,
+    send_appraisal,
+)
 
 # the fonds page's columns and what each sorts by (the signature naturally, the date range
 # by its first day); the id keeps the order stable
@@ -417,8 +426,6 @@ def archivist_scope(request) -> Scope:
 
 
 def xdomea_processes(request):
-    from magazin.xdomea.models import Process
-    from magazin.xdomea.services import process_summary
 
     scope = archivist_scope(request)
     qs = (
@@ -431,15 +438,6 @@ def xdomea_processes(request):
 
 def xdomea_process(request, process_id: str):
     """A process with its appraisal list: decide per object or in bulk, send the 0502."""
-
-    from magazin.xdomea.services import (
-        XdomeaError,
-        appraise,
-        get_process,
-        object_tree,
-        process_summary,
-        send_appraisal,
-    )
 
     scope = archivist_scope(request)
     try:

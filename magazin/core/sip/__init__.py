@@ -13,7 +13,7 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from ..aip.xml import NS
+from ..aip.xml import NS, to_bytes
 from ..i18n import N_
 from ..problems import Problem, ProblemList, RejectedSIP
 from .bagit_sip import check_bag, is_bag, shadow_bag
@@ -21,7 +21,7 @@ from .folder import scan_folder
 from .limits import Limits
 from .model import PayloadFile, Record, Transfer
 from .safety import check_collisions, collision_key
-from .table import ROW, read_table
+from .table import HEADER_FIELDS, ROW, normalise_header, read_table
 from .zipsip import open_zip, scan_zip
 
 __all__ = ["read_sip", "Transfer", "Record", "PayloadFile", "Limits"]
@@ -294,9 +294,6 @@ def _plan_records(
 def table_row_xml(table_name: str, row) -> bytes:
     """The table row as received, one cell per column, with the field it was mapped to."""
     from lxml import etree
-
-    from ..aip.xml import to_bytes
-    from .table import HEADER_FIELDS, normalise_header
 
     root = etree.Element(
         f"{{{NS['mz']}}}row", nsmap={"mz": NS["mz"]}, table=table_name, number=str(row.number)

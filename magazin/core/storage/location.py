@@ -374,21 +374,11 @@ def sync_all(locations: list[Location]) -> None:
             loc.sync()
 
 
-def open_location(config: LocationConfig, home_path: Path | None = None) -> Location:
-    """The location a [[locations]] entry of magazin.toml describes."""
-    if config.type == "s3":
-        from .s3 import S3Location
-
-        return S3Location(config, (home_path or config.path) / "staging" / config.name)
-    return FilesystemLocation(config)
-
-
 __all__ = [
     "Location",
     "FilesystemLocation",
     "ObjectMissing",
     "LocationUnavailable",
-    "open_location",
     "object_files",
     "sync_all",
 ]

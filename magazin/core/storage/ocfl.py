@@ -247,6 +247,7 @@ def add_version(
 def stage_version(vdir: Path, inv: dict, new: list[tuple[str, NewFile]]) -> None:
     """Write a version's new content and its inventory into a staging folder `vdir` (which
     becomes `<object>/vN`): what a location then commits in one step."""
+    vdir.parent.mkdir(parents=True, exist_ok=True)
     dirs = Dirs(vdir.parent)
     vname = inv["head"]
     for content_path, nf in new:

@@ -26,12 +26,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from ..config import Home
+from ..config import Home, LocationConfig
 from ..hashing import CHUNK, file_digest
-from .location import Location, LocationUnavailable, ObjectMissing, open_location
+from .location import FilesystemLocation, Location, LocationUnavailable, ObjectMissing
 from .ocfl import NewFile, OcflError, OcflObject, VersionInfo, next_version, stage_version
+from .s3 import S3Location
 
 ReadFailure = Callable[[str, str, str, str], None]  # location, tenant, object id, error
+
+
+def open_location(config: LocationConfig, home_path: Path) -> Location:
+    """The location a [[locations]] entry of magazin.toml describes."""
+    if config.type == "s3":
+        return S3Location(config, home_path / "staging" / config.name)
+    return FilesystemLocation(config)
 
 
 class Storage:
