@@ -140,6 +140,39 @@ def run(env, *args, check=0, timeout=300):
     return r
 
 
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs (no except Exception catches it)."""
+
+
+def kill_on(monkeypatch, target, name: str, n: int) -> None:
+    """The n-th call of target.name dies as if the process were killed at that moment."""
+    calls = {"n": 0}
+    orig = getattr(target, name)
+
+    def wrapper(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise Killed()
+        return orig(*a, **kw)
+
+    monkeypatch.setattr(target, name, wrapper)
+
+
+def ocfl_root_validate(root: Path) -> str:
+    """What ocfl-py's validator says of a storage root (objects, with digests)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("ocfl-root.py")
+    cmd = [str(exe)] if exe.exists() else ["ocfl-root.py"]
+    r = subprocess.run(
+        cmd + ["validate", "--root", str(root), "--validate-objects", "--check-digests"],
+        capture_output=True,
+        text=True,
+    )
+    return r.stdout + r.stderr
+
+
 def free_port() -> int:
     import socket
 

@@ -4,8 +4,6 @@ for ocfl-py's validator (no errors, no warnings), layout 0003 as ocfl-py compute
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from lxml import etree
 
 from magazin.core.storage import layout
 
-from .conftest import storage_objects, write_tree
+from .conftest import ocfl_root_validate, storage_objects, write_tree
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -62,22 +60,11 @@ def test_mets_and_premis_are_schema_valid(stored, fixtures):
             assert premis_schema.validate(doc), (p, premis_schema.error_log)
 
 
-def _ocfl_root_validate(root: Path) -> str:
-    exe = Path(sys.executable).with_name("ocfl-root.py")
-    cmd = [str(exe)] if exe.exists() else ["ocfl-root.py"]
-    r = subprocess.run(
-        cmd + ["validate", "--root", str(root), "--validate-objects", "--check-digests"],
-        capture_output=True,
-        text=True,
-    )
-    return r.stdout + r.stderr
-
-
 def test_storage_roots_pass_ocfl_py_without_warnings(stored):
     for loc in stored.locations:
         roots = list((loc.path / "roots").iterdir())
         assert [r.name for r in roots] == ["stadt"]
-        out = _ocfl_root_validate(roots[0])
+        out = ocfl_root_validate(roots[0])
         assert "Objects checked: 5 / 5 are VALID" in out, out
         assert f"Storage root {roots[0]} is VALID" in out, out
         assert not re.search(r"\[[EW]\d{3}\]", out), out

@@ -21,24 +21,7 @@ from magazin.core.storage import store as store_mod
 from magazin.core.storage.store import Storage
 from magazin.core.storage.validate import validate_object
 
-from .conftest import magazin_command, run, storage_objects, write_tree
-
-
-class Killed(BaseException):
-    """Stands for SIGKILL: nothing after it runs (no except Exception catches it)."""
-
-
-def _kill_on(monkeypatch, target, name, n):
-    calls = {"n": 0}
-    orig = getattr(target, name)
-
-    def wrapper(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == n:
-            raise Killed()
-        return orig(*a, **kw)
-
-    monkeypatch.setattr(target, name, wrapper)
+from .conftest import Killed, kill_on, magazin_command, run, storage_objects, write_tree
 
 
 @pytest.fixture
@@ -75,7 +58,7 @@ def test_a_killed_correction_is_completed_or_left_undone(
 
         target = importlib.import_module(target)
     with monkeypatch.context() as m:
-        _kill_on(m, target, name, n)
+        kill_on(m, target, name, n)
         with pytest.raises(Killed):
             archive("aip", "edit", aid, "--title", "Neuer Titel")
     # every copy still opens at a whole version (a version folder whose root inventory was
@@ -155,7 +138,7 @@ def test_a_decision_killed_before_the_catalog_heard_of_it_is_completed(
     from magazin.access.models import Release
 
     with monkeypatch.context() as m:
-        _kill_on(m, acc, "sync_decisions", 1)
+        kill_on(m, acc, "sync_decisions", 1)
         with pytest.raises(Killed):
             archive("access", "release", one_aip.aid, "--reason", "Ausstellung")
     assert not Release.objects.exists()

@@ -12,11 +12,7 @@ from magazin.catalog.models import Accession, Unit
 from magazin.core import ingest as ingest_mod
 from magazin.core.storage.validate import validate_object
 
-from .conftest import storage_objects, write_tree
-
-
-class Killed(BaseException):
-    """Stands for SIGKILL: nothing after it runs (no except Exception catches it)."""
+from .conftest import Killed, kill_on, storage_objects, write_tree
 
 
 @pytest.fixture
@@ -43,20 +39,6 @@ def _check_storage(home):
         assert ok and not warnings, (obj, errors, warnings)
 
 
-def _kill_on(monkeypatch, target, name, n):
-    calls = {"n": 0}
-    orig = getattr(target, name)
-
-    def wrapper(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == n:
-            raise Killed()
-        return orig(*a, **kw)
-
-    monkeypatch.setattr(target, name, wrapper)
-    return calls
-
-
 @pytest.mark.parametrize(
     "point,n",
     [
@@ -74,14 +56,14 @@ def test_killed_ingest_is_completed_by_running_it_again(
     sip, table = delivery
     with monkeypatch.context() as m:
         if point in ("write_object", "store_record"):
-            _kill_on(m, ingest_mod, point, n)
+            kill_on(m, ingest_mod, point, n)
         elif point == "place":
-            _kill_on(m, ingest_mod, "place_object", n)
+            kill_on(m, ingest_mod, "place_object", n)
         else:
             from magazin.catalog.services import DjangoCatalog
 
             m.setattr(ingest_mod, "BATCH_FILES", 1)  # one AIP per batch and transaction
-            _kill_on(m, DjangoCatalog, "record_aips", n)
+            kill_on(m, DjangoCatalog, "record_aips", n)
         with pytest.raises(Killed):
             archive("ingest", sip, "--metadata", table)
     _check_storage(home)
@@ -110,7 +92,7 @@ def test_killed_ingest_is_completed_by_running_it_again(
 def test_rerun_reuses_the_planned_identifiers(archive, home, delivery, monkeypatch):
     sip, table = delivery
     with monkeypatch.context() as m:
-        _kill_on(m, ingest_mod, "place_object", 3)
+        kill_on(m, ingest_mod, "place_object", 3)
         with pytest.raises(Killed):
             archive("ingest", sip, "--metadata", table)
     placed = {p.name for p in _aip_objects(home)}

@@ -7,8 +7,7 @@ import json
 
 from lxml import etree
 
-from .conftest import make_user, snapshot, storage_objects, write_tree
-from .test_aip_standards import _ocfl_root_validate
+from .conftest import make_user, ocfl_root_validate, snapshot, storage_objects, write_tree
 
 
 def test_edit_makes_a_new_version_and_everything_follows(archive, home, tmp_path):
@@ -32,7 +31,7 @@ def test_edit_makes_a_new_version_and_everything_follows(archive, home, tmp_path
         state = inv["versions"]["v2"]["state"].values()
         assert any("representations/original/data/rede.txt" in ps for ps in state)
     for loc in home.locations:
-        out = _ocfl_root_validate(loc.path / "roots" / "stadt")
+        out = ocfl_root_validate(loc.path / "roots" / "stadt")
         assert "is VALID" in out and "WARN" not in out.upper(), out
     d = cli.json("aip", "show", aid)
     assert d["title"] == "Rede zur Grünanlage" and d["dc"]["date"] == ["1960"]

@@ -19,7 +19,7 @@ from magazin.core.storage.location import FilesystemLocation
 from magazin.core.storage.store import Storage
 from magazin.core.storage.validate import validate_object
 
-from .conftest import s3_location, write_locations, write_tree
+from .conftest import Killed, s3_location, write_locations, write_tree
 
 
 @pytest.fixture
@@ -105,10 +105,6 @@ def test_retire_refuses_while_a_location_holds_the_only_intact_copy(archive, hom
     ], "magazin.toml untouched"
     code, _, err = archive("location", "retire", "local-2")
     assert code == 1 and "not in [replication]" in err
-
-
-class Killed(BaseException):
-    pass
 
 
 def test_replicate_killed_half_way_resumes(archive, home, four_aips, monkeypatch):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from magazin.core.storage.ocfl import NewFile, VersionInfo
 from magazin.core.storage.s3 import S3Location, VersionExists
 from magazin.core.storage.store import Storage
 
-from .conftest import s3_location, write_locations, write_tree
+from .conftest import Killed, ocfl_root_validate, s3_location, write_locations, write_tree
 from .faultproxy import FaultProxy
 
 pytestmark = pytest.mark.once  # the S3 tests add nothing on a second database
@@ -69,17 +67,6 @@ def _download(loc: S3Location, tenant: str, target: Path) -> Path:
     return target
 
 
-def _ocfl_py_validate(root: Path) -> str:
-    exe = Path(sys.executable).with_name("ocfl-root.py")
-    cmd = [str(exe)] if exe.exists() else ["ocfl-root.py"]
-    r = subprocess.run(
-        cmd + ["validate", "--root", str(root), "--validate-objects", "--check-digests"],
-        capture_output=True,
-        text=True,
-    )
-    return r.stdout + r.stderr
-
-
 def test_ingest_stores_a_valid_ocfl_root_in_the_bucket(s3, home, cli, tmp_path):
     _with_s3(home)
     _tenant_archive(cli)
@@ -98,7 +85,7 @@ def test_ingest_stores_a_valid_ocfl_root_in_the_bucket(s3, home, cli, tmp_path):
         with obj.open_content(rel) as a, disk.open_content(rel) as b:
             assert a.read() == b.read(), rel
     # the bucket copied to disk is an OCFL 1.1 storage root ocfl-py finds valid
-    out = _ocfl_py_validate(_download(loc, "stadt", tmp_path / "copy"))
+    out = ocfl_root_validate(_download(loc, "stadt", tmp_path / "copy"))
     n = len(list(loc.object_paths("stadt")))
     assert f"Objects checked: {n} / {n} are VALID" in out, out
     assert not re.search(r"\[[EW]\d{3}\]", out), out
@@ -318,9 +305,6 @@ def test_a_change_killed_between_locations_is_completed(s3, home, cli, tmp_path,
     _with_s3(home)
     oid = _one_object(home, cli, tmp_path)
     aid = Unit.objects.get(ocfl_id=oid).aid
-
-    class Killed(BaseException):
-        pass
 
     def killed(self, *a, **kw):
         raise Killed()

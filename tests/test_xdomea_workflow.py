@@ -18,7 +18,7 @@ from lxml import etree
 
 from magazin.core.xdomea.schemas import install, schema_dir, schema_for
 
-from .conftest import make_user, snapshot, storage_objects
+from .conftest import make_user, ocfl_root_validate, snapshot, storage_objects
 from .xdomea_builders import DOCX, PDF, Fmt, Node, message_xml, standard_tree, write_message
 
 VERSIONS = ["2.3.0", "2.4.0", "3.0.0", "3.1.0"]
@@ -290,7 +290,7 @@ def _object_dir(home, aid: str) -> Path:
 
 
 def _standards_valid(home, fixtures) -> None:
-    from .test_aip_standards import _ocfl_root_validate, _schema
+    from .test_aip_standards import _schema
 
     mets_schema = _schema(fixtures, "mets.xsd")
     premis_schema = _schema(fixtures, "premis-v3-0.xsd")
@@ -302,7 +302,7 @@ def _standards_valid(home, fixtures) -> None:
         assert premis_schema.validate(premis), premis_schema.error_log
     for loc in home.locations:
         for root in (loc.path / "roots").iterdir():
-            out = _ocfl_root_validate(root)
+            out = ocfl_root_validate(root)
             assert f"Storage root {root} is VALID" in out, out
             assert not re.search(r"\[[EW]\d{3}\]", out), out
             assert "WARN" not in out.upper() and "ERROR" not in out.upper(), out
