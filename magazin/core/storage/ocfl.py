@@ -351,12 +351,6 @@ class FolderObject(OcflObject):
             sidecar = f"{hashlib.sha512(data).hexdigest()} inventory.json".encode()
         return cls(path, parse_inventory(data, sidecar, str(path)))
 
-    def content_path(self, digest: str) -> Path:
-        return self.path / self.inventory["manifest"][digest][0]
-
-    def logical_file(self, logical_path: str, version: str | None = None) -> Path:
-        return self.content_path(self.state(version)[logical_path])
-
     def open_content(self, content_path: str) -> BinaryIO:
         return open(self.path / content_path, "rb")  # noqa: SIM115 - the caller closes it
 

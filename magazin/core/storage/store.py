@@ -93,24 +93,6 @@ class Storage:
             return obj
         raise ObjectMissing(f"{object_id}: no readable copy in any storage location")
 
-    @contextmanager
-    def open_file(
-        self, tenant: str, object_id: str, logical_path: str, avoid: Iterable[str] = ()
-    ) -> Iterator[BinaryIO]:
-        """A stream of one logical file of the head version, from the first copy that opens."""
-        last: Exception | None = None
-        for loc, obj in self.copies(tenant, object_id, avoid):
-            try:
-                f = obj.open_file(logical_path)
-            except (OcflError, OSError) as e:
-                self._failed(loc, tenant, object_id, e)
-                last = e
-                continue
-            with f:
-                yield f
-            return
-        raise ObjectMissing(f"{object_id}: {logical_path}: no readable copy ({last})")
-
     def verified_file(self, tenant: str, object_id: str, logical_path: str, tmp: Path) -> BinaryIO:
         """An open file holding the logical file's bytes, read from the first copy whose
         bytes match the inventory's digest (a file on disk, or a temporary copy in `tmp` of
