@@ -152,11 +152,12 @@ def _restore_checks(home: Home, tenants: list[str]) -> None:
         units = dict(
             Unit.objects.filter(tenant__slug=tenant, parent=None).values_list("ocfl_id", "pk")
         )
-        for (oid, location), times in last.items():
-            if oid in units:
-                Copy.objects.filter(unit_id=units[oid], location=location).update(
-                    **{k: parse_time(v) for k, v in times.items()}
-                )
+        with transaction.atomic():  # one commit, not one per copy
+            for (oid, location), times in last.items():
+                if oid in units:
+                    Copy.objects.filter(unit_id=units[oid], location=location).update(
+                        **{k: parse_time(v) for k, v in times.items()}
+                    )
 
 
 def rebuild(home: Home, progress) -> dict:
