@@ -25,11 +25,9 @@ from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now, user_id
 from magazin.core.records import software_agent, user_agent
 from magazin.core.storage.auditlog import AuditLog
-from magazin.core.storage.checks import Checker
-from magazin.core.storage.fixity import CopyProblem
+from magazin.core.storage.checks import Checker, check_copy
 from magazin.core.storage.location import Location, LocationUnavailable, ObjectMissing
 from magazin.core.storage.ocfl import NewFile, OcflError, VersionInfo
-from magazin.core.storage.replicate import Throttle
 from magazin.core.storage.store import Change, Storage
 from magazin.errors import Failure
 
@@ -60,7 +58,6 @@ class Auditor:
         self.repair = repair
         self.storage = archive_storage(home)
         self.log = AuditLog(self.storage)
-        self.throttle = Throttle(mb_per_s)
         self.report = {"checked": 0, "ok": 0, "failed": [], "repaired": []}
         self.agent = software_agent().id_value
         self._entries: dict[str, list[dict]] = {}
@@ -244,16 +241,6 @@ def audit_report(home: Home) -> dict:
     }
 
 
-def _check(
-    loc: Location, tenant: str, object_id: str, throttle: Throttle | None = None
-) -> list[CopyProblem]:
-    """A copy's problems; a location that cannot be reached is reported as such."""
-    try:
-        return loc.check(tenant, object_id, throttle)
-    except LocationUnavailable as e:
-        return [CopyProblem(".", f"unreachable: {e}")]
-
-
 def _repair(storage: Storage, unit: Unit, bad: dict[str, list], user: str) -> list[dict]:
     """Replace the bad copies by a verified copy of an intact one, then record the failed
     checks and the repairs in a new version of the AIP (through the engine)."""
@@ -268,10 +255,10 @@ def _repair(storage: Storage, unit: Unit, bad: dict[str, list], user: str) -> li
 def _replace_bad(storage: Storage, change: Change, unit: Unit, bad: dict, user: str) -> list:
     tenant, oid = unit.tenant.slug, unit.ocfl_id
     # another audit may have repaired a copy since it was checked
-    bad = {n: p for n, p in bad.items() if _check(storage.location(n), tenant, oid)}
+    bad = {n: p for n, p in bad.items() if check_copy(storage, tenant, oid, n, lock=False)}
     good = None
     for loc, obj in storage.copies(tenant, oid, avoid=bad):
-        if not _check(loc, tenant, oid):
+        if not check_copy(storage, tenant, oid, loc.name, lock=False):
             good = (loc, obj)
             break
     if good is None or not bad:

@@ -3,10 +3,6 @@ DC and a record XML with every field), so that `catalog rebuild` restores them f
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from .. import __version__
 from .aip.builder import (
     metadata_files,
@@ -14,12 +10,11 @@ from .aip.builder import (
     read_aip,
     read_record_xml,
     record_xml,
-    write_object,
 )
 from .aip.model import Agent, AipDescription, AipEvent
 from .ids import new_ulid, now, record_object_id, user_id
-from .storage.location import Location
-from .storage.ocfl import FolderObject, VersionInfo
+from .storage.location import Location, create_object
+from .storage.ocfl import VersionInfo
 from .storage.store import Storage
 
 
@@ -84,17 +79,8 @@ def write_small_object(
 ) -> None:
     """Write a metadata-only object to every location where it is absent."""
     version = VersionInfo(now(), message, user, user_id(user))
-    meta = metadata_files(desc, extra)
-    for loc in locations:
-        loc.ensure_root(desc.tenant)
-        if loc.has_object(desc.tenant, desc.ocfl_id):
-            continue
-        tmp = Path(tempfile.mkdtemp(prefix="small-", dir=loc.staging_area()))
-        try:
-            write_object(tmp / "obj", desc, [], meta, version)
-            loc.store_object(desc.tenant, FolderObject.open(tmp / "obj"), move=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    files = metadata_newfiles(metadata_files(desc, extra))
+    create_object(locations, desc.tenant, desc.ocfl_id, files, version)
 
 
 class RecordMissing(LookupError):

@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..ids import auditlog_id, now, user_id
-from .ocfl import FolderObject, NewFile, OcflError, VersionInfo, build_object
+from .location import create_object
+from .ocfl import NewFile, OcflError, VersionInfo
 from .store import Storage
 
 SEGMENT = "log/{year}/{day}.jsonl"
@@ -89,23 +88,13 @@ class AuditLog:
         if not storage.holders(tenant, oid):
             with storage.locks.exclusive(oid):
                 if not storage.holders(tenant, oid):
-                    self._create(tenant, oid, nf, version)
+                    create_object(storage.replicas, tenant, oid, [nf], version)
                     return
         with storage.change(tenant, oid) as change:
             head = change.head
             if head.state().get(logical) == nf.sha512:
                 return  # stored already (a flush killed before the buffer was removed)
             change.commit([nf], version, carry_state=False)
-
-    def _create(self, tenant: str, oid: str, nf: NewFile, version: VersionInfo) -> None:
-        for loc in self.storage.replicas:
-            loc.ensure_root(tenant)
-            tmp = Path(tempfile.mkdtemp(prefix="auditlog-", dir=loc.staging_area()))
-            try:
-                build_object(tmp / "obj", oid, [nf], version)
-                loc.store_object(tenant, FolderObject.open(tmp / "obj"), move=True)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
 
     def entries(self, tenant: str, since: str | None = None) -> Iterator[dict]:
         """Every entry of the tenant's log (stored days, then what is buffered), oldest

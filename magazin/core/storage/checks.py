@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..config import load_home
@@ -28,11 +29,14 @@ def _start(home: str, mb_per_s: float | None) -> None:
     _throttle = Throttle(mb_per_s)
 
 
-def check_copy(storage: Storage, tenant: str, oid: str, name: str, throttle=None) -> list:
-    """One copy's problems (a location that cannot be reached is reported as such)."""
+def check_copy(
+    storage: Storage, tenant: str, oid: str, name: str, throttle=None, lock: bool = True
+) -> list:
+    """One copy's problems (a location that cannot be reached is reported as such). Under
+    the object's shared lock, unless the caller holds it already (`lock=False`)."""
     if throttle is not None and not throttle.rate:
         throttle = None  # no limit: nothing to tell of every chunk read
-    with storage.locks.shared(oid):  # not while a new version is written
+    with storage.locks.shared(oid) if lock else nullcontext():  # not while a version is written
         try:
             return storage.location(name).check(tenant, oid, throttle)
         except LocationUnavailable as e:

@@ -24,6 +24,7 @@ from .ocfl import (
     FolderObject,
     OcflError,
     OcflObject,
+    build_object,
     init_storage_root,
     iter_object_roots,
 )
@@ -362,6 +363,23 @@ def _copy_into(src: OcflObject, target: Path) -> None:
                 out.write(chunk)
 
 
+def create_object(
+    locations: list[Location], tenant: str, object_id: str, files: list, version
+) -> None:
+    """A new object of small files (NewFile with data), built in each location's staging and
+    stored wherever it is absent."""
+    for loc in locations:
+        loc.ensure_root(tenant)
+        if loc.has_object(tenant, object_id):
+            continue
+        tmp = Path(tempfile.mkdtemp(prefix="new-", dir=loc.staging_area()))
+        try:
+            build_object(tmp / "obj", object_id, files, version)
+            loc.store_object(tenant, FolderObject.open(tmp / "obj"), move=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def sync_all(locations: list[Location]) -> None:
     """Flush the file systems of these locations, each file system once."""
     seen = set()
@@ -380,5 +398,6 @@ __all__ = [
     "ObjectMissing",
     "LocationUnavailable",
     "object_files",
+    "create_object",
     "sync_all",
 ]

@@ -451,12 +451,10 @@ class S3Location(Location):
             )
         except Exception:  # noqa: BLE001 - no configuration: no lock
             pass
-        key = f"{self.prefix}.magazin-probe/{uuid.uuid4()}"
         try:
-            self._call("probing", "put_object", Key=key, Body=b"probe", **self._lock_md5(b"probe"))
+            self._conditional = None  # asked for again: the store may have changed
+            out["conditional_writes"] = self.conditional_writes()  # writes a probe key
             out["writable"] = True
-            out["conditional_writes"] = self._refuses_second(key)
-            self.delete(key)
         except (OcflError, FileNotFoundError):
             pass
         return out
@@ -472,6 +470,7 @@ class S3Location(Location):
         return False
 
     def conditional_writes(self) -> bool:
+        """Does the store honour `If-None-Match: *`? Probed once by writing a key twice."""
         if self._conditional is None:
             key = f"{self.prefix}.magazin-probe/{uuid.uuid4()}"
             self._call("probing", "put_object", Key=key, Body=b"probe", **self._lock_md5(b"probe"))
