@@ -21,8 +21,6 @@ DATABASE_ONLY = {
     "magazin_access.AccessLog", "magazin_access.SearchDoc",
     "magazin_ingest.IngestJob", "magazin_ingest.QuarantineEntry",
     "magazin_catalog.AccessionSequence",
-    # xdomea: agencies, processes, messages and appraisal decisions are not in storage yet
-    "magazin_xdomea",
 }  # fmt: skip
 
 NATURAL = {
@@ -32,6 +30,9 @@ NATURAL = {
     "Unit": lambda o: o.aid,
     "Representation": lambda o: (o.unit.aid, o.name),
     "User": lambda o: o.username,
+    "Agency": lambda o: (o.tenant.slug, o.code),
+    "Process": lambda o: (o.agency.tenant.slug, o.agency.code, o.process_id),
+    "ProcessObject": lambda o: (o.process.process_id, o.idsgo),
 }
 
 

@@ -268,13 +268,14 @@ def test_four_step_workflow_of_every_version(desk, home, version, fixtures):
     assert v2[1].filename(version) in premis
     _standards_valid(home, fixtures)
 
-    # the same delivery again: nothing stored twice, the same AIDs in the answer
-    before = snapshot(home.locations[0].path / "roots")
+    # the same delivery again: nothing stored twice, the same AIDs in the answer (only the
+    # process's own object notes the message and the answer)
+    before = aips_stored(home)
     desk.send(version, "0503", pid, [a1, d5])
     (m,) = desk.poll()
     assert m["status"] == "duplicate"
     assert [a["status"] for a in m["aips"]] == ["duplicate", "duplicate"]
-    assert snapshot(home.locations[0].path / "roots") == before
+    assert aips_stored(home) == before
     assert _aids_0506(desk.reply("0506", version), version) == aids
 
     # the catalog rebuilt from storage alone knows the child units again
@@ -282,6 +283,13 @@ def test_four_step_workflow_of_every_version(desk, home, version, fixtures):
     again = desk.cli.json("aip", "show", aids[d1.id])
     assert again["parent"] == aids[a1.children[0].id]
     assert sorted(f["path"] for f in again["files"]) == sorted(expect)
+
+
+def aips_stored(home) -> dict[str, bytes]:
+    """Every file of the AIPs in the first location (the processes' own objects note every
+    message, refused ones too, as the catalog does)."""
+    files = snapshot(home.locations[0].path / "roots")
+    return {k: v for k, v in files.items() if "xdomea-process" not in k}
 
 
 def _object_dir(home, aid: str) -> Path:
@@ -422,13 +430,13 @@ def _appraised(desk, version="3.1.0", flags=()) -> tuple[str, list[Node]]:
 def test_a_faulty_delivery_is_refused_whole_and_answered(desk, home, version):
     pid, (a1, a2, fv, d5) = _appraised(desk, version)
     missing = a1.find("Gutachten Straßenbau").versions[0][1][0]
-    before = snapshot(home.locations[0].path / "roots")
+    before = aips_stored(home)
     desk.send(version, "0503", pid, [a1, d5], skip_files={missing.filename(version)})
     (m,) = desk.poll(expect=1)
     assert m["status"] == "rejected" and m["quarantine"]
     assert {e["code"] for e in m["errors"]} == {"missing-document"}
     assert missing.filename(version) in m["errors"][0]["path"]
-    assert snapshot(home.locations[0].path / "roots") == before  # nothing stored
+    assert aips_stored(home) == before  # nothing stored
     assert desk.cli.json("aip", "list") == [] and desk.cli.json("accession", "list") == []
     assert not list(desk.inbox.iterdir())
     q = desk.cli.json("quarantine", "show", m["quarantine"])
@@ -450,7 +458,7 @@ def test_a_faulty_delivery_is_refused_whole_and_answered(desk, home, version):
 
 def test_extra_files_objects_appraised_v_and_unknown_processes_are_refused(desk, home):
     pid, (a1, a2, fv, d5) = _appraised(desk)
-    before = snapshot(home.locations[0].path / "roots")
+    before = aips_stored(home)
     desk.send("3.1.0", "0503", pid, [d5], extra_files={"beigelegt.pdf": b"%PDF-1.4\n%%EOF\n"})
     (m,) = desk.poll(expect=1)
     assert [(e["code"], e["path"]) for e in m["errors"]] == [("unreferenced-file", "beigelegt.pdf")]
@@ -469,7 +477,7 @@ def test_extra_files_objects_appraised_v_and_unknown_processes_are_refused(desk,
     desk.send("3.1.0", "0503", other, [d5])  # sent again: still no offer behind it
     (m,) = desk.poll(expect=1)
     assert [e["code"] for e in m["errors"]] == ["unknown-process"]
-    assert snapshot(home.locations[0].path / "roots") == before
+    assert aips_stored(home) == before
 
 
 def test_a_delivery_before_the_appraisal_is_refused(desk, home):
@@ -633,7 +641,9 @@ def test_bad_messages_are_quarantined_with_a_specific_error(desk, home):
     (m,) = desk.poll(expect=1)
     assert m["errors"][0]["code"] == "process-exists"
     assert desk.show(pid)["state"] == "offered"
-    assert len(storage_objects(home)) == 6  # tenant and two fonds objects only, two copies
+    # tenant, two fonds, the agency and the process's own object only, two copies each
+    assert len(storage_objects(home)) == 10
+    assert not [p for p in storage_objects(home) if "%3aaccession%3a" in p.name]
 
 
 def test_a_faulty_confirmation_is_recorded_on_its_process_without_reply(desk):
@@ -652,11 +662,11 @@ def test_a_faulty_confirmation_is_recorded_on_its_process_without_reply(desk):
 def test_a_delivery_with_a_traversal_entry_is_refused_and_answered(desk, home):
     pid, (a1, a2, fv, d5) = _appraised(desk)
     path = desk.send("3.1.0", "0503", pid, [d5], extra_files={"../../../tmp/x.pdf": b"x"})
-    before = snapshot(home.locations[0].path / "roots")
+    before = aips_stored(home)
     (m,) = desk.poll(expect=1)
     assert m["errors"][0]["code"] == "unsafe-path" and not path.exists()
     assert "unsafe-path" in " ".join(_t(desk.reply("0506", "3.1.0"), "FehlermeldungCode/code"))
-    assert snapshot(home.locations[0].path / "roots") == before
+    assert aips_stored(home) == before
 
 
 def test_the_sender_is_checked_where_the_agency_has_an_authority_id(desk):
@@ -794,7 +804,8 @@ def test_duplicate_ids_in_a_delivery_are_refused(desk, home):
     assert m["errors"][0]["code"] == "duplicate-id"
     r = desk.reply("0506", "3.1.0")
     assert _t(r, "IDSGO") == [tree[3].id] and _t(r, "Erfolgreich") == ["0"]
-    assert len(storage_objects(home)) == 6
+    assert len(storage_objects(home)) == 10  # no accession, no AIP
+    assert not [p for p in storage_objects(home) if "%3aaccession%3a" in p.name]
 
 
 def test_path_segments_and_format_codes():

@@ -28,8 +28,10 @@ from .models import (
 )
 from .organisation import group_sort_key, groups_from_record
 from .services import parse_time, record_units
-from .signals import aip_read
+from .signals import aip_read, records_read
 from .storage import archive_storage
+
+CATALOG_KINDS = ("tenant", "fonds", "accession", "unit")
 
 
 class RebuildError(Exception):
@@ -81,6 +83,8 @@ def _scan(home: Home, progress):
             "fingerprint": fingerprint(first.dc, first.extra),
             "record": records,
             "copies": {loc: ("ok" if ok else "damaged") for loc, _, ok in items},
+            # another app's object (xdomea processes …) is read further by that app
+            "object": good[0] if desc.kind not in CATALOG_KINDS else None,
         }
     return found, errors, unreadable
 
@@ -170,9 +174,8 @@ def rebuild(home: Home, progress) -> dict:
         )
     for model in (Copy, Event, File, Representation, Unit, Accession):
         model.objects.all().delete()
-    # tenants and fonds are updated in place: database-only settings (xdomea agencies, users)
-    # refer to them
-    by_kind: dict[str, list] = {"tenant": [], "fonds": [], "accession": [], "unit": []}
+    # tenants and fonds are updated in place: database-only settings (users) refer to them
+    by_kind: dict[str, list] = {kind: [] for kind in CATALOG_KINDS}
     for item in found.values():
         by_kind.setdefault(item["desc"].kind, []).append(item)
     tenants = {}
@@ -183,6 +186,8 @@ def rebuild(home: Home, progress) -> dict:
     for item in by_kind["fonds"]:
         f = fonds_from_record(item["record"])
         fonds[(f.tenant.slug, f.code)] = f
+    others = [i for kind, items in by_kind.items() if kind not in CATALOG_KINDS for i in items]
+    records_read.send(None, home=home, items=others)
     _drop_missing(Fonds.objects.exclude(pk__in=[f.pk for f in fonds.values()]))
     _drop_missing(Tenant.objects.exclude(pk__in=[t.pk for t in tenants.values()]))
     accessions = {}

@@ -20,3 +20,7 @@ aip_read = Signal()
 # a unit's detail is being put together (unit=Unit): receivers return a dict of further
 # entries ({"access": …})
 detail = Signal()
+
+# objects of kinds the catalog does not keep itself were read from storage in a rebuild
+# (home=Home, items=list of {"desc", "record", "object"}): receivers restore their rows
+records_read = Signal()

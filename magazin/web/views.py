@@ -456,6 +456,7 @@ def xdomea_process(request, process_id: str):
         try:
             if decisions or bulk in ("A", "V") or request.POST.get("rest_v"):
                 appraise(
+                    load_home(),
                     process,
                     user,
                     decisions=decisions,

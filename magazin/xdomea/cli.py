@@ -30,8 +30,10 @@ def cmd_agency_create(args, home):
     tenant = c._one_tenant(args.tenant)
     try:
         a = create_agency(
+            home,
             tenant.slug,
             args.code,
+            user=c._user(args),
             name=args.name,
             fonds=args.fonds,
             inbox=Path(args.inbox),
@@ -179,6 +181,7 @@ def cmd_appraise(args, home):
         if not decisions and args.all is None and not args.confirm_rest_v:
             raise c.UsageError("give --set IDSGO=A|V, --all A|V, --csv FILE or --confirm-rest-v")
         data = appraise(
+            home,
             p,
             c._user(args),
             decisions=decisions,

@@ -40,13 +40,9 @@ from magazin.core.xdomea.schemas import SchemaError
 from magazin.core.xdomea.takeover import check_delivery
 from magazin.ingest.models import IngestJob, QuarantineEntry
 
+from .keeping import keep_unkept, keeping, messages_dir
 from .models import Agency, Process, ProcessMessage
-from .services import (
-    add_objects,
-    messages_dir,
-    record_sent,
-    stored_aids,
-)
+from .services import add_objects, record_sent, stored_aids
 
 # an unreadable ZIP younger than this is left in the inbox: the sender may still be writing it
 SETTLE_SECONDS = 60
@@ -97,6 +93,7 @@ def poll(home: Home, tenant: str | None = None, user: str = "magazin") -> list[H
     """Process every message waiting in the inboxes (of one tenant, or all) once."""
     out: list[Handled] = []
     with _inbox_lock(home):
+        keep_unkept(home, user)  # what a killed run left for storage
         agencies = Agency.objects.select_related("tenant", "fonds").order_by("tenant__slug", "code")
         if tenant:
             agencies = agencies.filter(tenant__slug=tenant)
@@ -153,6 +150,15 @@ class Desk:
     # -- entry ------------------------------------------------------------------------------
 
     def handle(self, path: Path) -> Handled:
+        """Handle one message; the process it concerns is then kept in storage."""
+        with keeping(self.home, self.agency, self.user) as touched:
+            h = self._handle(path)
+            if h.process_id is not None:
+                touched.update(Process.objects.filter(agency=self.agency, process_id=h.process_id)
+                               .values_list("pk", flat=True))  # fmt: skip
+        return h
+
+    def _handle(self, path: Path) -> Handled:
         a = self.agency
         m = NAME.match(path.name)
         pid, code = (m["pid"], m["code"]) if m else (None, None)

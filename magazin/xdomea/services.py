@@ -16,14 +16,16 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from magazin.catalog.models import Fonds, Tenant
+from magazin.catalog.models import Fonds, Tenant, Unit
 from magazin.catalog.services import iso
+from magazin.core.aip.xml import parse_xml
 from magazin.core.config import Home
 from magazin.core.i18n import N_
 from magazin.core.xdomea import write
 from magazin.core.xdomea.objects import Sgo
 from magazin.core.xdomea.schemas import SchemaError
 
+from .keeping import keeping, messages_dir, store_agency
 from .models import Agency, Process, ProcessMessage, ProcessObject
 
 
@@ -31,18 +33,15 @@ class XdomeaError(Exception):
     """A request the desk refuses (exit code 1), with the reason."""
 
 
-def messages_dir(home: Home, agency: Agency, process_id: str) -> Path:
-    """Where the archive keeps its copy of every message of a process."""
-    return home.path / "xdomea" / "messages" / agency.tenant.slug / agency.code / process_id
-
-
 # -- agencies -------------------------------------------------------------------------------
 
 
 def create_agency(
+    home: Home,
     tenant: str,
     code: str,
     *,
+    user: str,
     name: str,
     fonds: str,
     inbox: Path,
@@ -81,18 +80,21 @@ def create_agency(
                 inbox=inbox, taken=taken
             )
         )
-    return Agency.objects.create(
-        tenant=t,
-        code=code,
-        name=name,
-        fonds=f,
-        inbox=str(inbox),
-        outbox=str(outbox),
-        two_step=two_step,
-        partial_takeover=partial_takeover,
-        authority_id=authority_id,
-        created=timezone.now(),
-    )
+    with transaction.atomic():  # the row goes if its record cannot be stored
+        agency = Agency.objects.create(
+            tenant=t,
+            code=code,
+            name=name,
+            fonds=f,
+            inbox=str(inbox),
+            outbox=str(outbox),
+            two_step=two_step,
+            partial_takeover=partial_takeover,
+            authority_id=authority_id,
+            created=timezone.now(),
+        )
+        store_agency(home, agency, user)
+    return agency
 
 
 def agency_dict(a: Agency) -> dict:
@@ -166,8 +168,6 @@ def process_summary(p: Process) -> dict:
 
 def stored_aids(agency: Agency, ids: list[str]) -> dict[str, str]:
     """The AIDs of stored objects (root and child units) by xdomea ID, from the catalog."""
-    from magazin.catalog.models import Unit
-
     out: dict[str, str] = {}
     for i in range(0, len(ids), 500):
         keys = [f"xdomea:{x}" for x in ids[i : i + 500]]
@@ -325,8 +325,8 @@ def read_csv_decisions(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-@transaction.atomic
 def appraise(
+    home: Home,
     process: Process,
     user: str,
     *,
@@ -334,7 +334,22 @@ def appraise(
     all_: str | None = None,
     confirm_rest_v: bool = False,
 ) -> dict:
-    """Apply decisions (in order), then optionally make every undecided object V."""
+    """Apply decisions (in order), then optionally make every undecided object V; the
+    process's object in storage gets them as a new version."""
+    with keeping(home, process.agency, user) as touched:
+        result = _appraise(process, user, decisions, all_, confirm_rest_v)
+        touched.add(process.pk)
+    return result
+
+
+@transaction.atomic
+def _appraise(
+    process: Process,
+    user: str,
+    decisions: list[tuple[str, str]],
+    all_: str | None,
+    confirm_rest_v: bool,
+) -> dict:
     if process.state != Process.OFFERED:
         raise XdomeaError(
             N_(
@@ -414,6 +429,12 @@ def appraise(
 
 def send_appraisal(home: Home, process: Process, user: str) -> dict:
     """Write the 0502 into the agency's outbox (every object with its decision)."""
+    with keeping(home, process.agency, user) as touched:
+        touched.add(process.pk)
+        return _send_appraisal(home, process, user)
+
+
+def _send_appraisal(home: Home, process: Process, user: str) -> dict:
     if process.state != Process.OFFERED:
         raise XdomeaError(
             f"process {process.process_id} is {process.state}: the appraisal list can be sent "
@@ -435,8 +456,6 @@ def send_appraisal(home: Home, process: Process, user: str) -> dict:
                 process_id=process.process_id
             )
         )
-    from magazin.core.aip.xml import parse_xml
-
     offer_root = parse_xml(Path(offer.path).read_bytes(), offer.name)
     root = write.appraisal_list(offer_root, process.version, [(o.idsgo, o.decision) for o in objs])
     try:
