@@ -325,6 +325,9 @@ def test_quarantine_retry_with_a_corrected_table(archive, reden, tmp_path):
 
 
 def test_bulk_access_decisions_for_a_selection_a_fonds_and_a_search(archive, reden):
+    from magazin.core.config import load_home
+    from magazin.ingest.jobs import run_pending
+
     anna, rita = _web("anna"), _web("rita")
     closed = [reden["aids"]["Haushaltsrede"], reden["aids"]["Brückenrede"]]
     page = anna.get("/fonds/OB-Reden/").content.decode()
@@ -334,29 +337,62 @@ def test_bulk_access_decisions_for_a_selection_a_fonds_and_a_search(archive, red
     r = anna.post("/access/", {"target": "selection", "action": "release", "reason": "x",
                                "next": "/fonds/OB-Reden/"}, follow=True)  # fmt: skip
     assert "Bitte die Einheiten wählen" in r.content.decode()
-    # a selection: released
+    # a selection: released, in a background job with progress that leads back
     r = anna.post("/access/", {"target": "selection", "aid": [closed[0]], "action": "release",
                                "reason": "Ausstellung", "next": "/fonds/OB-Reden/"})  # fmt: skip
-    assert r.status_code == 302 and r.url == "/fonds/OB-Reden/"
+    assert r.status_code == 302 and r.url.startswith("/ingest/jobs/")
+    assert rita.get(f"/aip/{closed[0]}/").status_code == 404  # not yet: the job is queued
+    assert run_pending() == 1
+    page = anna.get(r.url).content.decode()
+    assert "Zugangsentscheidung" in page and "für alle freigeben" in page
+    assert 'href="/fonds/OB-Reden/"' in page and "Erfasste Entscheidungen: 1" in page
     assert rita.get(f"/aip/{closed[0]}/").status_code == 200
     assert rita.get(f"/aip/{closed[1]}/").status_code == 404
-    # every hit of a search: granted to the reader
+    job = anna.get(f"/api/jobs/{r.url.split('/')[-2]}/").json()
+    assert (job["state"], job["progress"], job["action"], job["units"], job["decisions"]) == (
+        "done", 100, "release", 1, 1)  # fmt: skip
+    # every hit of a search: granted to the reader (a wrong request is refused at once)
     until = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    r = anna.post("/access/", {"target": "search", "q": "brückenrede", "action": "grant",
+                               "reader": "niemand", "purpose": "Ausstellung",
+                               "reason": "Leihgabe", "expires": until}, follow=True)  # fmt: skip
+    assert "niemand" in r.content.decode() and run_pending() == 0
     anna.post("/access/", {"target": "search", "q": "brückenrede", "action": "grant",
                            "reader": "rita", "purpose": "Ausstellung", "reason": "Leihgabe",
                            "expires": until})  # fmt: skip
+    run_pending()
     assert rita.get(f"/aip/{closed[1]}/").status_code == 200
-    # a whole fonds: marked for publication (a new version of each AIP)
+    # run again (as after its worker was killed), the job decides nothing twice
+    from magazin.access import bulk
+    from magazin.access.models import Grant
+    from magazin.ingest.models import IngestJob
+
+    job = IngestJob.objects.get(kind="decision", options__action="grant")
+    grants = Grant.objects.count()
+    again = bulk.run(load_home(), job.tenant, job.user, job.options, None)
+    assert again["decisions"] == 0 and Grant.objects.count() == grants
+    # a whole fonds: marked for publication (one new version of each AIP)
+    from magazin.core.storage.store import Storage
+
+    def head(aid: str) -> int:
+        oid = archive.json("aip", "show", aid)["ocfl_id"]
+        return int(Storage(load_home()).open("stadt", oid).head[1:])
+
+    heads = {aid: head(aid) for aid in reden["aids"].values()}
     anna.post("/access/", {"target": "fonds", "fonds": "OB-Reden", "action": "publish",
                            "reason": "Jubiläum"})  # fmt: skip
+    run_pending()
     for aid in reden["aids"].values():
-        assert archive.json("aip", "show", aid)["extra"]["zur Veröffentlichung bestimmt"] == "ja"
+        shown = archive.json("aip", "show", aid)
+        assert shown["extra"]["zur Veröffentlichung bestimmt"] == "ja"
+        assert head(aid) == heads[aid] + 1
     # a reader cannot, and a foreign redirect target is not followed
     assert rita.post("/access/", {"target": "fonds", "fonds": "OB-Reden", "action": "release",
                                   "reason": "x"}).status_code == 404  # fmt: skip
     r = anna.post("/access/", {"target": "selection", "aid": [closed[0]], "action": "release",
                                "reason": "x", "next": "https://example.org/"})  # fmt: skip
-    assert r.url == "/"
+    assert "example.org" not in anna.get(r.url).content.decode()
+    run_pending()
     # an archivist of another tenant cannot decide on this tenant's units
     archive.json("tenant", "create", "land", "--name", "Land")
     make_user(archive, "bert", "land", "archivist")
@@ -365,6 +401,7 @@ def test_bulk_access_decisions_for_a_selection_a_fonds_and_a_search(archive, red
                                    "action": "release", "reason": "fremd"})  # fmt: skip
     _web("bert").post("/access/", {"target": "fonds", "fonds": "OB-Reden", "action": "release",
                                    "reason": "fremd"})  # fmt: skip
+    run_pending()
     from magazin.access.models import Release
 
     assert not Release.objects.filter(by="bert").exists()

@@ -207,14 +207,13 @@ def withdraw_release(unit: Unit, by: str, reason: str) -> int:
     return n
 
 
-def _reader(unit: Unit, reader: str):
+def reader_in(tenant: Tenant, reader: str) -> Membership:
+    """The membership of a named reader in the tenant; AccessError if there is none."""
     user = get_user_model().objects.filter(username=reader).first()
     m = Membership.objects.filter(user=user).first() if user else None
-    if m is None or m.tenant_id != unit.tenant_id:
+    if m is None or m.tenant_id != tenant.pk:
         raise AccessError(
-            N_("no user {reader!r} in tenant {tenant}").format(
-                reader=reader, tenant=unit.tenant.slug
-            )
+            N_("no user {reader!r} in tenant {tenant}").format(reader=reader, tenant=tenant.slug)
         )
     return m
 
@@ -230,7 +229,7 @@ def grant_many(
     progress=None,
 ) -> int:  # fmt: skip
     """A grant on each unit for the same reader, purpose and day (one version per AIP)."""
-    members = {u.tenant_id: _reader(u, reader) for u in units}
+    members = {u.tenant_id: reader_in(u.tenant, reader) for u in units}
     if not reason.strip() or not purpose.strip():
         raise AccessError(N_("a shortening needs a reason and a purpose"))
     if expires < dt.date.today():
@@ -238,6 +237,10 @@ def grant_many(
 
     def decide(u: Unit, desc: AipDescription) -> list[AipEvent]:
         m = members[u.tenant_id]
+        same = (expires.isoformat(), purpose.strip(), reason.strip())
+        if any((r.end, r.purpose, r.reason) == same
+               for r in _open(desc, u.aid, "grant", m.reader_id)):  # fmt: skip
+            return []  # granted so already (a job run again after its worker ended)
         r = RightsStatement(new_ulid(), "grant", u.aid, user_id(by), now(), reason.strip(),
                             end=expires.isoformat(), reader=m.reader_id,
                             purpose=purpose.strip())  # fmt: skip
@@ -254,7 +257,7 @@ def grant_many(
 def revoke(unit: Unit, reader: str, by: str, reason: str) -> int:
     """End a reader's grants on a unit before they expire (they are kept, with who and why)."""
     reason = _reason(reason)
-    m = _reader(unit, reader)
+    m = reader_in(unit.tenant, reader)
     if not active_grants(unit).filter(reader=m.user).exists():
         raise AccessError(
             N_("{reader} has no grant on {aid} to revoke").format(reader=reader, aid=unit.aid)

@@ -38,39 +38,98 @@ def edit_unit(
     """Apply the changes (an `extra` value of None removes the field); nothing to change is
     not a new version. A reason, where given, is recorded with the event."""
     root = unit_root(unit)
+    return _edit_aip(home, root, [unit], user, title, dc, extra, reason)[0]
+
+
+def publish(home: Home, units: list[Unit], user: str, reason: str, progress=None) -> list[dict]:
+    """Mark units as intended for publication (a property of the records that opens them by
+    law): a metadata modification of each, with the reason — one new version per AIP, for
+    all its units marked at once. Units marked already stay as they are; units ingested
+    later are not marked by this. Returns the units changed."""
+    if not reason.strip():
+        raise Failure(N_("marking units for publication needs a reason"))
+    by_root: dict[int, tuple[Unit, list[Unit]]] = {}
+    for u in units:
+        if (u.extra or {}).get(PUBLISHED) != "ja":
+            root = unit_root(u)
+            by_root.setdefault(root.pk, (root, []))[1].append(u)
+    if progress is not None:
+        progress.start(len(by_root), "decide")
+    out = []
+    for root, members in by_root.values():
+        done = _edit_aip(home, root, members, user, None, None, {PUBLISHED: "ja"}, reason)
+        out += [d for d in done if d["changed"]]
+        if progress is not None:
+            progress.advance(1)
+    return out
+
+
+def _edit_aip(home: Home, root: Unit, units: list[Unit], user, title, dc, extra, reason):
     storage = archive_storage(home)
     if not storage.holders(root.tenant.slug, root.ocfl_id):
         raise Failure(N_("{aid}: no copy of its AIP found").format(aid=root.aid))
     # from reading the head version to the catalog: a second correction at the same time
     # waits and then builds on this one
     with storage.change(root.tenant.slug, root.ocfl_id) as change:
-        return _edit(change, unit, root, user, title, dc, extra, reason)
+        return _edit(change, units, root, user, title, dc, extra, reason)
 
 
-def publish(home: Home, units: list[Unit], user: str, reason: str) -> list[dict]:
-    """Mark units as intended for publication (a property of the records that opens them by
-    law): a metadata modification of each, with the reason. Units marked already stay as
-    they are; units ingested later are not marked by this."""
-    if not reason.strip():
-        raise Failure(N_("marking units for publication needs a reason"))
-    return [
-        edit_unit(home, u, user, extra={PUBLISHED: "ja"}, reason=reason)
-        for u in units
-        if (u.extra or {}).get(PUBLISHED) != "ja"
-    ]
-
-
-def _edit(change: Change, unit, root, user, title, dc, extra, reason="") -> dict:
-    unit.refresh_from_db()  # as another correction may have left it
+def _edit(change: Change, units: list[Unit], root, user, title, dc, extra, reason) -> list[dict]:
+    """The same changes to each of the units of one AIP, in one new version."""
     desc = read_aip(change.head)
-    target = desc
-    if unit.pk != root.pk:
-        ulid = unit.aid.rsplit("-", 1)[1]
-        target = next((n for c in desc.children for n in c.walk() if n.ulid == ulid), None)
-        if target is None:
-            raise Failure(
-                N_("{aid}: not found in the METS of {root}").format(aid=unit.aid, root=root.aid)
+    sw, usr = software_agent(), user_agent(user)
+    done: list[tuple[Unit, object, list[str], AipEvent | None]] = []
+    for unit in units:
+        unit.refresh_from_db()  # as another correction may have left it
+        target = desc
+        if unit.pk != root.pk:
+            ulid = unit.aid.rsplit("-", 1)[1]
+            target = next((n for c in desc.children for n in c.walk() if n.ulid == ulid), None)
+            if target is None:
+                raise Failure(
+                    N_("{aid}: not found in the METS of {root}").format(aid=unit.aid, root=root.aid)
+                )
+        changes = _apply(target, title, dc, extra)
+        event = None
+        if changes:
+            event = AipEvent(
+                new_ulid(),
+                "metadata modification",
+                now(),
+                "success",
+                (
+                    N_("description of {aid} corrected by {user}: {reason}")
+                    if reason
+                    else N_("description of {aid} corrected by {user}")
+                ).format(aid=unit.aid, user=user, reason=reason),
+                "; ".join(changes),
+                agents=[(usr.id_value, "implementer"), (sw.id_value, "executing program")],
             )
+            desc.events.append(event)
+        done.append((unit, target, changes, event))
+    changed = [(u, t, e) for u, t, c, e in done if c]
+    head = None
+    if changed:
+        known = {a.id_value for a in desc.agents}
+        desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+        files = metadata_newfiles(metadata_files(desc, {}))
+        said = ", ".join(u.aid for u, _t, _e in changed[:3]) + (", …" if len(changed) > 3 else "")
+        version = VersionInfo(now(), f"Description of {said} corrected", user, user_id(user))
+        head = change.commit(files, version)  # every copy gets the same new version
+        with transaction.atomic():
+            for unit, target, _e in changed:
+                unit.title, unit.dc = target.title, target.dc
+                unit.extra = _catalog_extra(unit, target)
+            apply_closure([u for u, _t, _e in changed])
+            for unit, _t, _e in changed:
+                unit.save(update_fields=["title", "dc", "extra", *DERIVED])
+            Event.objects.bulk_create(event_rows(root, [e for _u, _t, e in changed]))
+            described.send(None, units=[u for u, _t, _e in changed], new=False)
+    return [{"aid": u.aid, "changed": c, "version": head if c else None} for u, _t, c, _e in done]
+
+
+def _apply(target, title, dc, extra) -> list[str]:
+    """Change the description in place; returns the changes as the event names them."""
     changes = []
     if title is not None and title.strip() and title != target.title:
         changes.append(_change("title", target.title, title))
@@ -89,35 +148,7 @@ def _edit(change: Change, unit, root, user, title, dc, extra, reason="") -> dict
             target.extra = {k: v for k, v in target.extra.items() if k != key}
             if value is not None:
                 target.extra[key] = value
-    if not changes:
-        return {"aid": unit.aid, "changed": [], "version": None}
-    sw, usr = software_agent(), user_agent(user)
-    event = AipEvent(
-        new_ulid(),
-        "metadata modification",
-        now(),
-        "success",
-        (
-            N_("description of {aid} corrected by {user}: {reason}")
-            if reason
-            else N_("description of {aid} corrected by {user}")
-        ).format(aid=unit.aid, user=user, reason=reason),
-        "; ".join(changes),
-        agents=[(usr.id_value, "implementer"), (sw.id_value, "executing program")],
-    )
-    desc.events.append(event)
-    known = {a.id_value for a in desc.agents}
-    desc.agents += [a for a in (sw, usr) if a.id_value not in known]
-    files = metadata_newfiles(metadata_files(desc, {}))
-    version = VersionInfo(now(), f"Description of {unit.aid} corrected", user, user_id(user))
-    head = change.commit(files, version)  # every copy gets the same new version
-    with transaction.atomic():
-        unit.title, unit.dc, unit.extra = target.title, target.dc, _catalog_extra(unit, target)
-        apply_closure([unit])
-        unit.save(update_fields=["title", "dc", "extra", *DERIVED])
-        Event.objects.bulk_create(event_rows(root, [event]))
-        described.send(None, units=[unit], new=False)
-    return {"aid": unit.aid, "changed": changes, "version": head}
+    return changes
 
 
 def _change(field: str, old, new) -> str:

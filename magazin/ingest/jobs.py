@@ -19,7 +19,8 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-from magazin.catalog.models import Fonds, Tenant
+from magazin.access import bulk
+from magazin.catalog.models import Fonds, Tenant, Unit
 from magazin.catalog.services import iso
 from magazin.core.config import Home, load_home
 from magazin.core.i18n import N_
@@ -35,7 +36,8 @@ from . import services
 from .models import IngestJob, QuarantineEntry
 
 # share of the whole job per phase of an ingest: (start %, width %)
-PHASES = {"copy": (0, 45), "verify": (45, 30), "identify": (75, 10), "store": (85, 15)}
+PHASES = {"copy": (0, 45), "verify": (45, 30), "identify": (75, 10), "store": (85, 15),
+          "decide": (0, 100)}  # fmt: skip
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -247,6 +249,30 @@ def xdomea_job(
         return _enqueue(job)
 
 
+def decision_job(
+    tenant: Tenant,
+    user: str,
+    action: str,
+    units: list[Unit],
+    *,
+    reason: str,
+    reader: str = "",
+    purpose: str = "",
+    expires: dt.date | None = None,
+    back: str = "",
+    origin: str = "web",
+) -> IngestJob:
+    """Access decisions on many units as one background job (refused at once when the
+    request is wrong: AccessError)."""
+    bulk.check(tenant, action, reason, reader, purpose, expires)
+    options = {"action": action, "aids": [u.aid for u in units], "reason": reason.strip(),
+               "reader": reader.strip(), "purpose": purpose.strip(),
+               "expires": expires.isoformat() if expires else "", "back": back}  # fmt: skip
+    job = _new_job(tenant, user, kind=IngestJob.DECISION, origin=origin,
+                   name=f"{action} ({len(units)})", sip_path="", options=options)  # fmt: skip
+    return _enqueue(job)
+
+
 def drop_entries(home: Home, tenant: Tenant) -> dict[str, list[str]]:
     """What the tenant's drop area offers: folders and containers, and metadata tables."""
     root = home.drop_folder(tenant.slug)
@@ -417,6 +443,9 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
                 h = deliver(home, agency, Path(job.sip_path), job.user)
                 result, quarantine = h.as_dict(), h.quarantine or ""
                 state = IngestJob.REJECTED if h.status == "rejected" else IngestJob.DONE
+            elif job.kind == IngestJob.DECISION:
+                result = bulk.run(home, job.tenant, job.user, job.options, progress)
+                state = IngestJob.DONE
             else:
                 q = QuarantineEntry.objects.get(qid=job.options["quarantine"])
                 result, ok = services.retry_entry(home, q, job.user, progress)
@@ -527,7 +556,8 @@ def run_pending(limit: int | None = None) -> int:
 
 def job_dict(job: IngestJob) -> dict:
     """The job as the API reports it: {"state", "progress", "aips", "errors", …}."""
-    r = job.result or {}
+    r, options = job.result or {}, job.options or {}
+    decision = job.kind == IngestJob.DECISION
     return {
         "job": job.jid,
         "state": job.state,
@@ -549,4 +579,9 @@ def job_dict(job: IngestJob) -> dict:
         "errors": r.get("errors", []),
         "warnings": r.get("warnings", []),
         "quarantine": job.quarantine or None,
+        # access decisions on many units: what was asked, how many units and decisions
+        "action": options.get("action") if decision else None,
+        "units": len(options.get("aids", [])) if decision else None,
+        "decisions": r.get("decisions"),
+        "back": options.get("back") or None,
     }

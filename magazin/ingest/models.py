@@ -25,13 +25,15 @@ class QuarantineEntry(models.Model):
 
 
 class IngestJob(models.Model):
-    """An ingest (or an xdomea message, or a quarantine retry) run in the background for the
-    web or API; its progress is written here by the worker while it runs."""
+    """An ingest (or an xdomea message, a quarantine retry, or access decisions on many
+    units) run in the background for the web or API; its progress is written here by the
+    worker while it runs."""
 
     QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
     STATES = (QUEUED, RUNNING, DONE, REJECTED, FAILED)
     FINISHED = (DONE, REJECTED, FAILED)
     SIP, XDOMEA, RETRY = "sip", "xdomea", "retry"
+    DECISION = "decision"  # access decisions on many units (options: action, aids, …)
     # where the ingest was started: the web page, the API, the command line, an xdomea inbox
     ORIGINS = ("web", "api", "cli", "xdomea")
 

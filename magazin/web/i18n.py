@@ -108,6 +108,12 @@ LABELS = {
         "verify": _p("ingest phase", "verifying"),
         "identify": _p("ingest phase", "identifying formats"),
         "store": _p("ingest phase", "storing"),
+        "decide": _p("job phase", "recording decisions"),
+    },
+    "decision": {
+        "release": _p("access decision", "release for everyone"),
+        "grant": _p("access decision", "grant to a reader"),
+        "publish": _p("access decision", "mark for publication"),
     },
     "stored": {
         "stored": _p("AIP status", "stored"),

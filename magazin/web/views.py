@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from magazin.access import bulk
 from magazin.access import services as acc
 from magazin.access.files import dip_response, file_response
 from magazin.access.logs import log_access, log_search
@@ -23,12 +24,13 @@ from magazin.access.scope import Scope
 from magazin.access.search import FILTERS, ORDERS, facets, format_names, ordered, search
 from magazin.access.search import snippets as find_snippets
 from magazin.access.services import active_grants
-from magazin.catalog.edit import edit_unit, publish
+from magazin.catalog.edit import edit_unit
 from magazin.catalog.models import Copy, File
 from magazin.catalog.services import aip_detail, with_descendants
 from magazin.core.aip.dc import ELEMENTS
 from magazin.core.config import load_home
 from magazin.errors import Failure
+from magazin.ingest.jobs import decision_job
 from magazin.ingest.models import QuarantineEntry
 from magazin.web.i18n import label, tr, tr_list
 from magazin.xdomea.models import Process
@@ -320,25 +322,21 @@ def bulk_access(request):
     if not units:
         messages.error(request, _("Choose the units the decision is about."))
         return redirect(back)
+    action = p.get("action")
+    if action not in bulk.ACTIONS:
+        raise Http404("no such action")
     try:
-        action = p.get("action")
-        if action == "release":
-            n = acc.release(units, user, p.get("reason", ""))
-            messages.success(request, _("%(n)s unit(s) released for everyone.") % {"n": n})
-        elif action == "grant":
-            expires = _expiry(p)
-            acc.grant_many(units, p.get("reader", "").strip(), user, p.get("reason", ""),
-                           p.get("purpose", ""), expires)  # fmt: skip
-            messages.success(request, _("Access granted for %(n)s unit(s).") % {"n": len(units)})
-        elif action == "publish":
-            changed = publish(load_home(), units, user, p.get("reason", ""))
-            messages.success(request, _("%(n)s unit(s) marked as intended for publication.")
-                             % {"n": len(changed)})  # fmt: skip
-        else:
-            raise Http404("no such action")
-    except (acc.AccessError, Failure) as e:
+        job = decision_job(
+            scope.tenant, user, action, units, reason=p.get("reason", ""),
+            reader=p.get("reader", "").strip(), purpose=p.get("purpose", ""),
+            expires=_expiry(p) if action == "grant" else None, back=back,
+        )  # fmt: skip
+    except acc.AccessError as e:
         messages.error(request, tr(str(e)))
-    return redirect(back)
+        return redirect(back)
+    messages.success(request, _("The decision on %(n)s unit(s) is being recorded.")
+                     % {"n": len(units)})  # fmt: skip
+    return redirect("job", jid=job.jid)
 
 
 # extra fields that are Magazin's own bookkeeping, not part of the description shown
