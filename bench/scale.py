@@ -133,6 +133,7 @@ def main() -> None:
         if not args.skip_sqlite:
             env["MAGAZIN_HOME"] = str(Path(tmp) / "sqlite" / "home")
             _show(subprocess.run(me, env=env, stdout=subprocess.PIPE, text=True))
+            shutil.rmtree(Path(tmp) / "sqlite")  # 100,000 AIPs take ~18 GB in two copies
         if not args.skip_postgres:
             env["MAGAZIN_HOME"] = str(Path(tmp) / "pg" / "home")
             script = (
