@@ -204,28 +204,24 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
     """Bring the process's OCFL object in line with the database; returns the new version's
     name, or None when storage holds this state already."""
     storage: Storage = storage or archive_storage(home)
-    p = Process.objects.select_related("agency", "agency__tenant", "agency__fonds").get(
-        pk=process.pk
-    )
+    rows = Process.objects.select_related("agency", "agency__tenant", "agency__fonds")
+    p = rows.get(pk=process.pk)
     tenant = p.agency.tenant.slug
     oid = process_object_id(tenant, p.agency.code, p.process_id)
-    version = VersionInfo(now(), f"xdomea process {p.process_id}", user, user_id(user))
     if not storage.holders(tenant, oid):
-        fields, state = _record_fields(p), _state(p)
         event = _event("creation", f"xdomea process {p.process_id} opened ({p.state})", user)
         desc = _description(p, [event])
         desc.agents = _agents(desc.agents, user)
-        files = _files(p, desc, fields, state, held=set())
+        files = _files(p, desc, _record_fields(p), _state(p), held=set())
+        version = VersionInfo(now(), f"xdomea process {p.process_id}", user, user_id(user))
         create_object(storage.replicas, tenant, oid, files, version)
         # a writer that raced us may have created it first: the change below catches up
     with storage.change(tenant, oid) as change:
-        obj = change.head
-        fields, state = _record_fields(p), _state(p)
-        held = set(obj.state())
-        current = {path: obj.state()[path] for path in (RECORD, STATE)}
-        new_record = _record_bytes(fields)
-        if (hashlib.sha512(new_record).hexdigest() == current.get(RECORD)
-                and hashlib.sha512(_json(state)).hexdigest() == current.get(STATE)):  # fmt: skip
+        p = rows.get(pk=process.pk)  # as it is now that no other writer can change storage
+        obj, fields, state = change.head, _record_fields(p), _state(p)
+        held = obj.state()
+        if (hashlib.sha512(_record_bytes(fields)).hexdigest() == held.get(RECORD)
+                and hashlib.sha512(_json(state)).hexdigest() == held.get(STATE)):  # fmt: skip
             return None
         old_fields = read_record_xml(obj.read(RECORD))
         old_state = json.loads(obj.read(STATE))
@@ -233,7 +229,7 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
         event_type, detail = _what_changed(old_state, state, old_fields, fields)
         desc.events.append(_event(event_type, detail, user))
         desc.title, desc.agents = _description(p, []).title, _agents(desc.agents, user)
-        files = _files(p, desc, fields, state, held)
+        files = _files(p, desc, fields, state, set(held))
         return change.commit(files, VersionInfo(now(), detail, user, user_id(user)))
 
 
