@@ -12,7 +12,12 @@ from collections.abc import Callable
 
 from django.db import close_old_connections
 
+from magazin.access.search import extract_pending
+from magazin.catalog.audit import scheduled_audit
+from magazin.catalog.refresh import recover
 from magazin.core.config import Home
+from magazin.ingest.jobs import prune_tasks, recover_abandoned, run_pending
+from magazin.xdomea.inbox import poll
 
 JOB_CHECK_SECONDS = 1.0
 log = logging.getLogger("magazin.background")
@@ -21,12 +26,6 @@ log = logging.getLogger("magazin.background")
 def round_of_work(home: Home, user: str, interval: float = 60.0) -> list:
     """One full round: changes killed runs left, queued jobs, the xdomea inboxes, the text of
     new files, then this round's share of the fixity checks."""
-    from magazin.access.search import extract_pending
-    from magazin.catalog.audit import scheduled_audit
-    from magazin.catalog.refresh import recover
-    from magazin.ingest.jobs import prune_tasks, run_pending
-    from magazin.xdomea.inbox import poll
-
     for oid in recover(home):
         log.warning("%s: a change a killed run left was completed", oid)
     run_pending()
@@ -51,8 +50,6 @@ def run_forever(
     stop: threading.Event,
 ) -> None:
     """Loop until `stop` is set; a failing round is reported and the next one tries again."""
-    from magazin.ingest.jobs import recover_abandoned, run_pending
-
     try:
         for jid in recover_abandoned():
             log.warning("ingest job %s: its worker had ended; queued again", jid)

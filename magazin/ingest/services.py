@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 from django.utils import timezone
@@ -16,6 +17,7 @@ from magazin.core.ingest import Ingest, IngestRequest, IngestResult
 from magazin.core.problems import RejectedSIP
 from magazin.core.quarantine import write_report
 from magazin.core.staging import Progress
+from magazin.xdomea.inbox import retry_quarantined
 
 from .models import QuarantineEntry
 
@@ -89,8 +91,6 @@ def retry_entry(
             N_("quarantine entry {entry} is {status} already").format(entry=q.qid, status=q.status)
         )
     if q.request.get("xdomea"):
-        from magazin.xdomea.inbox import retry_quarantined
-
         handled = retry_quarantined(home, q, user)
         ok = handled.status not in ("rejected", "partial")
         return {**handled.as_dict(), "quarantine_retried": q.qid}, ok
@@ -124,8 +124,6 @@ def discard_entry(home: Home, q: QuarantineEntry, user: str, reason: str = "") -
 
 
 def _remove_upload(home: Home, sip_path: str) -> None:
-    import shutil
-
     p = Path(sip_path).absolute()
     uploads = home.uploads.absolute()
     if p.is_relative_to(uploads) and p != uploads:
