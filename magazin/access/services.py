@@ -22,7 +22,7 @@ from magazin.core.aip.premis import premis_xml
 from magazin.core.config import load_home
 from magazin.core.i18n import N_
 from magazin.core.ids import USER_PREFIX, new_ulid, now, user_id
-from magazin.core.records import software_agent, user_agent
+from magazin.core.records import name_agents, software_agent, user_agent
 from magazin.core.storage.ocfl import NewFile, VersionInfo
 
 from .closure import PROFILES
@@ -109,8 +109,7 @@ def _decide(
             if events:
                 sw, usr = software_agent(), user_agent(by)
                 desc.events += events
-                known = {a.id_value for a in desc.agents}
-                desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+                name_agents(desc, sw, usr)
                 data = premis_xml(desc)
                 change.commit(
                     [NewFile(PREMIS_PATH, None, hashlib.sha512(data).hexdigest(), data=data)],

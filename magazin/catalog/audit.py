@@ -23,7 +23,7 @@ from magazin.core.aip.premis import premis_xml
 from magazin.core.config import Home
 from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now, user_id
-from magazin.core.records import software_agent, user_agent
+from magazin.core.records import name_agents, software_agent, user_agent
 from magazin.core.storage.auditlog import AuditLog
 from magazin.core.storage.checks import Checker, check_copy
 from magazin.core.storage.location import Location, LocationUnavailable, ObjectMissing
@@ -309,8 +309,7 @@ def _record_repair(change: Change, unit: Unit, repaired: list[dict], user: str) 
             )
         )
     desc.events += new_events
-    known = {a.id_value for a in desc.agents}
-    desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+    name_agents(desc, sw, usr)
     data = premis_xml(desc)
     digest = hashlib.sha512(data).hexdigest()
     version = VersionInfo(now(), "Repair after failed fixity check", user, user_id(user))

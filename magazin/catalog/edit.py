@@ -11,7 +11,7 @@ from magazin.core.aip.model import AipEvent
 from magazin.core.config import Home
 from magazin.core.i18n import N_
 from magazin.core.ids import new_ulid, now, user_id
-from magazin.core.records import software_agent, user_agent
+from magazin.core.records import name_agents, software_agent, user_agent
 from magazin.core.storage.ocfl import VersionInfo
 from magazin.core.storage.store import Change
 from magazin.errors import Failure
@@ -110,8 +110,7 @@ def _edit(change: Change, units: list[Unit], root, user, title, dc, extra, reaso
     changed = [(u, t, e) for u, t, c, e in done if c]
     head = None
     if changed:
-        known = {a.id_value for a in desc.agents}
-        desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+        name_agents(desc, sw, usr)
         files = metadata_newfiles(metadata_files(desc, {}))
         said = ", ".join(u.aid for u, _t, _e in changed[:3]) + (", …" if len(changed) > 3 else "")
         version = VersionInfo(now(), f"Description of {said} corrected", user, user_id(user))

@@ -26,6 +26,12 @@ def software_agent() -> Agent:
     return Agent("software", f"magazin/{__version__}", "Magazin", "software", __version__)
 
 
+def name_agents(desc: AipDescription, *agents: Agent) -> None:
+    """Add the agents of a new event to the object's agents, each once."""
+    known = {a.id_value for a in desc.agents}
+    desc.agents += [a for a in agents if a.id_value not in known]
+
+
 def store_record(
     locations: list[Location],
     *,
@@ -121,8 +127,7 @@ def update_record(
             AipEvent(new_ulid(), event_type, now(), "success", detail,
                      agents=[(usr.id_value, "implementer")])
         )  # fmt: skip
-        known = {a.id_value for a in desc.agents}
-        desc.agents += [a for a in (sw, usr) if a.id_value not in known]
+        name_agents(desc, sw, usr)
         files = metadata_newfiles(metadata_files(desc, {record: record_xml(kind, new)}))
         change.commit(files, VersionInfo(now(), detail, user, user_id(user)))
     return new

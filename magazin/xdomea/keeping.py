@@ -34,7 +34,7 @@ from magazin.core.aip.builder import (
 from magazin.core.aip.model import AipDescription, AipEvent
 from magazin.core.config import Home
 from magazin.core.ids import new_ulid, now, record_object_id, user_id
-from magazin.core.records import software_agent, store_record, user_agent
+from magazin.core.records import name_agents, software_agent, store_record, user_agent
 from magazin.core.storage.location import create_object
 from magazin.core.storage.ocfl import VersionInfo
 from magazin.core.storage.store import Storage
@@ -211,7 +211,7 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
     if not storage.holders(tenant, oid):
         event = _event("creation", f"xdomea process {p.process_id} opened ({p.state})", user)
         desc = _description(p, [event])
-        desc.agents = _agents(desc.agents, user)
+        name_agents(desc, user_agent(user))
         files = _files(p, desc, _record_fields(p), _state(p), held=set())
         version = VersionInfo(now(), f"xdomea process {p.process_id}", user, user_id(user))
         create_object(storage.replicas, tenant, oid, files, version)
@@ -228,7 +228,8 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
         desc = read_aip(obj)
         event_type, detail = _what_changed(old_state, state, old_fields, fields)
         desc.events.append(_event(event_type, detail, user))
-        desc.title, desc.agents = _description(p, []).title, _agents(desc.agents, user)
+        desc.title = _description(p, []).title
+        name_agents(desc, software_agent(), user_agent(user))
         files = _files(p, desc, fields, state, set(held))
         return change.commit(files, VersionInfo(now(), detail, user, user_id(user)))
 
@@ -236,11 +237,6 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
 def _event(event_type: str, detail: str, user: str) -> AipEvent:
     return AipEvent(new_ulid(), event_type, now(), "success", detail,
                     agents=[(user_agent(user).id_value, "implementer")])  # fmt: skip
-
-
-def _agents(agents: list, user: str) -> list:
-    known = {a.id_value for a in agents}
-    return agents + [a for a in (software_agent(), user_agent(user)) if a.id_value not in known]
 
 
 def _record_bytes(fields: dict) -> bytes:
