@@ -24,14 +24,9 @@ def check(
     """Refuse a request before it is queued (the archivist hears of it at once)."""
     if action not in ACTIONS:
         raise acc.AccessError(N_("no such decision: {action!r}").format(action=action))
-    if not reason.strip():
-        raise acc.AccessError(N_("a decision on access needs a reason"))
+    acc.check_reason(reason)
     if action == "grant":
-        if not purpose.strip():
-            raise acc.AccessError(N_("a shortening needs a reason and a purpose"))
-        if expires is None or expires < dt.date.today():
-            raise acc.AccessError(N_("expiry {expires} is in the past").format(expires=expires))
-        acc.reader_in(tenant, reader)
+        acc.check_grant(tenant, reader, reason, purpose, expires)
 
 
 def run(home: Home, tenant: Tenant, user: str, options: dict, progress) -> dict:

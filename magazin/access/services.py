@@ -76,7 +76,7 @@ def _recompute(tenant: Tenant) -> int:
     return len(units)
 
 
-def _reason(reason: str) -> str:
+def check_reason(reason: str) -> str:
     if not (reason or "").strip():
         raise AccessError(N_("a decision on access needs a reason"))
     return reason.strip()
@@ -173,7 +173,7 @@ def _open(desc: AipDescription, aid: str, kind: str, reader: str | None = None):
 def release(units: list[Unit], by: str, reason: str, progress=None) -> int:
     """Open units for everyone before their closure periods end; returns how many were not
     released already."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
 
     def decide(u: Unit, desc: AipDescription) -> list[AipEvent]:
         if _open(desc, u.aid, "release"):
@@ -188,7 +188,7 @@ def release(units: list[Unit], by: str, reason: str, progress=None) -> int:
 
 def withdraw_release(unit: Unit, by: str, reason: str) -> int:
     """The release of a unit ends (it is kept, with who and why)."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
     if not unit.releases.filter(withdrawn__isnull=True).exists():
         raise AccessError(N_("{aid} is not released").format(aid=unit.aid))
 
@@ -223,16 +223,26 @@ def grant(unit: Unit, reader: str, by: str, reason: str, purpose: str, expires: 
     return Grant.objects.filter(unit=unit, reader__username=reader).latest("created")
 
 
+def check_grant(
+    tenant: Tenant, reader: str, reason: str, purpose: str, expires: dt.date | None
+) -> Membership:
+    """A grant's request as it must be: a reader of the tenant, a reason and a purpose, an
+    expiry not in the past. Returns the reader's membership."""
+    m = reader_in(tenant, reader)
+    if not reason.strip() or not purpose.strip():
+        raise AccessError(N_("a shortening needs a reason and a purpose"))
+    if expires is None or expires < dt.date.today():
+        raise AccessError(N_("expiry {expires} is in the past").format(expires=expires))
+    return m
+
+
 def grant_many(
     units: list[Unit], reader: str, by: str, reason: str, purpose: str, expires: dt.date,
     progress=None,
 ) -> int:  # fmt: skip
     """A grant on each unit for the same reader, purpose and day (one version per AIP)."""
-    members = {u.tenant_id: reader_in(u.tenant, reader) for u in units}
-    if not reason.strip() or not purpose.strip():
-        raise AccessError(N_("a shortening needs a reason and a purpose"))
-    if expires < dt.date.today():
-        raise AccessError(N_("expiry {expires} is in the past").format(expires=expires))
+    members = {u.tenant_id: check_grant(u.tenant, reader, reason, purpose, expires)
+               for u in units}  # fmt: skip
 
     def decide(u: Unit, desc: AipDescription) -> list[AipEvent]:
         m = members[u.tenant_id]
@@ -255,7 +265,7 @@ def grant_many(
 
 def revoke(unit: Unit, reader: str, by: str, reason: str) -> int:
     """End a reader's grants on a unit before they expire (they are kept, with who and why)."""
-    reason = _reason(reason)
+    reason = check_reason(reason)
     m = reader_in(unit.tenant, reader)
     if not active_grants(unit).filter(reader=m.user).exists():
         raise AccessError(
