@@ -153,7 +153,7 @@ class Desk:
         """Handle one message; the process it concerns is then kept in storage."""
         with keeping(self.home, self.agency, self.user) as touched:
             h = self._handle(path)
-            if h.process_id is not None:
+            if h.process_id is not None and h.status != "waiting":  # a waiting one changed nothing
                 touched.update(Process.objects.filter(agency=self.agency, process_id=h.process_id)
                                .values_list("pk", flat=True))  # fmt: skip
         return h

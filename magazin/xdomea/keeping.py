@@ -391,10 +391,6 @@ def _restore_process(home: Home, r: dict, obj) -> None:
             **{f: o[f] for f in _OBJECT_TEXT},
             decided_at=parse_time(o["decided_at"]) if o["decided_at"] else None,
         ) for o in level]  # fmt: skip
-        ProcessObject.objects.bulk_create(made, batch_size=1000)
-        if any(o.pk is None for o in made):
-            pks = dict(p.items.filter(idsgo__in=[o.idsgo for o in made]).values_list("idsgo", "pk"))
-            for o in made:
-                o.pk = pks[o.idsgo]
+        ProcessObject.insert(p, made)
         by_idsgo.update({o.idsgo: o for o in made})
         level = [c for o in level for c in children.get(o["idsgo"], [])]

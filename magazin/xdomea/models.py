@@ -104,3 +104,17 @@ class ProcessObject(models.Model):
             models.UniqueConstraint(fields=["process", "idsgo"], name="object_per_process")
         ]
         ordering = ["position"]
+
+    @classmethod
+    def insert(cls, process: Process, objects: list[ProcessObject]) -> None:
+        """Insert one level of a process's tree in bulk, each object then knowing its pk (the
+        next level refers to it; not every database returns pks from a bulk insert)."""
+        cls.objects.bulk_create(objects, batch_size=1000)
+        if any(o.pk is None for o in objects):
+            pks = dict(
+                process.items.filter(idsgo__in=[o.idsgo for o in objects]).values_list(
+                    "idsgo", "pk"
+                )
+            )
+            for o in objects:
+                o.pk = pks[o.idsgo]

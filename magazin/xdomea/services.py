@@ -253,13 +253,7 @@ def add_objects(
                     ),
                 )
             )
-        ProcessObject.objects.bulk_create([o for _s, o in rows], batch_size=1000)
-        if any(o.pk is None for _s, o in rows):
-            ids = dict(
-                process.items.filter(idsgo__in=[s.id for s, _o in rows]).values_list("idsgo", "pk")
-            )
-            for s, o in rows:
-                o.pk = ids[s.id]
+        ProcessObject.insert(process, [o for _s, o in rows])
         for s, o in rows:
             known[s.id] = (o.pk, o.decision)
         done = kept + [(s, o.pk, o.decision) for s, o in rows]
