@@ -11,6 +11,7 @@ start: install
 
 install:
 	bash scripts/venv.sh
+	bash scripts/tools.sh
 
 # Install the development tools into the same .venv and run lint + all tests (SQLite and
 # PostgreSQL)

@@ -171,7 +171,8 @@ def cmd_init(args, home):
 
 
 def _tenant_dict(t) -> dict:
-    return {"slug": t.slug, "name": t.name, "time_zone": t.time_zone, "language": t.language}
+    return {"slug": t.slug, "name": t.name, "time_zone": t.time_zone, "language": t.language,
+            "invalid_files": t.invalid_files}  # fmt: skip
 
 
 def _changed(d: dict) -> str:
@@ -199,6 +200,18 @@ def cmd_tenant_edit(args, home):
         changed = edit_tenant(home, tenant, _user(args), args.name, args.time_zone, args.language)
     except CatalogError as e:
         raise Failure(str(e)) from None
+    data = {**_tenant_dict(tenant), "changed": changed}
+    _out(args, data, lambda d: print(f"Tenant {d['slug']}: " + _changed(d)))
+    return EXIT_OK
+
+
+def cmd_tenant_set(args, home):
+    from magazin.catalog.organisation import set_invalid_files
+
+    tenant = _one_tenant(args.slug)
+    changed = []
+    if args.invalid_files and set_invalid_files(home, tenant, _user(args), args.invalid_files):
+        changed.append("invalid_files")
     data = {**_tenant_dict(tenant), "changed": changed}
     _out(args, data, lambda d: print(f"Tenant {d['slug']}: " + _changed(d)))
     return EXIT_OK
@@ -549,6 +562,10 @@ def _get_unit(aid):
         raise Failure(f"no AIP {aid!r}") from None
 
 
+VALIDATION_WORDS = {"success": "valid", "failure": "INVALID", "warning": "not validated",
+                    "": "not validated yet"}  # fmt: skip
+
+
 def cmd_aip_show(args, home):
     from magazin.catalog.services import aip_detail
 
@@ -566,8 +583,10 @@ def cmd_aip_show(args, home):
         for f in d["files"]:
             print(
                 f"  {f['representation']}/{f['path']}  {f['size']} B  {f['puid'] or '?'} "
-                f"{f['mime'] or ''}"
+                f"{f['mime'] or ''}  {VALIDATION_WORDS.get(f['validation'], '')}"
             )
+            if f["validation"] == "failure":
+                print(f"      {f['validation_note']}")
         print("Events:")
         for e in d["events"]:
             print(f"  {e['datetime']}  {e['type']:28} {e['outcome']}")
@@ -828,6 +847,64 @@ def cmd_formats_identify(args, home):
             for x in d
         ],
     )
+    return EXIT_OK
+
+
+def _roots_of(args):
+    """The AIPs (root units) a preservation command is about: the AIDs given (a unit inside
+    an AIP stands for its AIP), or every AIP of --fonds, of --tenant, or of the archive."""
+    from magazin.catalog.models import Unit
+    from magazin.catalog.services import unit_root
+
+    aids = getattr(args, "aids", None) or []
+    if aids and (args.tenant or args.fonds):
+        raise UsageError("give AIDs or --tenant/--fonds, not both")
+    if aids:
+        roots = {r.pk: r for r in (unit_root(_get_unit(a)) for a in aids)}
+        return list(roots.values())
+    qs = Unit.objects.filter(parent=None).select_related("tenant", "fonds").order_by("aid")
+    if args.fonds:
+        tenant = _one_tenant(args.tenant)
+        return list(qs.filter(fonds=_one_fonds(tenant, args.fonds)))
+    if args.tenant:
+        return list(qs.filter(tenant=_one_tenant(args.tenant)))
+    return list(qs)
+
+
+def cmd_formats_validate(args, home):
+    from magazin.preservation.validation import validate_stored
+
+    roots = _roots_of(args)
+    if not roots:
+        raise Failure("no AIPs to validate")
+    d = validate_stored(home, roots, _user(args), _progress(args))
+    _out(args, d, lambda d: print(
+        f"{d['aips']} AIP(s), {d['files']} file(s) validated: {d['invalid']} invalid; "
+        f"{d['changed']} result(s) changed, {len(d['versions'])} new version(s)"))  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_formats_validation(args, home):
+    from magazin.preservation.validation import summary
+
+    d = summary(_roots_of(args))
+
+    def human(d):
+        t = d["totals"]
+        print(f"{t.get('files', 0)} file(s): {t.get('valid', 0)} valid, "
+              f"{t.get('invalid', 0)} invalid, {t.get('not_validated', 0)} not validated, "
+              f"{t.get('unchecked', 0)} not validated yet")  # fmt: skip
+        for r in d["formats"]:
+            print(f"  {r['puid'] or '?':12} {r['files']:>7} files  {r['valid']:>7} valid  "
+                  f"{r['invalid']:>5} invalid  {r['not_validated'] + r['unchecked']:>5} "
+                  f"not validated  {r['format'] or 'unknown format'}")  # fmt: skip
+        if d["not_valid"]:
+            print("Files not valid:")
+        for f in d["not_valid"]:
+            print(f"  {f['aid']}  {f['representation']}/{f['path']}  {f['outcome']}: "
+                  f"{f['messages']}")  # fmt: skip
+
+    _out(args, d, human)
     return EXIT_OK
 
 
@@ -1149,6 +1226,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         c.add_argument("--user")
     cmd(ts, "list", cmd_tenant_list, "list tenants")
+    c = cmd(ts, "set", cmd_tenant_set, "change a tenant's preservation settings")
+    c.add_argument("slug")
+    c.add_argument("--invalid-files", choices=["warn", "reject"],
+                   help="an invalid file at ingest: warn (taken over, flagged) or reject "
+                        "(the SIP goes to quarantine)")  # fmt: skip
+    c.add_argument("--user")
     f = sub.add_parser("fonds", help="fonds (Bestände)")
     fs = f.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(fs, "create", cmd_fonds_create, "create a fonds in a tenant")
@@ -1277,6 +1360,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("droid", metavar="DROID.xml")
     c.add_argument("container", nargs="?", metavar="CONTAINER.xml")
     cmd(fms, "info", cmd_formats_info, "the signature files in use")
+    c = cmd(fms, "validate", cmd_formats_validate,
+            "validate stored AIPs again (a new version where a result changed)")  # fmt: skip
+    c.add_argument("aids", nargs="*", metavar="AID")
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
+    c.add_argument("--user")
+    c = cmd(fms, "validation", cmd_formats_validation,
+            "validation results per format, and every file not valid")  # fmt: skip
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
     xd = sub.add_parser("xdomea", help="xdomea records transfer (Aussonderung)")
     xds = xd.add_subparsers(dest="area", required=True, parser_class=Parser)
     sch = xds.add_parser("schemas", help="the official xdomea XSD sets")

@@ -12,6 +12,8 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# the preservation tools the validators and migration plans call (Debian packages)
+bash scripts/tools.sh
 # axe-core (npm), run inside the browser tests' pages for the WCAG 2.1 AA checks
 if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
   if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -18,6 +18,8 @@ class Tenant(models.Model):
     # its pages show times in this zone, and in this language to users who chose none
     time_zone = models.CharField(max_length=64, default="Europe/Berlin")
     language = models.CharField(max_length=8, default="de")
+    # what an invalid file means at ingest: warn (taken over, flagged) or reject (quarantine)
+    invalid_files = models.CharField(max_length=10, default="warn")
 
     def __str__(self) -> str:
         return self.slug
@@ -160,6 +162,9 @@ class File(models.Model):
     format_version = models.CharField(max_length=100, null=True)
     mime = models.CharField(max_length=200, null=True)
     basis = models.CharField(max_length=20, default="none")
+    # its last validation (PREMIS validation event): success | failure | warning, "" none
+    validation = models.CharField(max_length=10, blank=True, default="", db_index=True)
+    validation_note = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["path"]

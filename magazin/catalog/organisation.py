@@ -125,6 +125,25 @@ def set_closure_profile(home: Home, tenant: Tenant, user: str, profile: str) -> 
     return True
 
 
+INVALID_FILES = ("warn", "reject")
+
+
+def set_invalid_files(home: Home, tenant: Tenant, user: str, choice: str) -> bool:
+    """What an invalid file means at the tenant's ingests (warn: taken over and flagged;
+    reject: the SIP goes to quarantine), kept in its OCFL object; False if unchanged."""
+    if choice not in INVALID_FILES:
+        raise CatalogError(N_("invalid files: one of {choices}").format(
+            choices=", ".join(INVALID_FILES)))  # fmt: skip
+    if choice == tenant.invalid_files:
+        return False
+    detail = N_("Tenant {slug}: invalid files at ingest {old} → {new}").format(
+        slug=tenant.slug, old=tenant.invalid_files, new=choice
+    )
+    _change(home, tenant, user, {"invalid_files": choice}, kind="tenant", tenant=tenant.slug,
+            key="tenant", detail=detail, title=tenant.name, identifier=tenant.slug)  # fmt: skip
+    return True
+
+
 def _change(
     home: Home,
     obj,

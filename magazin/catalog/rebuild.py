@@ -117,6 +117,7 @@ def tenant_from_record(r: dict) -> Tenant:
             "time_zone": r.get("time_zone") or "Europe/Berlin",
             "language": r.get("language") or "de",
             "closure_profile": r.get("closure_profile") or "federal",
+            "invalid_files": r.get("invalid_files") or "warn",
         },
     )
     ClassificationGroup.objects.filter(tenant=t).delete()

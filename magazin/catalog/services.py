@@ -182,6 +182,8 @@ def record_units(
                     format_version=f.format_version,
                     mime=f.mime,
                     basis=f.basis,
+                    validation=f.validation,
+                    validation_note=f.validation_note,
                 )
             )
         events += event_rows(unit, aip.events)
@@ -347,6 +349,8 @@ def aip_detail(u: Unit) -> dict:
                 "format": f.format_name,
                 "format_version": f.format_version,
                 "basis": f.basis,
+                "validation": f.validation,
+                "validation_note": f.validation_note,
             }
             for f in files.order_by("representation__name", "path")
         ],

@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .formats.validators import ValidatorPolicy
 from .sip.limits import Limits
 from .storage.locks import ObjectLocks
 
@@ -45,6 +46,14 @@ drop_area = "drop"
 [audit]
 cycle_days = 90
 # max_mb_per_s = 50                   # reading for checks at most this fast
+
+# Validation of every file by its format, at ingest and with `magazin formats validate`:
+# each file's run is cut off after timeout_s and may use memory_mb; workers run at once.
+[validators]
+timeout_s = 60
+memory_mb = 1536
+workers = 2
+# verapdf = "/opt/verapdf/verapdf"    # veraPDF decides PDF/A conformance where configured
 """
 
 
@@ -100,6 +109,7 @@ class Home:
     limits: Limits = field(default_factory=Limits)
     drop_area: Path | None = None
     audit: AuditPolicy = field(default_factory=AuditPolicy)
+    validators: ValidatorPolicy = field(default_factory=ValidatorPolicy)
 
     @property
     def toml(self) -> Path:
@@ -240,6 +250,22 @@ def init_home(path: Path | None = None) -> Home:
     return load_home(path)
 
 
+def _validators(toml: Path, home: Path, v: dict) -> ValidatorPolicy:
+    """[validators], checked: a clear error names the key and what it must be."""
+    d = ValidatorPolicy()
+    timeout, memory, workers = (v.get("timeout_s", d.timeout_s), v.get("memory_mb", d.memory_mb),
+                                v.get("workers", d.workers))  # fmt: skip
+    for key, value, low in (("timeout_s", timeout, 1), ("memory_mb", memory, 128),
+                            ("workers", workers, 1)):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+            raise ConfigError(f"{toml}: [validators] {key} must be a number >= {low}")
+    verapdf = v.get("verapdf")
+    if verapdf is not None and not isinstance(verapdf, str):
+        raise ConfigError(f"{toml}: [validators] verapdf must be the path of a command")
+    return ValidatorPolicy(float(timeout), int(memory), int(workers), verapdf or None,
+                           bool(v.get("enabled", True)), str(home))  # fmt: skip
+
+
 def load_home(path: Path | None = None) -> Home:
     """Read MAGAZIN_HOME/magazin.toml; a folder without one holds no archive (NoArchive)."""
     path = (path or home_path()).absolute()
@@ -275,7 +301,8 @@ def load_home(path: Path | None = None) -> Home:
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)
                              or rate <= 0):  # fmt: skip
         raise ConfigError(f"{toml}: [audit] max_mb_per_s must be a positive number")
-    home = Home(path, locs, list(rep), limits, drop_area, AuditPolicy(cycle, rate))
+    home = Home(path, locs, list(rep), limits, drop_area, AuditPolicy(cycle, rate),
+                _validators(toml, path, data.get("validators", {})))  # fmt: skip
     for n in rep:
         home.location(n)
     return home

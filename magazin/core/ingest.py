@@ -20,6 +20,8 @@ from .aip.builder import metadata_files, metadata_newfiles, read_aip, write_obje
 from .aip.model import Agent, AipDescription, AipEvent, AipFile, UnitNode
 from .config import Home
 from .formats.identify import Identifier, default_identifier
+from .formats.validators import validation_event
+from .formats.validators.pool import ValidateBeside, ValidatorPool
 from .i18n import N_
 from .ids import child_ulid, new_ulid, now, ocfl_id_for, record_object_id, user_id
 from .problems import Problem, ProblemList, RejectedSIP
@@ -94,6 +96,7 @@ class IngestRequest:
     unlisted: str = "reject"
     user: str = "magazin"
     source: str | None = None
+    invalid_files: str = "warn"  # the tenant's choice: warn (flag) | reject (quarantine)
 
 
 @dataclass
@@ -234,6 +237,7 @@ class Ingest:
         self._build_of = [builders.index(i) if i in builders else 0
                           for i in range(len(self.locations))]  # fmt: skip
         self._beside = None
+        self._validating: ValidateBeside | None = None
 
     def run(self, req: IngestRequest) -> IngestResult:
         self.home.tmp.mkdir(parents=True, exist_ok=True)
@@ -281,6 +285,11 @@ class Ingest:
                 if hasattr(ident, "identify_windows")
                 else None
             )
+            # each file is validated as soon as it is identified, beside the rest
+            policy = self.home.validators
+            validating = ValidateBeside(ValidatorPool(policy)) if policy.enabled else None
+            if beside is not None and validating is not None:
+                beside.then = validating.submit
             try:
                 staged = stage_transfer(
                     transfer,
@@ -300,12 +309,17 @@ class Ingest:
                     self.progress.start(len(staged), "identify")
                     for sf in staged.values():
                         sf.ident = ident.identify(sf.copies[0])
+                        if validating is not None:
+                            validating.submit(sf)
                         self.progress.advance(1)
                     self.progress.done()
                     t_ident = now()
                 else:
                     beside.release([staged[f] for r in transfer.records for f in r.files])
                 self._beside = beside  # each batch of AIPs waits for its files
+                self._validating = validating
+                if validating is not None and req.invalid_files == "reject":
+                    self._reject_invalid(list(staged.values()))
                 result = self._store(
                     req,
                     transfer,
@@ -319,7 +333,9 @@ class Ingest:
                     beside.abort()
                 raise
             finally:
-                self._beside = None
+                self._beside = self._validating = None
+                if validating is not None:
+                    validating.close()
             if beside is not None:
                 beside.finish()
             return result
@@ -327,6 +343,24 @@ class Ingest:
             discard(work_dirs)
             for fd in locks:
                 os.close(fd)
+
+    def _reject_invalid(self, files: list[StagedFile]) -> None:
+        """The tenant rejects SIPs with invalid files: every one of them named, nothing
+        stored (waits for the identification and validation of all files first)."""
+        if self._beside is not None:
+            self._beside.wait_for(files)
+        self._validating.wait_for(files)
+        problems = ProblemList()
+        for sf in files:
+            if sf.validation.outcome == "failure":
+                problems.add(
+                    sf.path,
+                    N_("not a valid {format}: {messages}").format(
+                        format=sf.ident.format or sf.ident.puid, messages=sf.validation.detail
+                    ),
+                    "invalid-file",
+                )
+        problems.raise_if_any()
 
     # -- planning -------------------------------------------------------------------------
 
@@ -431,6 +465,7 @@ class Ingest:
         ocfl_id = ocfl_id_for(tenant, ulid)
         sw, user = software_agent(), user_agent(req.user)
         fido = Agent("software", ident_agent, ident_agent.split(" (")[0], "software")
+        validators: dict[str, Agent] = {}
         aip_files = [
             AipFile(
                 path=f.path,
@@ -442,6 +477,8 @@ class Ingest:
                 format_version=f.ident.version,
                 mime=f.ident.mime,
                 basis=f.ident.basis,
+                validation=f.validation.outcome if f.validation else "",
+                validation_note=f.validation.detail if f.validation else "",
             )
             for f in files
         ]
@@ -522,6 +559,12 @@ class Ingest:
                         agents=[(sw_id, "executing program")],
                     )
                 )
+        for f in files:
+            if f.validation is not None:
+                lp = f"representations/original/data/{f.path}"
+                ev, agent = validation_event(f.validation, lp)
+                events.append(ev)
+                validators.setdefault(agent.id_value, agent)
         events = rec.events + events
         warn = [w for w in t.warnings]
         events.append(
@@ -551,7 +594,7 @@ class Ingest:
             created=now(),
             files=aip_files,
             events=events,
-            agents=[sw, user, fido, *rec.agents],
+            agents=[sw, user, fido, *validators.values(), *rec.agents],
             source_key=key,
             accession=acc.number,
             source_metadata=sources,
@@ -585,6 +628,8 @@ class Ingest:
                 continue
             if self._beside is not None:  # identified beside the copying: wait for it
                 self._beside.wait_for(files)
+            if self._validating is not None:
+                self._validating.wait_for(files)
             desc = self._describe(req, t, rec, plan.key, ulid, files, acc, times, ident_agent)
             source_md = {}
             if rec.source_metadata:

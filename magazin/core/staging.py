@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .formats.identify import Identification
+from .formats.validators import Validation
 from .formats.worker import IdentifyProcess
 from .hashing import CHUNK, file_digest
 from .i18n import N_
@@ -34,6 +35,7 @@ class StagedFile:
     declared: dict[str, str]
     copies: list[Path]  # one per location, same order as the locations
     ident: Identification | None = None
+    validation: Validation | None = None
 
 
 class WindowIdentifier(Protocol):
@@ -163,6 +165,7 @@ class IdentifyBeside:
         self.tail_size = 0 if self.process else identifier.tail_size
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="identify")
         self.held: list[StagedFile] = []
+        self.then: Callable[[StagedFile], None] | None = None  # each file once identified
 
     def _ended(self, error: str | None) -> None:
         with self.room:
@@ -175,6 +178,8 @@ class IdentifyBeside:
             sf.ident = ident
             self.waiting -= size
             self.room.notify_all()
+        if self.then is not None:
+            self.then(sf)
 
     def submit(self, sf: StagedFile, head: bytes, tail: bytes | None) -> None:
         """`tail` None: the file is no longer than the head window, which holds it all."""

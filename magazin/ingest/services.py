@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from magazin.catalog.models import Tenant
 from magazin.catalog.services import DjangoCatalog
 from magazin.core.config import Home
 from magazin.core.formats.identify import Identifier
@@ -55,6 +56,7 @@ def run_ingest(
     quarantine: bool = True,
     identifier: Identifier | None = None,
 ) -> tuple[IngestResult, QuarantineEntry | None]:
+    req.invalid_files = a_tenant(req.tenant).invalid_files
     try:
         return Ingest(home, DjangoCatalog(), progress, identifier).run(req), None
     except RejectedSIP as e:
@@ -74,6 +76,11 @@ def run_ingest(
             problems=[p.as_dict() for p in e.problems],
         )
         return result, entry
+
+
+def a_tenant(slug: str) -> Tenant:
+    """The tenant an ingest goes to (its settings decide, e.g. what an invalid file means)."""
+    return Tenant.objects.filter(slug=slug).first() or Tenant(slug=slug)
 
 
 class QuarantineError(Exception):

@@ -543,6 +543,7 @@ class Desk:
                 fonds=a.fonds.code,
                 user=self.user,
                 source=f"{a.name} (xdomea process {process.process_id})",
+                invalid_files=a.tenant.invalid_files,
             )
             try:
                 result = Ingest(self.home, DjangoCatalog(), identifier=ident).run_transfer(

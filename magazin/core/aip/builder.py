@@ -11,7 +11,7 @@ from ... import __version__
 from ..storage.ocfl import NewFile, OcflObject, VersionInfo, build_object
 from .dc import dc_xml, read_dc
 from .mets import DC_PATH, PREMIS_PATH, mets_xml, read_mets
-from .model import AipDescription
+from .model import AipDescription, AipEvent, AipFile
 from .premis import file_from_premis, premis_xml, read_premis
 from .xml import NS, parse_xml, to_bytes
 
@@ -62,6 +62,20 @@ def metadata_newfiles(metadata: dict[str, bytes]) -> list[NewFile]:
     ]
 
 
+def set_validations(files: list[AipFile], events: list[AipEvent]) -> None:
+    """Each file's last validation, from the validation events linked to it."""
+    last: dict[str, AipEvent] = {}
+    for ev in events:
+        if ev.type == "validation":
+            for lp in ev.objects:
+                if lp not in last or last[lp].datetime <= ev.datetime:
+                    last[lp] = ev
+    for f in files:
+        ev = last.get(f.logical_path)
+        if ev is not None:
+            f.validation, f.validation_note = ev.outcome, ev.outcome_detail
+
+
 def read_aip(obj: OcflObject, version: str | None = None) -> AipDescription:
     """Read what Magazin wrote (METS, PREMIS, DC) back into an AipDescription (as of the head
     version, or of `version`)."""
@@ -79,6 +93,7 @@ def read_aip(obj: OcflObject, version: str | None = None) -> AipDescription:
     files = [
         file_from_premis(lp, info, mets["mimes"].get(lp)) for lp, info in premis["files"].items()
     ]
+    set_validations(files, premis["events"])
     extra: dict[str, str] = {}
     for path, mdtype in mets["sources"]:
         if mdtype == "table-row" and path in state:

@@ -16,6 +16,10 @@ class AipFile:
     format_version: str | None = None
     mime: str | None = None
     basis: str = "none"
+    # the last validation of the file: success | failure | warning ("" not validated yet),
+    # with its note and messages (from the PREMIS validation event linked to the file)
+    validation: str = ""
+    validation_note: str = ""
 
     @property
     def logical_path(self) -> str:
@@ -40,6 +44,7 @@ class AipEvent:
     detail: str = ""
     outcome_detail: str = ""
     agents: list[tuple[str, str]] = field(default_factory=list)  # (agent id value, role)
+    objects: list[str] = field(default_factory=list)  # logical paths of the files it concerns
 
 
 @dataclass

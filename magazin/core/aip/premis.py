@@ -113,6 +113,10 @@ def premis_xml(aip: AipDescription) -> bytes:
         lo = _sub(e, "linkingObjectIdentifier")
         _sub(lo, "linkingObjectIdentifierType", "OCFL object id")
         _sub(lo, "linkingObjectIdentifierValue", aip.ocfl_id)
+        for path in ev.objects:  # the files it concerns (a validation, a migration's source)
+            lo = _sub(e, "linkingObjectIdentifier")
+            _sub(lo, "linkingObjectIdentifierType", "local")
+            _sub(lo, "linkingObjectIdentifierValue", path)
     for a in aip.agents:
         ag = _sub(root, "agent")
         _ident(ag, "agent", a.id_type, a.id_value)
@@ -270,6 +274,11 @@ def read_premis(data: bytes) -> dict:
                         _t(la, "premis:linkingAgentRole") or "",
                     )
                     for la in e.findall("premis:linkingAgentIdentifier", NS)
+                ],
+                objects=[
+                    _t(lo, "premis:linkingObjectIdentifierValue") or ""
+                    for lo in e.findall("premis:linkingObjectIdentifier", NS)
+                    if _t(lo, "premis:linkingObjectIdentifierType") == "local"
                 ],
             )
         )
