@@ -908,6 +908,35 @@ def cmd_formats_validation(args, home):
     return EXIT_OK
 
 
+def cmd_formats_risk(args, home):
+    from magazin.catalog.services import CatalogError
+    from magazin.preservation.register import holdings_by_risk, set_entry
+
+    tenant = _one_tenant(args.tenant)
+    if getattr(args, "risk_action", None) == "set":
+        try:
+            d = set_entry(home, tenant, args.puid, _user(args), risk=args.risk, plan=args.plan,
+                          note=args.note)  # fmt: skip
+        except CatalogError as e:
+            raise Failure(str(e)) from None
+        _out(args, d, lambda d: print(
+            f"{d['puid']}: " + ("; ".join(f"{k} {d['before'][k]!r} → {d['after'][k]!r}"
+                                          for k in d["after"] if d["after"][k] != d["before"][k])
+                                if d["changed"] else "nothing changed")))  # fmt: skip
+        return EXIT_OK
+    units = None
+    if args.fonds:
+        from magazin.catalog.models import Unit
+
+        units = Unit.objects.filter(fonds=_one_fonds(tenant, args.fonds), parent=None)
+    data = holdings_by_risk(tenant, units)
+    _list_out(args, data, lambda r: (
+        f"{(r['risk'] or 'not assessed'):13} {r['puid'] or '?':12} {r['files']:>7} files "
+        f"{_size(r['bytes']):>10}  {r['format'] or 'unknown format'}"
+        + (f"  → plan {r['plan']}" if r["plan"] else "")), "No files held.")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_serve(args, home):
     """The web UI on waitress (a production WSGI server, pure Python, many threads)."""
     from waitress import serve
@@ -1365,6 +1394,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("aids", nargs="*", metavar="AID")
     c.add_argument("--tenant")
     c.add_argument("--fonds")
+    c.add_argument("--user")
+    c = cmd(fms, "risk", cmd_formats_risk, "the holdings by format and risk (format register)")
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
+    rs = c.add_subparsers(dest="risk_action", required=False, parser_class=Parser)
+    c = cmd(rs, "set", cmd_formats_risk, "change the tenant's entry of the format register")
+    c.add_argument("puid", metavar="PUID")
+    c.add_argument("--tenant")
+    c.add_argument("--risk", choices=["low", "medium", "high"])
+    c.add_argument("--plan", help="the preservation plan to apply ('' for none)")
+    c.add_argument("--note")
     c.add_argument("--user")
     c = cmd(fms, "validation", cmd_formats_validation,
             "validation results per format, and every file not valid")  # fmt: skip

@@ -47,6 +47,21 @@ class ClassificationGroup(models.Model):
         return self.path.count("/")
 
 
+class FormatRisk(models.Model):
+    """A tenant's own entry of the format register (risk, plan, note for a PUID), where it
+    differs from Magazin's default. Kept in the tenant's OCFL object."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="format_risks")
+    puid = models.CharField(max_length=40)
+    risk = models.CharField(max_length=10)
+    plan = models.CharField(max_length=60, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "puid"], name="format_risk")]
+        ordering = ["tenant", "puid"]
+
+
 class Fonds(models.Model):
     """A body of records (Bestand); its code is unique within the tenant."""
 

@@ -14,6 +14,7 @@ from magazin.core.ids import is_auditlog_id
 from magazin.core.ingest import fingerprint
 from magazin.core.storage.auditlog import AuditLog
 from magazin.core.storage.ocfl import OcflError
+from magazin.preservation.register import restore as restore_register
 
 from .models import (
     Accession,
@@ -120,6 +121,7 @@ def tenant_from_record(r: dict) -> Tenant:
             "invalid_files": r.get("invalid_files") or "warn",
         },
     )
+    restore_register(t, r)
     ClassificationGroup.objects.filter(tenant=t).delete()
     ClassificationGroup.objects.bulk_create(
         ClassificationGroup(tenant=t, path=path, title=title, sort_key=group_sort_key(path))

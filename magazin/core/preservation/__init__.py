@@ -1,0 +1,1 @@
+"""Preservation planning: the format register and its risks, preservation plans."""
