@@ -351,3 +351,20 @@ def test_validating_stored_aips_again_changes_only_what_changed(archive, home, t
     assert json.loads((obj / "inventory.json").read_text())["head"] == "v2"
     events = cli.json("aip", "show", aid)["events"]
     assert [e["type"] for e in events].count("validation") == 2
+
+
+def test_the_attention_page_lists_invalid_files_and_risks(archive, home, tmp_path, client, db):
+    from .conftest import PASSWORD, make_user
+
+    cli = archive
+    aid = cli.json("ingest", write_tree(tmp_path / "sip", _two_pdfs()))["aips"][0]["aid"]
+    make_user(cli, "anna", "stadt", "archivist")
+    make_user(cli, "rolf", "stadt", "reader")
+    assert client.login(username="rolf", password=PASSWORD)
+    assert client.get("/attention/").status_code in (403, 404)  # not for readers
+    assert client.login(username="anna", password=PASSWORD)
+    page = client.get("/attention/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "kaputt.pdf" in page and "rede.pdf" not in page and aid in page
+    assert "ungültig" in page and "pdf-to-pdfa" in page and "mittel" in page
+    unit = client.get(f"/aip/{aid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "gültig" in unit and "ungültig" in unit

@@ -20,6 +20,7 @@ MENU = [
     ("accessions", _("Accessions"), STAFF),
     ("xdomea", _("xdomea"), STAFF),
     ("quarantine", _("Quarantine"), STAFF),
+    ("attention", _("Preservation"), STAFF),
     ("access-log", _("Access log"), STAFF),
     ("tektonik", _("Classification"), {Membership.ADMIN}),
     ("users", _("Users"), {Membership.ADMIN}),

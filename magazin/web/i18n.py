@@ -110,6 +110,18 @@ LABELS = {
         "store": _p("ingest phase", "storing"),
         "decide": _p("job phase", "recording decisions"),
     },
+    "risk": {
+        "low": _p("format risk", "low"),
+        "medium": _p("format risk", "medium"),
+        "high": _p("format risk", "high"),
+        "none": _p("format risk", "not assessed"),
+    },
+    "validation": {
+        "success": _p("validation", "valid"),
+        "failure": _p("validation", "invalid"),
+        "warning": _p("validation", "not validated"),
+        "none": _p("validation", "not validated yet"),
+    },
     "decision": {
         "release": _p("access decision", "release for everyone"),
         "grant": _p("access decision", "grant to a reader"),

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from django.views.static import serve
 
-from . import admin_views, archive_views, ingest_views, language_views, views
+from . import admin_views, archive_views, ingest_views, language_views, preservation_views, views
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("ingest/jobs/<str:jid>/", ingest_views.job, name="job"),
     path("users/", admin_views.users, name="users"),
     path("accessions/", archive_views.accessions, name="accessions"),
+    path("attention/", preservation_views.attention, name="attention"),
     path("accessions/<str:number>/", archive_views.accession, name="accession"),
     path("access-log/", archive_views.access_log_page, name="access-log"),
     path("tenants/", admin_views.tenants, name="tenants"),
