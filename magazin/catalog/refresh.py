@@ -12,7 +12,7 @@ from magazin.core.storage.store import Storage
 
 from .models import Event, Unit
 from .rebuild import fonds_from_record, tenant_from_record
-from .services import DERIVED, apply_closure, event_rows
+from .services import DERIVED, apply_closure, event_rows, replace_files
 from .signals import aip_read, described
 from .storage import archive_storage
 
@@ -43,6 +43,7 @@ def refresh_object(storage: Storage, tenant: str, object_id: str) -> None:
         apply_closure(units)
         for u in units:
             u.save(update_fields=["title", "dc", "extra", *DERIVED])
+        replace_files(root, desc)
         known = set(Event.objects.filter(unit=root).values_list("ulid", flat=True))
         Event.objects.bulk_create(event_rows(root, [e for e in desc.events if e.id not in known]))
         aip_read.send(None, root=root, desc=desc)

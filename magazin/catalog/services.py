@@ -171,21 +171,7 @@ def record_units(
     files, events, copies = [], [], []
     for unit, (aip, locs, _fp) in zip(units, items, strict=True):
         for f in aip.files:
-            files.append(
-                File(
-                    representation=rep_of[(unit.aid, f.representation)],
-                    path=f.path,
-                    size=f.size,
-                    sha512=f.sha512,
-                    puid=f.puid,
-                    format_name=f.format_name,
-                    format_version=f.format_version,
-                    mime=f.mime,
-                    basis=f.basis,
-                    validation=f.validation,
-                    validation_note=f.validation_note,
-                )
-            )
+            files.append(file_row(rep_of[(unit.aid, f.representation)], f))
         events += event_rows(unit, aip.events)
         copies += [Copy(unit=unit, location=loc, status="ok") for loc in locs]
     File.objects.bulk_create(files, batch_size=1000)
@@ -194,6 +180,22 @@ def record_units(
     children = record_children(units, [aip for aip, _l, _f in items])
     described.send(None, units=units + children, new=True)
     return units
+
+
+def file_row(rep: Representation, f) -> File:
+    return File(representation=rep, path=f.path, size=f.size, sha512=f.sha512, puid=f.puid,
+                format_name=f.format_name, format_version=f.format_version, mime=f.mime,
+                basis=f.basis, validation=f.validation, validation_note=f.validation_note)  # fmt: skip
+
+
+def replace_files(root: Unit, aip: AipDescription) -> None:
+    """The catalog's representations and files of an AIP as its description now holds them
+    (after a migration added a representation)."""
+    Representation.objects.filter(unit=root).delete()
+    reps = {name: Representation.objects.create(unit=root, name=name)
+            for name in dict.fromkeys(f.representation for f in aip.files)}  # fmt: skip
+    File.objects.bulk_create([file_row(reps[f.representation], f) for f in aip.files],
+                             batch_size=1000)  # fmt: skip
 
 
 def record_children(roots: list[Unit], aips: list[AipDescription]) -> list[Unit]:

@@ -20,6 +20,7 @@ class AipFile:
     # with its note and messages (from the PREMIS validation event linked to the file)
     validation: str = ""
     validation_note: str = ""
+    derived_from: str = ""  # a migration's result: the logical path of its source file
 
     @property
     def logical_path(self) -> str:

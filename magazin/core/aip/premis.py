@@ -91,6 +91,11 @@ def premis_xml(aip: AipDescription) -> bytes:
         _sub(rel, "relationshipType", "structural")
         _sub(rel, "relationshipSubType", "is included in")
         _ident_rel(rel, f"representations/{f.representation}", "local")
+        if f.derived_from:  # made from another file by a migration
+            rel = _sub(fo, "relationship")
+            _sub(rel, "relationshipType", "derivation")
+            _sub(rel, "relationshipSubType", "has source")
+            _ident_rel(rel, f.derived_from, "local")
     for ev in aip.events:
         e = _sub(root, "event")
         _ident(e, "event", "ULID", ev.id)
@@ -250,6 +255,15 @@ def read_premis(data: bytes) -> dict:
                     _t(obj, oc + "premis:format/premis:formatNote") or "basis: none"
                 ).removeprefix("basis: "),
                 "original_name": _t(obj, "premis:originalName"),
+                "derived_from": next(
+                    (
+                        _t(r, "premis:relatedObjectIdentifier/premis:relatedObjectIdentifierValue")
+                        or ""
+                        for r in obj.findall("premis:relationship", NS)
+                        if _t(r, "premis:relationshipType") == "derivation"
+                    ),
+                    "",
+                ),
             }
             if files[lp]["format_name"] == "Unknown" and not files[lp]["puid"]:
                 files[lp]["format_name"] = None
@@ -308,4 +322,5 @@ def file_from_premis(logical_path: str, info: dict, mime: str | None) -> AipFile
         format_version=info["format_version"],
         mime=mime,
         basis=info["basis"],
+        derived_from=info.get("derived_from", ""),
     )

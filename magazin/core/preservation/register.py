@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .plans import PLANS  # noqa: F401 - the plan names an entry may name
+
 RISKS = ("low", "medium", "high")
-# the preservation plans Magazin ships (issue 13 section 3), by name
-PLANS = ("office-to-pdfa", "pdf-to-pdfa", "image-to-tiff", "video-to-ffv1")
 UNSOURCED = "default, unsourced"
 
 

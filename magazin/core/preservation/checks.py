@@ -1,0 +1,107 @@
+"""The checks that prove a migration kept what matters: the result validates; text: at least
+98 % of the source's words are in the result's text; PDF → PDF/A: the same page count and
+every page, rendered small, within a small difference of the source's page (a scan without
+text is checked too); images: every pixel equal; video: the decoded frames equal (framemd5)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+from ..i18n import N_
+from ..text import extract_text, kind_of
+
+WORDS_KEPT = 0.98
+PAGE_DIFFERENCE = 0.03  # mean absolute difference of a page's grey values, as a share of 255
+RENDER_DPI = 30
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _words(text: str) -> Counter:
+    return Counter(w.lower() for w in _WORD.findall(text))
+
+
+def words(source: Path, name: str, mime: str | None, puid: str | None, result: Path) -> str | None:
+    """None if the result keeps the source's words, else why not."""
+    kind = kind_of(name, mime, puid)
+    src = _words(extract_text(source, kind)) if kind else Counter()
+    if not src:
+        return None  # no text to keep (a scan): the page check speaks for it
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(result), "-"], capture_output=True,
+                         timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+    res = _words(out.stdout.decode("utf-8", "replace"))
+    kept = sum(min(n, res[w]) for w, n in src.items()) / sum(src.values())
+    if kept < WORDS_KEPT:
+        return N_("only {pct:.1f} % of the source's words are in the result (at least 98 % "
+                  "needed)").format(pct=100 * kept)  # fmt: skip
+    return None
+
+
+def _render(pdf: Path, into: Path) -> list[Path]:
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", str(RENDER_DPI), "-gray", str(pdf), str(into / "p")],
+                   capture_output=True, timeout=600, stdin=subprocess.DEVNULL)  # fmt: skip
+    return sorted(into.glob("p*.pgm"))
+
+
+def pages(source: Path, result: Path, work: Path) -> str | None:
+    from PIL import Image, ImageChops, ImageStat
+
+    a, b = _render(source, work / "src"), _render(result, work / "res")
+    if len(a) != len(b):
+        return N_("{a} page(s) in the source, {b} in the result").format(a=len(a), b=len(b))
+    if not a:
+        return N_("no page could be rendered")
+    for n, (pa, pb) in enumerate(zip(a, b, strict=True), start=1):
+        with Image.open(pa) as ia, Image.open(pb) as ib:
+            if ia.size != ib.size:
+                ib = ib.resize(ia.size)
+            diff = ImageStat.Stat(ImageChops.difference(ia.convert("L"), ib.convert("L"))).mean[0]
+        if diff / 255 > PAGE_DIFFERENCE:
+            return N_("page {n} differs from the source's ({pct:.1f} %)").format(
+                n=n, pct=100 * diff / 255)  # fmt: skip
+    return None
+
+
+def pixels(source: Path, result: Path) -> str | None:
+    from PIL import Image, ImageChops
+
+    with Image.open(source) as ia, Image.open(result) as ib:
+        frames = 0
+        while True:
+            mode = "RGBA" if "A" in ia.mode or "transparency" in ia.info else "RGB"
+            a, b = ia.convert(mode), ib.convert(mode)
+            if a.size != b.size:
+                return N_("size {a} in the source, {b} in the result").format(a=a.size, b=b.size)
+            if ImageChops.difference(a, b).getbbox() is not None:
+                return N_("pixels differ from the source's (frame {n})").format(n=frames + 1)
+            frames += 1
+            try:
+                ia.seek(ia.tell() + 1)
+            except EOFError:
+                break
+            try:
+                ib.seek(ib.tell() + 1)
+            except EOFError:
+                return N_("the result has fewer frames than the source")
+    return None
+
+
+def _framemd5(path: Path) -> list[str]:
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v",
+                          "-f", "framemd5", "-"], capture_output=True, timeout=3600,
+                         stdin=subprocess.DEVNULL)  # fmt: skip
+    return [ln.split(",")[-1].strip() for ln in out.stdout.decode().splitlines()
+            if ln and not ln.startswith("#")]  # fmt: skip
+
+
+def frames(source: Path, result: Path) -> str | None:
+    a, b = _framemd5(source), _framemd5(result)
+    if not a:
+        return N_("no video frame could be decoded from the source")
+    if a != b:
+        return N_("the decoded frames differ ({a} in the source, {b} in the result)").format(
+            a=len(a), b=len(b))  # fmt: skip
+    return None
