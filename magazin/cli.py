@@ -937,6 +937,38 @@ def cmd_formats_risk(args, home):
     return EXIT_OK
 
 
+def cmd_preserve_plans(args, home):
+    from magazin.core.preservation.plans import PLANS, available
+
+    data = [{**p.as_dict(), "available": available(p)} for p in PLANS.values()]
+    _list_out(args, data, lambda p: (
+        f"{p['name']:16} {p['tool']:12} → {p['target']}"
+        + ("" if p["available"] else "  (not available: tool not installed)")
+        + f"\n{'':16} from {', '.join(p['from'])}"), "No plans.")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_preserve_run(args, home):
+    from magazin.preservation.runs import plan_named, run_plan
+
+    plan = plan_named(args.plan)
+    roots = _roots_of(args)
+    if not roots:
+        raise Failure("no AIPs to migrate")
+    d = run_plan(home, plan, roots, _user(args), dry_run=args.dry_run, jobs=args.jobs,
+                 progress=_progress(args))  # fmt: skip
+
+    def human(d):
+        print(f"Plan {d['plan']}: {d['units']} unit(s), {d['migrated']} "
+              f"{'to migrate' if args.dry_run else 'migrated'}, {d['skipped']} skipped, "
+              f"{len(d['failed'])} file(s) failed")  # fmt: skip
+        for f in d["failed"]:
+            print(f"  {f['aid']}  {f['path']}: {f['reason']}")
+
+    _out(args, d, human)
+    return EXIT_OK if not d["failed"] else EXIT_FAIL
+
+
 def cmd_serve(args, home):
     """The web UI on waitress (a production WSGI server, pure Python, many threads)."""
     from waitress import serve
@@ -1410,6 +1442,17 @@ def build_parser() -> argparse.ArgumentParser:
             "validation results per format, and every file not valid")  # fmt: skip
     c.add_argument("--tenant")
     c.add_argument("--fonds")
+    pr = sub.add_parser("preserve", help="preservation plans and their runs (migration)")
+    prs = pr.add_subparsers(dest="action", required=True, parser_class=Parser)
+    cmd(prs, "plans", cmd_preserve_plans, "the preservation plans")
+    c = cmd(prs, "run", cmd_preserve_run, "migrate the units a plan takes, as new versions")
+    c.add_argument("plan", metavar="PLAN")
+    c.add_argument("--aid", dest="aids", action="append", metavar="AID")
+    c.add_argument("--tenant")
+    c.add_argument("--fonds")
+    c.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    c.add_argument("--jobs", type=int, default=1, help="files migrated at once (processes)")
+    c.add_argument("--user")
     xd = sub.add_parser("xdomea", help="xdomea records transfer (Aussonderung)")
     xds = xd.add_subparsers(dest="area", required=True, parser_class=Parser)
     sch = xds.add_parser("schemas", help="the official xdomea XSD sets")

@@ -183,9 +183,11 @@ def record_units(
 
 
 def file_row(rep: Representation, f) -> File:
-    return File(representation=rep, path=f.path, size=f.size, sha512=f.sha512, puid=f.puid,
-                format_name=f.format_name, format_version=f.format_version, mime=f.mime,
-                basis=f.basis, validation=f.validation, validation_note=f.validation_note)  # fmt: skip
+    return File(
+        representation=rep, path=f.path, size=f.size, sha512=f.sha512, puid=f.puid,
+        format_name=f.format_name, format_version=f.format_version, mime=f.mime, basis=f.basis,
+        validation=f.validation, validation_note=f.validation_note,
+    )  # fmt: skip
 
 
 def replace_files(root: Unit, aip: AipDescription) -> None:

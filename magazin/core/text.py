@@ -78,8 +78,29 @@ def _xml_text(path: Path, member: str, *paragraphs: str) -> str:
     out = []
     for el in root.iter():
         if isinstance(el.tag, str) and etree.QName(el).localname in paragraphs:
-            out.append("".join(el.itertext()))
+            out.append("".join(_runs(el)))
     return "\n".join(out)
+
+
+# elements that stand for white space: ODF text:s (c spaces), text:tab, text:line-break;
+# OOXML w:tab, w:br, w:cr
+_SPACE = {"s": " ", "tab": "\t", "line-break": "\n", "br": "\n", "cr": "\n"}
+
+
+def _runs(el):
+    """A paragraph's text with the spaces its markup stands for (itertext drops them)."""
+    if el.text:
+        yield el.text
+    for child in el:
+        if isinstance(child.tag, str):
+            name = etree.QName(child).localname
+            if name in _SPACE:
+                count = next((v for k, v in child.attrib.items() if k.endswith("}c")), "1")
+                yield _SPACE[name] * (int(count) if count.isdigit() else 1)
+            else:
+                yield from _runs(child)
+        if child.tail:
+            yield child.tail
 
 
 def _txt(path: Path) -> str:

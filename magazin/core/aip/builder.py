@@ -63,15 +63,22 @@ def metadata_newfiles(metadata: dict[str, bytes]) -> list[NewFile]:
 
 
 def set_validations(files: list[AipFile], events: list[AipEvent]) -> None:
-    """Each file's last validation, from the validation events linked to it."""
+    """Each file's last validation, from the validation events linked to it; a file carried
+    over into a new representation (the same bytes) has the validation of those bytes."""
     last: dict[str, AipEvent] = {}
     for ev in events:
         if ev.type == "validation":
             for lp in ev.objects:
                 if lp not in last or last[lp].datetime <= ev.datetime:
                     last[lp] = ev
+    by_digest: dict[str, AipEvent] = {}
     for f in files:
         ev = last.get(f.logical_path)
+        if ev is not None and (f.sha512 not in by_digest
+                               or by_digest[f.sha512].datetime <= ev.datetime):  # fmt: skip
+            by_digest[f.sha512] = ev
+    for f in files:
+        ev = last.get(f.logical_path) or by_digest.get(f.sha512)
         if ev is not None:
             f.validation, f.validation_note = ev.outcome, ev.outcome_detail
 

@@ -34,13 +34,15 @@ def _run(cmd: list[str], timeout: float, cwd: Path | None = None, env=None) -> N
         raise ConversionFailed(f"{cmd[0]} ended with {proc.returncode}: " + " ".join(msg))
 
 
+ICC = "/usr/share/color/icc/ghostscript/default_rgb.icc"  # Debian's ghostscript
+
+
 def _pdfa_def(work: Path) -> Path:
     """Ghostscript's PDFA_def.ps with an sRGB output profile that exists on this machine."""
-    icc = next(iter(sorted(glob.glob("/usr/share/color/icc/ghostscript/default_rgb.icc"))), None)
     src = sorted(glob.glob("/usr/share/ghostscript/*/lib/PDFA_def.ps"))
-    if not icc or not src:
+    if not Path(ICC).is_file() or not src:
         raise ConversionFailed("ghostscript: PDFA_def.ps or its sRGB profile not found")
-    text = Path(src[-1]).read_text("latin-1").replace("(srgb.icc)", f"({icc})")
+    text = Path(src[-1]).read_text("latin-1").replace("(srgb.icc)", f"({ICC})")
     out = work / "PDFA_def.ps"
     out.write_text(text, "latin-1")
     return out
@@ -65,13 +67,14 @@ def convert(plan: Plan, source: Path, work: Path, profile: Path,
             raise ConversionFailed("LibreOffice produced no PDF")
         produced.rename(out)
     elif plan.tool == "ghostscript":
-        icc_dir = "/usr/share/color/icc/"
         _run(["gs", "-q", "-dPDFA=2", "-dBATCH", "-dNOPAUSE", "-dSAFER", "-dNOOUTERSAVE",
-              f"--permit-file-read={icc_dir}", "-sColorConversionStrategy=RGB",
+              f"--permit-file-read={ICC}", "-sColorConversionStrategy=RGB",
               "-sDEVICE=pdfwrite", "-dPDFACompatibilityPolicy=1", f"-sOutputFile={out}",
               str(_pdfa_def(work)), str(source)], timeout)  # fmt: skip
     elif plan.tool == "vips":
-        _run(["vips", "copy", str(source), f"{out}[compression=lzw]"], timeout)
+        # every page of a multi-frame GIF or TIFF ([n=-1]); other loaders ignore no option
+        pages = "[n=-1]" if source.read_bytes()[:3] == b"GIF" else ""
+        _run(["vips", "copy", f"{source}{pages}", f"{out}[compression=lzw]"], timeout)
     elif plan.tool == "ffmpeg":
         _run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), "-map", "0",
               "-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1", "-c:a", "flac",

@@ -24,7 +24,7 @@ from ..records import name_agents, software_agent, user_agent
 from ..storage.ocfl import NewFile
 from . import checks
 from .convert import ConversionFailed, convert
-from .plans import Plan, tool_version
+from .plans import PLANS, Plan, tool_version
 
 _REP = re.compile(r"^preservation-(\d+)$")
 
@@ -48,14 +48,25 @@ def newest_representation(desc: AipDescription) -> str:
 
 
 def candidates(desc: AipDescription, plan: Plan) -> list[AipFile]:
-    """The files of the newest representation the plan takes (none: nothing to do)."""
+    """The files of the newest representation the plan takes (none: nothing to do) - not
+    the results of a plan with the same target, which may be of a format it takes (a PDF/A
+    that identification names as plain PDF): a plan run twice migrates nothing the second
+    time, and a PDF/A made from a DOCX is not made again from itself."""
     rep = newest_representation(desc)
-    return [f for f in desc.files if f.representation == rep and f.puid in plan.sources]
+    by_path = {f.logical_path: f.sha512 for f in desc.files}
+    same_target = [p.name for p in PLANS.values() if p.target_puid == plan.target_puid]
+    made = {by_path.get(ev.objects[-1]) for ev in desc.events
+            if ev.type == "migration" and ev.objects
+            and any(ev.detail.startswith(f"plan {name}:") for name in same_target)}  # fmt: skip
+    return [f for f in desc.files if f.representation == rep and f.puid in plan.sources
+            and f.sha512 not in made]  # fmt: skip
 
 
 def _target_path(path: str, suffix: str, taken: set[str]) -> str:
     p = PurePosixPath(path)
     new = str(p.with_suffix(suffix)) if p.suffix else path + suffix
+    if new == path:  # a PDF made a PDF/A: it takes the place of its source
+        return new
     if new in taken:  # "rede.pdf" is there already: "rede (doc).pdf"
         new = str(p.with_name(f"{p.stem} ({p.suffix.lstrip('.')}){suffix}"))
     return new

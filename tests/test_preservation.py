@@ -1,0 +1,241 @@
+"""Preservation plans and their runs (issue 13, part 3), with the real tools: LibreOffice,
+Ghostscript, libvips, ffmpeg. A migration is a new OCFL version with a complete new
+representation beside the untouched original; its checks catch lost text, pages, pixels
+and frames, and a failed check leaves the unit as it was; a run again migrates nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from magazin.core.preservation import checks
+from magazin.core.preservation.plans import PLANS
+
+from .conftest import ocfl_root_validate, snapshot, storage_objects, write_tree
+from .test_aip_standards import _schema
+
+TOOLS = all(shutil.which(t) for t in ("soffice", "gs", "vips", "ffmpeg", "pdftotext", "pdftoppm"))
+pytestmark = pytest.mark.skipif(not TOOLS, reason="preservation tools missing (scripts/tools.sh)")
+
+TEXT = ("Rede des Oberbürgermeisters zur Einweihung der Grünanlage am Elbufer. Meine sehr "
+        "geehrten Damen und Herren, heute übergeben wir den Park den Bürgerinnen und Bürgern "
+        "dieser Stadt, die ihn seit vielen Jahren gewünscht haben. ")  # fmt: skip
+
+
+def _docx(text: str = TEXT) -> bytes:
+    import docx
+
+    d = docx.Document()
+    for _ in range(3):
+        d.add_paragraph(text)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _odt(text: str = TEXT) -> bytes:
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P
+
+    doc = OpenDocumentText()
+    for _ in range(3):
+        doc.text.addElement(P(text=text))
+    buf = io.BytesIO()
+    doc.write(buf)
+    return buf.getvalue()
+
+
+def _pdf(pages: int = 2, text: str = TEXT) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for n in range(pages):
+        for i, line in enumerate(textwrap.wrap(text, 80)):
+            c.drawString(60, 760 - 16 * i, line)
+        c.drawString(60, 60, f"Seite {n + 1}")
+        c.rect(100, 200 + 40 * n, 200, 100, fill=1)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _gif() -> bytes:
+    from PIL import Image
+
+    im = Image.new("P", (64, 48))
+    im.putpalette([v for i in range(256) for v in (i, 255 - i, (i * 7) % 256)])
+    im.putdata([(x * y) % 256 for y in range(48) for x in range(64)])
+    buf = io.BytesIO()
+    im.save(buf, "GIF")
+    return buf.getvalue()
+
+
+def _mp4(tmp: Path) -> bytes:
+    out = tmp / "film.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc=size=64x48:rate=5", "-t", "1", "-c:v", "mpeg4", str(out)],
+                   check=True)  # fmt: skip
+    return out.read_bytes()
+
+
+def _head(obj: Path) -> tuple[dict, Path]:
+    inv = json.loads((obj / "inventory.json").read_text())
+    return inv, obj / inv["head"] / "content"
+
+
+def test_plans_are_listed_as_data(cli):
+    plans = {p["name"]: p for p in cli.json("preserve", "plans")}
+    assert set(plans) == set(PLANS)
+    assert plans["office-to-pdfa"]["tool"] == "libreoffice"
+    assert "fmt/412" in plans["office-to-pdfa"]["from"]
+    assert plans["office-to-pdfa"]["target"] == "PDF/A-2b"
+    assert all(p["available"] for p in plans.values())
+
+
+def test_office_documents_become_pdfa_beside_the_untouched_original(
+    archive, home, tmp_path, fixtures, transactional_db
+):
+    cli = archive
+    sip = write_tree(tmp_path / "sip", {"rede.docx": _docx(), "grusswort.odt": _odt(),
+                                        "notiz.txt": "bleibt wie sie ist"})  # fmt: skip
+    aid = cli.json("ingest", sip)["aips"][0]["aid"]
+    objs = [p for p in storage_objects(home) if p.name.endswith(aid.rsplit("-", 1)[1])]
+    v1 = {str(o): snapshot(o / "v1") for o in objs}
+    assert cli.json("preserve", "run", "office-to-pdfa", "--aid", aid, "--dry-run") == {
+        "plan": "office-to-pdfa",
+        "units": 1,
+        "migrated": 1,
+        "skipped": 0,
+        "failed": [],
+    }
+    r = cli.json("preserve", "run", "office-to-pdfa", "--tenant", "stadt", "--jobs", "2")
+    assert r == {"plan": "office-to-pdfa", "units": 1, "migrated": 1, "skipped": 0, "failed": []}
+    for o in objs:
+        assert snapshot(o / "v1") == v1[str(o)]  # the original version is untouched
+        inv, head = _head(o)
+        assert inv["head"] == "v2"
+        state = {p for ps in inv["versions"]["v2"]["state"].values() for p in ps}
+        assert {"representations/original/data/rede.docx",
+                "representations/preservation-1/data/rede.pdf",
+                "representations/preservation-1/data/grusswort.pdf",
+                "representations/preservation-1/data/notiz.txt"} <= state  # fmt: skip
+        # the text file is carried over: its bytes are held once
+        manifest = [p for ps in inv["manifest"].values() for p in ps]
+        assert not any(p.startswith("v2/") and p.endswith("notiz.txt") for p in manifest)
+        mets = etree.parse(str(head / "METS.xml"))
+        assert mets.xpath("//*[local-name()='fileGrp'][@USE='representations/preservation-1']")
+        premis = etree.parse(str(head / "metadata/preservation/premis.xml"))
+        assert _schema(fixtures, "premis-v3-0.xsd").validate(premis)
+        assert _schema(fixtures, "mets.xsd").validate(mets)
+        text = etree.tostring(premis, encoding="unicode")
+        assert ">migration<" in text and "LibreOffice" in text and ">derivation<" in text
+    for loc in home.locations:
+        out = ocfl_root_validate(loc.path / "roots" / "stadt")
+        assert "is VALID" in out and "WARN" not in out.upper(), out
+    files = {(f["representation"], f["path"]): f for f in cli.json("aip", "show", aid)["files"]}
+    pdf = files[("preservation-1", "rede.pdf")]
+    assert pdf["mime"] == "application/pdf" and pdf["validation"] == "success"
+    assert "PDF/A-2b" in pdf["validation_note"]
+    assert files[("preservation-1", "notiz.txt")]["validation"] == "success"  # carried over
+    # run again: nothing to do
+    again = cli.json("preserve", "run", "office-to-pdfa", "--tenant", "stadt")
+    assert again["migrated"] == 0 and again["skipped"] == 1
+    assert _head(objs[0])[0]["head"] == "v2"
+    # a rebuild from storage alone gives the same representations
+    cli.json("catalog", "rebuild")
+    assert {(f["representation"], f["path"]) for f in cli.json("aip", "show", aid)["files"]} == (
+        set(files)
+    )
+
+
+def test_a_failed_check_leaves_the_unit_unchanged_and_is_reported(
+    archive, home, tmp_path, monkeypatch
+):
+    cli = archive
+    aid = cli.json("ingest", write_tree(tmp_path / "sip", {"rede.docx": _docx()}))["aips"][0][
+        "aid"]  # fmt: skip
+    other = tmp_path / "other.docx"
+    other.write_bytes(_docx("Ein ganz anderer Text, der mit der Rede nichts zu tun hat."))
+    import magazin.core.preservation.migrate as mig
+
+    real = mig.convert
+
+    def loses_text(plan, source, work, profile, timeout=600):  # converts another document
+        return real(plan, other, work, profile, timeout)
+
+    monkeypatch.setattr(mig, "convert", loses_text)
+    obj = next(p for p in storage_objects(home) if p.name.endswith(aid.rsplit("-", 1)[1]))
+    code, out, _err = cli("preserve", "run", "office-to-pdfa", "--aid", aid, "--json")
+    assert code == 1
+    d = json.loads(out)
+    assert d["migrated"] == 0 and len(d["failed"]) == 1
+    assert d["failed"][0]["path"] == "rede.docx" and "words" in d["failed"][0]["reason"]
+    assert _head(obj)[0]["head"] == "v1"
+    assert {f["representation"] for f in cli.json("aip", "show", aid)["files"]} == {"original"}
+
+
+def test_pdf_becomes_pdfa_with_the_same_pages(archive, home, tmp_path):
+    cli = archive
+    aid = cli.json("ingest", write_tree(tmp_path / "sip", {"rede.pdf": _pdf()}))["aips"][0]["aid"]
+    r = cli.json("preserve", "run", "pdf-to-pdfa", "--aid", aid)
+    assert r["migrated"] == 1, r
+    f = next(f for f in cli.json("aip", "show", aid)["files"]
+             if f["representation"] == "preservation-1")  # fmt: skip
+    assert f["path"] == "rede.pdf" and f["validation"] == "success"
+    assert "PDF/A-2b claimed" in f["validation_note"]
+
+
+def test_images_and_video_keep_every_pixel_and_frame(archive, home, tmp_path):
+    cli = archive
+    sip = write_tree(tmp_path / "sip", {"plan.gif": _gif(), "film.mp4": _mp4(tmp_path)})
+    aid = cli.json("ingest", sip)["aips"][0]["aid"]
+    assert cli.json("preserve", "run", "image-to-tiff", "--aid", aid)["migrated"] == 1
+    assert cli.json("preserve", "run", "video-to-ffv1", "--aid", aid)["migrated"] == 1
+    files = {(f["representation"], f["path"]): f for f in cli.json("aip", "show", aid)["files"]}
+    assert files[("preservation-1", "plan.tif")]["puid"] == "fmt/353"
+    assert files[("preservation-2", "plan.tif")]["validation"] == "success"
+    assert files[("preservation-2", "film.mkv")]["mime"] == "video/x-matroska"
+    assert files[("preservation-2", "film.mkv")]["validation"] == "success"
+
+
+def test_the_checks_catch_lost_text_pages_pixels_and_frames(tmp_path):
+    from PIL import Image
+
+    src = tmp_path / "rede.docx"
+    src.write_bytes(_docx())
+    full, half = tmp_path / "full.pdf", tmp_path / "half.pdf"
+    full.write_bytes(_pdf(1, TEXT * 3))
+    half.write_bytes(_pdf(1, TEXT[: len(TEXT) // 2]))
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert checks.words(src, "rede.docx", mime, "fmt/412", full) is None
+    assert "words" in checks.words(src, "rede.docx", mime, "fmt/412", half)
+    two, one = tmp_path / "two.pdf", tmp_path / "one.pdf"
+    two.write_bytes(_pdf(2))
+    one.write_bytes(_pdf(1))
+    assert checks.pages(two, two, tmp_path / "r1") is None
+    assert "page" in checks.pages(two, one, tmp_path / "r2")
+    blank = tmp_path / "blank.pdf"
+    blank.write_bytes(_pdf(2, ""))  # the same pages without their text: they look different
+    assert "differs" in checks.pages(two, blank, tmp_path / "r3")
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    im = Image.new("RGB", (20, 20), (10, 20, 30))
+    im.save(a)
+    im.putpixel((7, 7), (10, 20, 31))
+    im.save(b)
+    assert checks.pixels(a, a) is None
+    assert "pixels differ" in checks.pixels(a, b)
+    f1 = tmp_path / "f1.mp4"
+    f1.write_bytes(_mp4(tmp_path))
+    f2 = tmp_path / "f2.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(f1), "-vf", "hflip", "-c:v",
+                    "ffv1", str(f2)], check=True)  # fmt: skip
+    assert checks.frames(f1, f1) is None
+    assert "frames differ" in checks.frames(f1, f2)
