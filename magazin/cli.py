@@ -635,7 +635,7 @@ def cmd_export(args, home):
 
     unit = _get_unit(args.aid)
     out = Path(args.out)
-    info = export_dip(home, unit, out)
+    info = export_dip(home, unit, out, args.representation)
     _out(
         args, info, lambda d: print(f"DIP of {d['aid']} written to {d['out']} ({d['files']} files)")
     )
@@ -1386,6 +1386,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd(sub, "export", cmd_export, "export a DIP (ZIP with files, METS, PREMIS, DC)")
     c.add_argument("aid")
     c.add_argument("--out", required=True)
+    c.add_argument("--representation", metavar="NAME",
+                   help="only this representation's files (default: all of them)")  # fmt: skip
     c = cmd(sub, "audit", cmd_audit, "re-hash every copy; --repair restores bad copies")
     c.add_argument("aids", nargs="*", metavar="AID")
     c.add_argument("--location")

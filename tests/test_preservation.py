@@ -239,3 +239,48 @@ def test_the_checks_catch_lost_text_pages_pixels_and_frames(tmp_path):
                     "ffv1", str(f2)], check=True)  # fmt: skip
     assert checks.frames(f1, f1) is None
     assert "frames differ" in checks.frames(f1, f2)
+
+
+def test_readers_get_the_newest_preservation_representation(archive, home, tmp_path, client):
+    import zipfile
+
+    from .conftest import PASSWORD, make_user
+
+    cli = archive
+    aid = cli.json("ingest", write_tree(tmp_path / "sip", {"rede.docx": _docx()}))["aips"][0][
+        "aid"]  # fmt: skip
+    cli.json("access", "release", aid, "--reason", "Freigabe für die Nutzung")
+    assert cli.json("preserve", "run", "office-to-pdfa", "--aid", aid)["migrated"] == 1
+    make_user(cli, "rolf", "stadt", "reader")
+    staff = make_user(cli, "anna", "stadt", "archivist")
+    assert client.login(username="rolf", password=PASSWORD)
+    page = client.get(f"/aip/{aid}/").content.decode()
+    assert "rede.pdf" in page and "rede.docx" not in page  # a DOCX reads as PDF/A
+    r = client.get(f"/aip/{aid}/files/rede.pdf")
+    assert r.status_code == 200 and b"".join(r.streaming_content)[:5] == b"%PDF-"
+    assert client.get(f"/aip/{aid}/files/rede.docx").status_code == 404
+    assert client.get(f"/aip/{aid}/?representation=original").status_code == 404
+    dip = b"".join(client.get(f"/aip/{aid}/dip").streaming_content)
+    with zipfile.ZipFile(io.BytesIO(dip)) as z:
+        names = z.namelist()
+        mets = etree.fromstring(z.read("METS.xml"))
+    assert "representations/preservation-1/data/rede.pdf" in names
+    assert not any(n.startswith("representations/original/") for n in names)
+    ns = {"m": "http://www.loc.gov/METS/"}
+    assert mets.xpath("//m:metsHdr/m:altRecordID[@TYPE='DIP representation']/text()",
+                      namespaces=ns) == ["preservation-1"]  # fmt: skip
+    assert [g.get("USE") for g in mets.xpath("//m:fileGrp", namespaces=ns)] == [
+        "representations/preservation-1"
+    ]
+    # staff choose any representation, on the page and through the API
+    assert client.login(username="anna", password=PASSWORD)
+    page = client.get(f"/aip/{aid}/?representation=original").content.decode()
+    assert "rede.docx" in page and "preservation-1" in page
+    api = client.get(f"/api/units/{aid}/?representation=original",
+                     HTTP_AUTHORIZATION=f"Token {staff['token']}").json()  # fmt: skip
+    assert api["representation"] == "original"
+    assert [f["path"] for f in api["files"]] == ["rede.docx"]
+    assert api["representations"] == ["original", "preservation-1"]
+    r = client.get(f"/api/units/{aid}/files/rede.docx?representation=original",
+                   HTTP_AUTHORIZATION=f"Token {staff['token']}")  # fmt: skip
+    assert r.status_code == 200

@@ -84,6 +84,8 @@ PAGES = {
     "/accessions/": {"admin", "archivist"},
     "/accessions/{accession}/": {"admin", "archivist"},
     "/access-log/": {"admin", "archivist"},
+    "/attention/": {"admin", "archivist"},
+    "/attention/?outcome=all": {"admin", "archivist"},
     "/xdomea/": {"admin", "archivist"},
     "/users/": {"admin"},
     "/tektonik/": {"admin"},
@@ -146,7 +148,8 @@ def test_a_reader_sees_counts_and_facts_only_of_what_he_may_open(world):
     assert "gesperrt</a> <small>" not in hits  # no count of closed units
     assert "2 Treffer" in staff.get("/search/?q=Hafenrede").content.decode()
     # the menu offers a reader no staff pages
-    for href in ("/ingest/", "/quarantine/", "/accessions/", "/access-log/", "/users/"):
+    for href in ("/ingest/", "/quarantine/", "/accessions/", "/access-log/", "/users/",
+                 "/attention/"):  # fmt: skip
         assert f'href="{href}"' not in page
 
 

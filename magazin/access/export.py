@@ -11,29 +11,64 @@ import os
 import zipfile
 from pathlib import Path
 
+from lxml import etree
+
 from magazin.catalog.storage import archive_storage
 from magazin.core.config import Home
 from magazin.core.storage.ocfl import OcflError, OcflObject
 from magazin.errors import Failure
 
 CHUNK = 1 << 20
+_METS = "http://www.loc.gov/METS/"
+_XLINK = "http://www.w3.org/1999/xlink"
+
+
+def dip_mets(data: bytes, representation: str) -> bytes:
+    """The AIP's METS for a DIP of one representation: the other representations' file
+    groups and structural divisions left out, and the representation it carries named
+    (metsHdr/altRecordID TYPE="DIP representation")."""
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    use = f"representations/{representation}"
+    gone: set[str] = set()
+    for grp in root.iter(f"{{{_METS}}}fileGrp"):
+        if (grp.get("USE") or "").startswith("representations/") and grp.get("USE") != use:
+            gone |= {f.get("ID") for f in grp.iter(f"{{{_METS}}}file")}
+            grp.getparent().remove(grp)
+    for div in list(root.iter(f"{{{_METS}}}div")):
+        if div.get("TYPE") == "representation" and div.get("LABEL") not in (use, None):
+            div.getparent().remove(div)
+    for fptr in list(root.iter(f"{{{_METS}}}fptr")):
+        if fptr.get("FILEID") in gone:
+            fptr.getparent().remove(fptr)
+    hdr = root.find(f"{{{_METS}}}metsHdr")
+    if hdr is None:
+        hdr = etree.Element(f"{{{_METS}}}metsHdr")
+        root.insert(0, hdr)
+    alt = etree.Element(f"{{{_METS}}}altRecordID", TYPE="DIP representation")
+    alt.text = representation
+    agents = hdr.findall(f"{{{_METS}}}agent")
+    (agents[-1].addnext(alt) if agents else hdr.insert(0, alt))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 class ExportError(Exception):
     pass
 
 
-def export_dip(home: Home, unit, out: Path) -> dict:
+def export_dip(home: Home, unit, out: Path, representation: str | None = None) -> dict:
+    """The DIP: every file of the AIP, or with `representation` the files of that one only,
+    with a METS that lists just those and names the representation it carries."""
     with home.locks.shared(unit.ocfl_id):  # the head version, not one being written
-        return _export(home, unit, out)
+        return _export(home, unit, out, representation)
 
 
-def _export(home: Home, unit, out: Path) -> dict:
+def _export(home: Home, unit, out: Path, representation: str | None) -> dict:
     last_error = "no copy found"
     for loc, obj in archive_storage(home).copies(unit.tenant.slug, unit.ocfl_id):
         try:
-            n = _write_zip(obj, out)
-            return {"aid": unit.aid, "out": str(out), "files": n, "location": loc.name}
+            n = _write_zip(obj, out, representation)
+            return {"aid": unit.aid, "out": str(out), "files": n, "location": loc.name,
+                    "representation": representation}  # fmt: skip
         except (OcflError, ExportError, OSError) as e:
             last_error = f"{loc.name}: {e}"
     raise Failure(f"cannot export {unit.aid}: {last_error}")
@@ -45,13 +80,25 @@ def _zip_time(iso: str) -> tuple:
     return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
 
 
-def _write_zip(obj: OcflObject, out: Path) -> int:
+def _write_zip(obj: OcflObject, out: Path, representation: str | None = None) -> int:
     tmp = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     state = obj.state()
+    if representation is not None:
+        prefix = f"representations/{representation}/"
+        if not any(p.startswith(prefix) for p in state):
+            raise Failure(f"{obj.id}: no representation {representation!r}")
+        state = {p: d for p, d in state.items()
+                 if not p.startswith("representations/") or p.startswith(prefix)}  # fmt: skip
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             for logical in sorted(state):
+                if logical == "METS.xml" and representation is not None:
+                    data = dip_mets(obj.read("METS.xml"), representation)
+                    created = obj.inventory["versions"][obj.inventory["head"]]["created"]
+                    zf.writestr(zipfile.ZipInfo(logical, _zip_time(created)), data,
+                                zipfile.ZIP_DEFLATED)  # fmt: skip
+                    continue
                 digest = state[logical]
                 h = hashlib.new(obj.digest_algorithm)
                 rel = obj.content_of(logical)

@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from magazin.access.files import dip_response, file_response
+from magazin.access.files import dip_response, file_response, representation_for
 from magazin.access.logs import log_access
 from magazin.access.models import Release
 from magazin.access.scope import Scope
@@ -131,31 +131,47 @@ class Search(APIView):
         return response
 
 
+REPRESENTATION = OpenApiParameter(
+    "representation", str, description="the representation (default: the newest preservation "
+    "representation, else the original; readers get only that one)")  # fmt: skip
+
+
 class UnitDetail(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, parameters=[REPRESENTATION])
     def get(self, request, aid: str):
-        unit = Scope.of(request.user).unit(aid)
+        scope = Scope.of(request.user)
+        unit = scope.unit(aid)
+        rep = representation_for(unit, request.query_params.get("representation"),
+                                 scope.can_edit)  # fmt: skip
         log_access(request, unit, "view", via="api")
-        return Response(aip_detail(unit))
+        return Response(aip_detail(unit, rep))
 
 
 class UnitFile(APIView):
     """A file's bytes, read from the first copy whose bytes match the stored digest."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+                   parameters=[REPRESENTATION])  # fmt: skip
     def get(self, request, aid: str, path: str):
-        unit = Scope.of(request.user).unit(aid)
-        response = file_response(unit, path)
+        scope = Scope.of(request.user)
+        unit = scope.unit(aid)
+        response = file_response(
+            unit, path, request.query_params.get("representation"), scope.can_edit
+        )
         log_access(request, unit, "download", path, via="api")
         return response
 
 
 class UnitDip(APIView):
-    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY},
+                   parameters=[REPRESENTATION])  # fmt: skip
     def get(self, request, aid: str):
-        unit = Scope.of(request.user).unit(aid)
+        scope = Scope.of(request.user)
+        unit = scope.unit(aid)
+        rep = representation_for(unit, request.query_params.get("representation"),
+                                 scope.can_edit)  # fmt: skip
         log_access(request, unit, "dip", via="api")
-        return dip_response(unit)
+        return dip_response(unit, rep)
 
 
 # one component for the job, used by the list and the single job

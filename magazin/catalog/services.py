@@ -330,12 +330,31 @@ def unit_summary(u: Unit) -> dict:
     }
 
 
-def aip_detail(u: Unit) -> dict:
+def representations(root: Unit) -> list[str]:
+    """An AIP's representations: the original first, then preservation-1, -2, …"""
+    names = list(Representation.objects.filter(unit=root).values_list("name", flat=True))
+    return sorted(names, key=lambda n: (n != "original", int(n.rsplit("-", 1)[-1])
+                                        if n.rsplit("-", 1)[-1].isdigit() else 0, n))  # fmt: skip
+
+
+def access_representation(root: Unit) -> str:
+    """What readers get: the newest preservation representation (a DOCX reads as PDF/A),
+    else the original."""
+    names = representations(root)
+    return names[-1] if names else "original"
+
+
+def aip_detail(u: Unit, representation: str | None = None) -> dict:
     """A unit with files, events and copies; a child unit shows the files under its folder
-    and the events and copies of the AIP it lives in."""
+    and the events and copies of the AIP it lives in. With `representation`, only the files
+    of that representation."""
     root = unit_root(u)
     files = unit_files(u)
+    if representation is not None:
+        files = files.filter(representation__name=representation)
     return {
+        "representations": representations(root),
+        "representation": representation,
         **aip_summary(u),
         "ocfl_id": u.ocfl_id,
         "accession": u.accession.number if u.accession else None,

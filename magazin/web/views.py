@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from magazin.access import bulk
 from magazin.access import services as acc
-from magazin.access.files import dip_response, file_response
+from magazin.access.files import dip_response, file_response, representation_for
 from magazin.access.logs import log_access, log_search
 from magazin.access.scope import Scope
 from magazin.access.search import FILTERS, ORDERS, facets, format_names, ordered, search
@@ -265,7 +265,8 @@ def aip(request, aid: str):
                 messages.success(request, "; ".join(tr(c) for c in r["changed"]))
         return redirect("aip", aid=unit.aid)
     log_access(request, unit, "view")
-    d = aip_detail(unit)
+    rep = representation_for(unit, request.GET.get("representation"), scope.can_edit)
+    d = aip_detail(unit, rep)
     d["tree"] = _contents_tree(scope, unit)
     context = {
         "d": d,
@@ -401,17 +402,20 @@ def _contents_tree(scope: Scope, unit) -> list[dict]:
 
 def unit_file(request, aid: str, path: str):
 
-    unit = Scope.of(request.user).unit(aid)
-    response = file_response(unit, path)
+    scope = Scope.of(request.user)
+    unit = scope.unit(aid)
+    response = file_response(unit, path, request.GET.get("representation"), scope.can_edit)
     log_access(request, unit, "download", path)
     return response
 
 
 def unit_dip(request, aid: str):
 
-    unit = Scope.of(request.user).unit(aid)
+    scope = Scope.of(request.user)
+    unit = scope.unit(aid)
+    rep = representation_for(unit, request.GET.get("representation"), scope.can_edit)
     log_access(request, unit, "dip")
-    return dip_response(unit)
+    return dip_response(unit, rep)
 
 
 def archivist_scope(request) -> Scope:

@@ -27,15 +27,24 @@ def _words(text: str) -> Counter:
     return Counter(w.lower() for w in _WORD.findall(text))
 
 
+def _pdftotext(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                         timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+    return out.stdout.decode("utf-8", "replace")
+
+
 def words(source: Path, name: str, mime: str | None, puid: str | None, result: Path) -> str | None:
-    """None if the result keeps the source's words, else why not."""
+    """None if the result keeps the source's words, else why not. A document's words are
+    those Magazin extracts for its search; a PDF's are read by pdftotext, as the result's
+    are (it reads what a page shows: text outside the page is not counted on either side)."""
     kind = kind_of(name, mime, puid)
-    src = _words(extract_text(source, kind)) if kind else Counter()
+    if kind == "pdf":
+        src = _words(_pdftotext(source))
+    else:
+        src = _words(extract_text(source, kind)) if kind else Counter()
     if not src:
         return None  # no text to keep (a scan): the page check speaks for it
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(result), "-"], capture_output=True,
-                         timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
-    res = _words(out.stdout.decode("utf-8", "replace"))
+    res = _words(_pdftotext(result))
     kept = sum(min(n, res[w]) for w, n in src.items()) / sum(src.values())
     if kept < WORDS_KEPT:
         return N_("only {pct:.1f} % of the source's words are in the result (at least 98 % "
