@@ -284,3 +284,30 @@ def test_readers_get_the_newest_preservation_representation(archive, home, tmp_p
     r = client.get(f"/api/units/{aid}/files/rede.docx?representation=original",
                    HTTP_AUTHORIZATION=f"Token {staff['token']}")  # fmt: skip
     assert r.status_code == 200
+
+
+def test_a_plan_started_on_the_web_runs_as_a_background_job(archive, home, tmp_path, client):
+    from magazin.ingest.jobs import run_pending
+
+    from .conftest import PASSWORD, make_user
+
+    cli = archive
+    aid = cli.json("ingest", write_tree(tmp_path / "sip", {"plan.gif": _gif()}))["aips"][0]["aid"]
+    staff = make_user(cli, "anna", "stadt", "archivist")
+    assert client.login(username="anna", password=PASSWORD)
+    page = client.get("/attention/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "image-to-tiff" in page and "Erhaltungsplan" in page
+    r = client.post("/attention/", {"plan": "image-to-tiff", "fonds": "OB-Reden"})
+    assert r.status_code == 302 and "/ingest/jobs/" in r["Location"]
+    jid = r["Location"].rstrip("/").rsplit("/", 1)[-1]
+    run_pending()
+    job = client.get(f"/api/jobs/{jid}/", HTTP_AUTHORIZATION=f"Token {staff['token']}").json()
+    assert job["state"] == "done" and job["kind"] == "preserve"
+    assert job["plan"] == "image-to-tiff" and job["migrated"] == 1 and job["failed"] == []
+    page = client.get(f"/ingest/jobs/{jid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "image-to-tiff" in page
+    files = {(f["representation"], f["path"]) for f in cli.json("aip", "show", aid)["files"]}
+    assert ("preservation-1", "plan.tif") in files
+    # an unknown plan is refused at once, nothing queued
+    r = client.post("/attention/", {"plan": "magic"}, follow=True)
+    assert "magic" in r.content.decode()

@@ -29,6 +29,7 @@ from magazin.core.ingest import IngestRequest
 from magazin.core.sip import UNLISTED
 from magazin.core.staging import Progress
 from magazin.core.xdomea.messages import NAME
+from magazin.preservation.runs import plan_named, run_plan
 from magazin.xdomea.inbox import deliver
 from magazin.xdomea.models import Agency
 
@@ -37,7 +38,7 @@ from .models import IngestJob, QuarantineEntry
 
 # share of the whole job per phase of an ingest: (start %, width %)
 PHASES = {"copy": (0, 45), "verify": (45, 30), "identify": (75, 10), "store": (85, 15),
-          "decide": (0, 100)}  # fmt: skip
+          "decide": (0, 100), "migrate": (0, 100)}  # fmt: skip
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -273,6 +274,17 @@ def decision_job(
     return _enqueue(job)
 
 
+def preserve_job(tenant: Tenant, user: str, plan: str, roots: list[Unit], *,
+                 back: str = "", origin: str = "web") -> IngestJob:  # fmt: skip
+    """A preservation plan's run over these AIPs as one background job (an unknown plan or
+    one whose tool is missing is refused at once: Failure)."""
+    plan_named(plan)
+    options = {"plan": plan, "aids": [r.aid for r in roots], "back": back}
+    job = _new_job(tenant, user, kind=IngestJob.PRESERVE, origin=origin,
+                   name=f"{plan} ({len(roots)})", sip_path="", options=options)  # fmt: skip
+    return _enqueue(job)
+
+
 def drop_entries(home: Home, tenant: Tenant) -> dict[str, list[str]]:
     """What the tenant's drop area offers: folders and containers, and metadata tables."""
     root = home.drop_folder(tenant.slug)
@@ -446,6 +458,13 @@ def run_job(jid: str, home: Home | None = None) -> IngestJob:
             elif job.kind == IngestJob.DECISION:
                 result = bulk.run(home, job.tenant, job.user, job.options, progress)
                 state = IngestJob.DONE
+            elif job.kind == IngestJob.PRESERVE:
+                roots = list(Unit.objects.filter(tenant=job.tenant, parent=None,
+                                                 aid__in=job.options["aids"])
+                             .select_related("tenant").order_by("aid"))  # fmt: skip
+                result = run_plan(home, plan_named(job.options["plan"]), roots, job.user,
+                                  progress=progress)  # fmt: skip
+                state = IngestJob.DONE
             else:
                 q = QuarantineEntry.objects.get(qid=job.options["quarantine"])
                 result, ok = services.retry_entry(home, q, job.user, progress)
@@ -558,6 +577,7 @@ def job_dict(job: IngestJob) -> dict:
     """The job as the API reports it: {"state", "progress", "aips", "errors", …}."""
     r, options = job.result or {}, job.options or {}
     decision = job.kind == IngestJob.DECISION
+    preserve = job.kind == IngestJob.PRESERVE
     return {
         "job": job.jid,
         "state": job.state,
@@ -584,4 +604,9 @@ def job_dict(job: IngestJob) -> dict:
         "units": len(options.get("aids", [])) if decision else None,
         "decisions": r.get("decisions"),
         "back": options.get("back") or None,
+        # a preservation plan's run: the plan and its summary (as `magazin preserve run`)
+        "plan": options.get("plan") if preserve else None,
+        "migrated": r.get("migrated") if preserve else None,
+        "skipped": r.get("skipped") if preserve else None,
+        "failed": r.get("failed", []) if preserve else [],
     }

@@ -34,6 +34,7 @@ class IngestJob(models.Model):
     FINISHED = (DONE, REJECTED, FAILED)
     SIP, XDOMEA, RETRY = "sip", "xdomea", "retry"
     DECISION = "decision"  # access decisions on many units (options: action, aids, …)
+    PRESERVE = "preserve"  # a preservation plan's run (options: plan, aids)
     # where the ingest was started: the web page, the API, the command line, an xdomea inbox
     ORIGINS = ("web", "api", "cli", "xdomea")
 

@@ -109,6 +109,8 @@ LABELS = {
         "identify": _p("ingest phase", "identifying formats"),
         "store": _p("ingest phase", "storing"),
         "decide": _p("job phase", "recording decisions"),
+        "migrate": _p("job phase", "migrating"),
+        "validate": _p("job phase", "validating"),
     },
     "risk": {
         "low": _p("format risk", "low"),

@@ -3,19 +3,39 @@ validated) and the holdings by format risk."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from magazin.catalog.models import File
+from magazin.catalog.models import File, Unit
+from magazin.core.preservation.plans import PLANS, available
+from magazin.errors import Failure
+from magazin.ingest.jobs import preserve_job
 from magazin.preservation.register import holdings_by_risk
 from magazin.preservation.validation import NOT_VALID
 
+from .i18n import tr
 from .views import archivist_scope
 
 
 def attention(request):
-    """Every file of the tenant that is not valid: invalid first, then not validated."""
+    """Every file of the tenant that is not valid: invalid first, then not validated; and a
+    preservation plan started on the holdings (or one fonds) as a background job."""
     scope = archivist_scope(request)
+    if request.method == "POST":
+        roots = Unit.objects.filter(tenant=scope.tenant, parent=None)
+        code = request.POST.get("fonds", "")
+        if code:
+            roots = roots.filter(fonds__code=code)
+        try:
+            job = preserve_job(scope.tenant, request.user.get_username(),
+                               request.POST.get("plan", ""), list(roots),
+                               back=reverse("attention"))  # fmt: skip
+        except Failure as e:
+            messages.error(request, tr(str(e)))
+            return redirect("attention")
+        return redirect("job", jid=job.jid)
     outcome = request.GET.get("outcome", "failure")
     wanted = {"failure": ["failure"], "warning": ["warning", ""], "all": list(NOT_VALID)}.get(
         outcome, ["failure"]
@@ -29,7 +49,9 @@ def attention(request):
     risks = holdings_by_risk(scope.tenant)
     by_risk = {r: sum(x["files"] for x in risks if x["risk"] == r)
                for r in ("high", "medium", "low", None)}  # fmt: skip
+    plans = [{**p.as_dict(), "available": available(p)} for p in PLANS.values()]
     return render(request, "web/attention.html", {
         "page": page, "outcome": outcome, "query": f"outcome={outcome}", "risks": risks,
-        "by_risk": by_risk,
+        "by_risk": by_risk, "plans": plans,
+        "fonds": scope.tenant.fonds.order_by("code").values_list("code", "title"),
     })  # fmt: skip
