@@ -58,3 +58,28 @@ def test_holdings_by_risk_and_a_tenants_change_kept_in_storage(archive, home, tm
     assert cli.json("formats", "risk", "--tenant", "land") == []
     code, out, _ = cli("formats", "risk", "set", "x-fmt/111", "--tenant", "land", "--json")
     assert json.loads(out)["before"]["risk"] == "low"
+
+
+def test_an_admin_changes_the_register_on_the_web_and_the_dashboard_shows_risks(
+    archive, home, tmp_path, client
+):
+    from .conftest import PASSWORD, make_user
+
+    cli = archive
+    cli.json("ingest", write_tree(tmp_path / "sip", {"a.txt": "eins", "b.txt": "zwei"}))
+    make_user(cli, "adam", "stadt", "admin")
+    make_user(cli, "anna", "stadt", "archivist")
+    assert client.login(username="anna", password=PASSWORD)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Formatrisiko" in page and 'class="risk-low">gering' in page
+    assert 'name="action" value="risk"' not in client.get("/attention/").content.decode()
+    r = client.post("/attention/", {"action": "risk", "puid": "x-fmt/111", "risk": "high"})
+    assert r.status_code == 404  # only the tenant's admins change the register
+    assert client.login(username="adam", password=PASSWORD)
+    r = client.post("/attention/", {"action": "risk", "puid": "x-fmt/111", "risk": "high",
+                                    "plan": "", "note": "Kodierung unklar"})  # fmt: skip
+    assert r.status_code == 302
+    row = cli.json("formats", "risk", "--tenant", "stadt")[0]
+    assert row["puid"] == "x-fmt/111" and row["risk"] == "high"
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'class="risk-high">hoch' in page

@@ -32,6 +32,7 @@ from magazin.core.config import load_home
 from magazin.errors import Failure
 from magazin.ingest.jobs import decision_job
 from magazin.ingest.models import QuarantineEntry
+from magazin.preservation.register import holdings_by_risk
 from magazin.web.i18n import label, tr, tr_list
 from magazin.xdomea.models import Process
 from magazin.xdomea.services import (
@@ -127,7 +128,24 @@ def dashboard(request):
         context["quarantine"] = QuarantineEntry.objects.filter(
             status="open", tenant=scope.tenant.slug
         ).count()
+        context["risks"] = risk_chart(holdings_by_risk(scope.tenant))
     return render(request, "web/dashboard.html", context)
+
+
+def risk_chart(rows: list[dict]) -> list[dict]:
+    """The holdings by format risk, high first, each with its share for the bar."""
+    out = []
+    for risk in ("high", "medium", "low", None):
+        here = [r for r in rows if r["risk"] == risk]
+        if here:
+            out.append({"risk": risk or "none", "files": sum(r["files"] for r in here),
+                        "bytes": sum(r["bytes"] for r in here),
+                        "formats": ", ".join(r["puid"] or "?" for r in here[:6])
+                        + (", …" if len(here) > 6 else "")})  # fmt: skip
+    total = max((r["files"] for r in out), default=1)
+    for r in out:
+        r["pct"] = round(100 * r["files"] / total)
+    return out
 
 
 def fonds_units(request, code: str):
