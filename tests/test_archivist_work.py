@@ -240,7 +240,8 @@ def test_classification_fonds_and_tenants_in_the_web_kept_in_storage(archive, re
                   {"path": "A/A2", "title": "Reden", "fonds": ["OB-Akten"]}]  # fmt: skip
     tenants = {t["slug"]: t for t in archive.json("tenant", "list")}
     assert tenants["stadt"] == {"slug": "stadt", "name": "Stadtarchiv MD",
-                                "time_zone": "Europe/Vienna", "language": "en"}  # fmt: skip
+                                "time_zone": "Europe/Vienna", "language": "en",
+                                "invalid_files": "warn"}  # fmt: skip
     assert "kreis" in tenants
     assert {f["code"]: f["title"] for f in archive.json("fonds", "list", "--tenant", "stadt")} == {
         "OB-Reden": "Reden des OB",

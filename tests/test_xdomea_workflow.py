@@ -545,7 +545,8 @@ def test_declared_format_contradicting_the_file_is_stored_with_a_warning(desk, h
     assert m["status"] == "stored"
     aid = m["aips"][0]["aid"]
     events = desk.cli.json("aip", "show", aid)["events"]
-    (w,) = [e for e in events if e["type"] == "validation"]
+    # the identified format against the declared one (beside each file's own validation)
+    (w,) = [e for e in events if e["type"] == "validation" and "declared" in e["detail"]]
     assert w["outcome"] == "warning"
     assert "018 (pdf" in w["outcome_detail"] and "fmt/412" in w["outcome_detail"]
 

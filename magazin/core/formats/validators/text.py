@@ -9,7 +9,7 @@ from ...i18n import N_
 from . import Validation, ValidatorPolicy, invalid, valid
 
 CHUNK = 1 << 20
-_CONTROL = set(range(0, 32)) - {9, 10, 12, 13, 26}
+_CONTROL = bytes(sorted(set(range(0, 32)) - {9, 10, 12, 13, 26}))
 
 
 def validate(path: str, policy: ValidatorPolicy, **_) -> Validation:
@@ -25,7 +25,7 @@ def validate(path: str, policy: ValidatorPolicy, **_) -> Validation:
             if b"\0" in chunk:
                 return invalid(name, [N_("NUL byte at offset {offset}: not text").format(
                     offset=offset + chunk.index(b"\0"))])  # fmt: skip
-            control += sum(chunk.count(bytes([c])) for c in _CONTROL)
+            control += len(chunk) - len(chunk.translate(None, _CONTROL))  # one pass
             if utf8:
                 try:
                     decoder.decode(chunk)
