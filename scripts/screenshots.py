@@ -159,7 +159,8 @@ def shoot(base: str, env: dict, out: Path, tmp: Path) -> None:
         "anna": [("dashboard", "/"), ("fonds", "/fonds/OB-Reden/?sort=date"),
                  ("unit", f"/aip/{units[0]['aid']}/"), ("search", "/search/?q=Stadt"),
                  ("accession", f"/accessions/{accession}/"), ("access-log", "/access-log/")],
-        "adam": [("users", "/users/"), ("tektonik", "/tektonik/")],
+        "adam": [("users", "/users/"), ("tektonik", "/tektonik/"),
+                 ("preservation", "/attention/?outcome=all")],
         "olga": [("storage", "/storage/"), ("tenants", "/tenants/")],
         "rita": [("reader-dashboard", "/")],
     }  # fmt: skip

@@ -156,6 +156,7 @@ def test_office_documents_become_pdfa_beside_the_untouched_original(
     )
 
 
+@pytest.mark.once  # the conversions: the same on both databases
 def test_a_failed_check_leaves_the_unit_unchanged_and_is_reported(
     archive, home, tmp_path, monkeypatch
 ):
@@ -182,6 +183,7 @@ def test_a_failed_check_leaves_the_unit_unchanged_and_is_reported(
     assert {f["representation"] for f in cli.json("aip", "show", aid)["files"]} == {"original"}
 
 
+@pytest.mark.once  # the conversions: the same on both databases
 def test_pdf_becomes_pdfa_with_the_same_pages(archive, home, tmp_path):
     cli = archive
     aid = cli.json("ingest", write_tree(tmp_path / "sip", {"rede.pdf": _pdf()}))["aips"][0]["aid"]
@@ -193,6 +195,7 @@ def test_pdf_becomes_pdfa_with_the_same_pages(archive, home, tmp_path):
     assert "PDF/A-2b claimed" in f["validation_note"]
 
 
+@pytest.mark.once  # the conversions: the same on both databases
 def test_images_and_video_keep_every_pixel_and_frame(archive, home, tmp_path):
     cli = archive
     sip = write_tree(tmp_path / "sip", {"plan.gif": _gif(), "film.mp4": _mp4(tmp_path)})
@@ -286,6 +289,7 @@ def test_readers_get_the_newest_preservation_representation(archive, home, tmp_p
     assert r.status_code == 200
 
 
+@pytest.mark.once  # the conversions: the same on both databases
 def test_a_plan_started_on_the_web_runs_as_a_background_job(archive, home, tmp_path, client):
     from magazin.ingest.jobs import run_pending
 
