@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from django.db import close_old_connections, transaction
+from django.db import connections, transaction
 
 from magazin.catalog.models import Event, Unit
 from magazin.catalog.services import event_rows, replace_files
@@ -69,7 +69,6 @@ def run_plan(home: Home, plan: Plan, roots: list[Unit], user: str, *, dry_run: b
         finally:
             with lock:
                 free.append(profile)
-            close_old_connections()
         with lock:
             out[status] += 1
             out["failed"] += [{"aid": root.aid, "path": p, "reason": r} for p, r in failed]
@@ -82,8 +81,15 @@ def run_plan(home: Home, plan: Plan, roots: list[Unit], user: str, *, dry_run: b
                 for root in roots:
                     one(root)
             else:
+
+                def in_thread(root: Unit) -> None:
+                    try:
+                        one(root)
+                    finally:
+                        connections.close_all()  # this thread's own, not the caller's
+
                 with ThreadPoolExecutor(jobs) as ex:
-                    list(ex.map(one, roots))
+                    list(ex.map(in_thread, roots))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if progress is not None:
