@@ -366,5 +366,7 @@ def test_the_attention_page_lists_invalid_files_and_risks(archive, home, tmp_pat
     page = client.get("/attention/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "kaputt.pdf" in page and "rede.pdf" not in page and aid in page
     assert "ungültig" in page and "pdf-to-pdfa" in page and "mittel" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Aufmerksamkeit" in title  # the page's title and only it
     unit = client.get(f"/aip/{aid}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "gültig" in unit and "ungültig" in unit
