@@ -115,14 +115,8 @@ def edit_tenant(
 
 def set_closure_profile(home: Home, tenant: Tenant, user: str, profile: str) -> bool:
     """The tenant's closure-period rules, kept in its OCFL object; False if unchanged."""
-    if profile == tenant.closure_profile:
-        return False
-    detail = N_("Tenant {slug}: closure-period rules {old} → {new}").format(
-        slug=tenant.slug, old=tenant.closure_profile, new=profile
-    )
-    _change(home, tenant, user, {"closure_profile": profile}, kind="tenant", tenant=tenant.slug,
-            key="tenant", detail=detail, title=tenant.name, identifier=tenant.slug)  # fmt: skip
-    return True
+    return _set_setting(home, tenant, user, "closure_profile", profile,
+                        N_("Tenant {slug}: closure-period rules {old} → {new}"))  # fmt: skip
 
 
 INVALID_FILES = ("warn", "reject")
@@ -134,13 +128,20 @@ def set_invalid_files(home: Home, tenant: Tenant, user: str, choice: str) -> boo
     if choice not in INVALID_FILES:
         raise CatalogError(N_("invalid files: one of {choices}").format(
             choices=", ".join(INVALID_FILES)))  # fmt: skip
-    if choice == tenant.invalid_files:
+    return _set_setting(home, tenant, user, "invalid_files", choice,
+                        N_("Tenant {slug}: invalid files at ingest {old} → {new}"))  # fmt: skip
+
+
+def _set_setting(home: Home, tenant: Tenant, user: str, field: str, value: str,
+                 detail: str) -> bool:  # fmt: skip
+    """One setting of the tenant, a new version of its OCFL object where it changes;
+    `detail` names it with {slug}, {old} and {new}. False if unchanged."""
+    old = getattr(tenant, field)
+    if value == old:
         return False
-    detail = N_("Tenant {slug}: invalid files at ingest {old} → {new}").format(
-        slug=tenant.slug, old=tenant.invalid_files, new=choice
-    )
-    _change(home, tenant, user, {"invalid_files": choice}, kind="tenant", tenant=tenant.slug,
-            key="tenant", detail=detail, title=tenant.name, identifier=tenant.slug)  # fmt: skip
+    _change(home, tenant, user, {field: value}, kind="tenant", tenant=tenant.slug, key="tenant",
+            detail=detail.format(slug=tenant.slug, old=old, new=value), title=tenant.name,
+            identifier=tenant.slug)  # fmt: skip
     return True
 
 
