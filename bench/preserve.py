@@ -15,8 +15,8 @@ import json
 import shutil
 import sys
 import tempfile
-import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -87,20 +87,10 @@ def main() -> None:
     with ValidatorPool(ValidatorPolicy(), workers=2) as pool:
         pool.validate(str(files[0]), ids[0].puid, ids[0].mime)
         t = time.perf_counter()
-        outcomes: dict[str, int] = {}
-        done = []
-        ev = threading.Event()
-
-        def finish(v) -> None:
-            done.append(v)
-            outcomes[v.outcome] = outcomes.get(v.outcome, 0) + 1
-            if len(done) == len(files):
-                ev.set()
-
-        for f, i in zip(files, ids, strict=True):
-            pool.submit(str(f), i.puid, i.mime, finish)
-        ev.wait()
+        done = pool.validate_many([(str(f), i.puid, i.mime)
+                                   for f, i in zip(files, ids, strict=True)])  # fmt: skip
         secs = time.perf_counter() - t
+    outcomes = dict(Counter(v.outcome for v in done))
     rate = round(len(files) / secs, 1)
     results["validation"] = {"files": len(files), "seconds": round(secs, 2),
                              "files_per_s": rate, "outcomes": outcomes}  # fmt: skip

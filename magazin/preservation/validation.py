@@ -8,7 +8,7 @@ engine's single change path."""
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from collections import Counter
 
 from django.db import transaction
@@ -82,26 +82,12 @@ def validate_stored(home: Home, roots: list[Unit], user: str, progress=None) -> 
 def _validate_files(storage, pool, home, tenant, ocfl_id, files) -> dict[str, Validation]:
     """Each file read from an intact copy (a temporary copy for S3) and validated; the pool's
     workers take several files of the AIP at once."""
-    results: dict[str, Validation] = {}
-    done = threading.Condition()
-    opened = []
-    try:
-        for f in files:
-            fh = storage.verified_file(tenant, ocfl_id, f.logical_path, home.tmp)
-            opened.append(fh)
-
-            def finish(v: Validation, lp=f.logical_path) -> None:
-                with done:
-                    results[lp] = v
-                    done.notify_all()
-
-            pool.submit(fh.name, f.puid, f.mime, finish)
-        with done:
-            done.wait_for(lambda: len(results) == len(files))
-    finally:
-        for fh in opened:
-            fh.close()
-    return results
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(storage.verified_file(tenant, ocfl_id, f.logical_path,
+                                                            home.tmp)) for f in files]  # fmt: skip
+        results = pool.validate_many([(fh.name, f.puid, f.mime)
+                                      for fh, f in zip(opened, files, strict=True)])  # fmt: skip
+    return {f.logical_path: v for f, v in zip(files, results, strict=True)}
 
 
 def summary(units) -> dict:

@@ -88,11 +88,26 @@ class ValidatorPool:
         self.jobs.put((str(path), puid, mime, done))
 
     def validate(self, path: str, puid: str | None, mime: str | None) -> Validation:
-        box: list[Validation] = []
-        ready = threading.Event()
-        self.submit(path, puid, mime, lambda v: (box.append(v), ready.set()))
-        ready.wait()
-        return box[0]
+        return self.validate_many([(path, puid, mime)])[0]
+
+    def validate_many(self, files: list[tuple[str, str | None, str | None]]) -> list[Validation]:
+        """Validate (path, puid, mime) each, the workers taking several at once; the results
+        in the same order."""
+        results: list[Validation | None] = [None] * len(files)
+        left = [len(files)]
+        done = threading.Condition()
+
+        def finish(i: int, v: Validation) -> None:
+            with done:
+                results[i] = v
+                left[0] -= 1
+                done.notify_all()
+
+        for i, (path, puid, mime) in enumerate(files):
+            self.submit(path, puid, mime, lambda v, i=i: finish(i, v))
+        with done:
+            done.wait_for(lambda: left[0] == 0)
+        return results
 
     def close(self) -> None:
         for _ in self.threads:
