@@ -4,9 +4,9 @@ them, the target format, and the checks that prove a migration kept what matters
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
-from functools import cache
+
+from ..programs import program_version
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ PLANS: dict[str, Plan] = {
 }  # fmt: skip
 
 _COMMANDS = {"libreoffice": "soffice", "ghostscript": "gs", "vips": "vips", "ffmpeg": "ffmpeg"}
+_NAMES = {"libreoffice": "LibreOffice", "ghostscript": "Ghostscript", "vips": "libvips",
+          "ffmpeg": "ffmpeg"}  # fmt: skip
 _VERSION_ARGS = {"soffice": ["--version"], "gs": ["--version"], "vips": ["--version"],
                  "ffmpeg": ["-version"]}  # fmt: skip
 
@@ -58,21 +60,8 @@ def available(plan: Plan) -> bool:
     return shutil.which(_COMMANDS[plan.tool]) is not None
 
 
-@cache
 def tool_version(tool: str) -> str:
     """The tool and its version, as the migration event's agent names it."""
     cmd = _COMMANDS[tool]
-    try:
-        out = subprocess.run([cmd, *_VERSION_ARGS[cmd]], capture_output=True, text=True,
-                             timeout=60, stdin=subprocess.DEVNULL).stdout  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return tool
-    first = out.strip().splitlines()[0] if out.strip() else ""
-    words = [w for w in first.replace("-", " ").split() if w[:1].isdigit()]
-    names = {"libreoffice": "LibreOffice", "ghostscript": "Ghostscript", "vips": "libvips",
-             "ffmpeg": "ffmpeg"}  # fmt: skip
-    return f"{names[tool]} {words[0]}" if words else names[tool]
-
-
-def plan_for(puid: str | None, plan: Plan) -> bool:
-    return bool(puid) and puid in plan.sources
+    version = program_version(cmd, *_VERSION_ARGS[cmd])
+    return f"{_NAMES[tool]} {version}" if version else _NAMES[tool]

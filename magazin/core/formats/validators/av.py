@@ -14,6 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from ...i18n import N_
+from ...programs import program_version
 from . import Validation, ValidatorPolicy, invalid, not_validated, valid
 
 POLICIES = Path(__file__).with_name("policies")
@@ -24,27 +25,9 @@ _BENIGN = re.compile(r"Guessed Channel Layout")
 _ADDRESS = re.compile(r" @ 0x[0-9a-f]+")
 
 
-def _version(cmd: list[str]) -> str:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    words = out.split()
-    for w in words:
-        if w[:1].isdigit():
-            return w.rstrip(",")
-    return "?"
-
-
-_TOOL: str | None = None
-
-
 def tool() -> str:
-    global _TOOL
-    if _TOOL is None:
-        _TOOL = (f"MediaConch {_version(['mediaconch', '--version'])}, "
-                 f"ffmpeg {_version(['ffmpeg', '-version'])}")  # fmt: skip
-    return _TOOL
+    return (f"MediaConch {program_version('mediaconch', '--version') or '?'}, "
+            f"ffmpeg {program_version('ffmpeg', '-version') or '?'}")  # fmt: skip
 
 
 def _policy(path: str) -> Path:
