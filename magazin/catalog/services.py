@@ -7,7 +7,7 @@ import re
 
 from django.db import transaction
 
-from magazin.core.aip.model import AipDescription, AipEvent
+from magazin.core.aip.model import AipDescription, AipEvent, representation_order
 from magazin.core.ingest import AccessionInfo, Known
 
 from .models import (
@@ -332,9 +332,8 @@ def unit_summary(u: Unit) -> dict:
 
 def representations(root: Unit) -> list[str]:
     """An AIP's representations: the original first, then preservation-1, -2, …"""
-    names = list(Representation.objects.filter(unit=root).values_list("name", flat=True))
-    return sorted(names, key=lambda n: (n != "original", int(n.rsplit("-", 1)[-1])
-                                        if n.rsplit("-", 1)[-1].isdigit() else 0, n))  # fmt: skip
+    names = Representation.objects.filter(unit=root).values_list("name", flat=True)
+    return sorted(names, key=representation_order)
 
 
 def access_representation(root: Unit) -> str:

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def representation_order(name: str) -> tuple:
+    """How representations follow each other: the original first, then preservation-1, -2,
+    … by their number (not as text: preservation-10 after -9)."""
+    number = name.rsplit("-", 1)[-1]
+    return (name != "original", int(number) if number.isdigit() else 0, name)
+
+
 @dataclass
 class AipFile:
     path: str  # relative to the representation's data/ folder, exactly as received

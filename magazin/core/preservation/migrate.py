@@ -8,12 +8,11 @@ and validation events. Any failed conversion or check leaves the AIP as it was."
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..aip.model import Agent, AipDescription, AipEvent, AipFile
+from ..aip.model import Agent, AipDescription, AipEvent, AipFile, representation_order
 from ..formats.identify import Identifier
 from ..formats.validators import validation_event
 from ..formats.validators.pool import ValidatorPool
@@ -25,8 +24,6 @@ from ..storage.ocfl import NewFile
 from . import checks
 from .convert import ConversionFailed, convert
 from .plans import PLANS, Plan, tool_version
-
-_REP = re.compile(r"^preservation-(\d+)$")
 
 
 @dataclass
@@ -42,9 +39,8 @@ class Migration:
 
 def newest_representation(desc: AipDescription) -> str:
     """The representation a plan works from: the newest preservation one, else the original."""
-    numbered = [(int(m.group(1)), r) for r in {f.representation for f in desc.files}
-                if (m := _REP.match(r))]  # fmt: skip
-    return max(numbered)[1] if numbered else "original"
+    return max({f.representation for f in desc.files}, key=representation_order,
+               default="original")  # fmt: skip
 
 
 def candidates(desc: AipDescription, plan: Plan) -> list[AipFile]:
@@ -91,9 +87,7 @@ def migrate(
     if not todo:
         return out
     source_rep = newest_representation(desc)
-    numbers = [int(m.group(1)) for r in {f.representation for f in desc.files}
-               if (m := _REP.match(r))]  # fmt: skip
-    rep = f"preservation-{max(numbers, default=0) + 1}"
+    rep = f"preservation-{representation_order(source_rep)[1] + 1}"
     taken = {f.path for f in desc.files if f.representation == source_rep}
     results: dict[str, tuple[Path, str, object, object]] = {}
     for i, f in enumerate(todo):
