@@ -1251,6 +1251,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from magazin.core.preservation.register import RISKS
     from magazin.core.sip import UNLISTED
 
     p = Parser(prog="magazin", description="Magazin digital archive")
@@ -1436,7 +1437,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd(rs, "set", cmd_formats_risk, "change the tenant's entry of the format register")
     c.add_argument("puid", metavar="PUID")
     c.add_argument("--tenant")
-    c.add_argument("--risk", choices=["low", "medium", "high"])
+    c.add_argument("--risk", choices=RISKS)
     c.add_argument("--plan", help="the preservation plan to apply ('' for none)")
     c.add_argument("--note")
     c.add_argument("--user")

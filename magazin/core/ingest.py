@@ -559,10 +559,9 @@ class Ingest:
                         agents=[(sw_id, "executing program")],
                     )
                 )
-        for f in files:
+        for f, af in zip(files, aip_files, strict=True):
             if f.validation is not None:
-                lp = f"representations/original/data/{f.path}"
-                ev, agent = validation_event(f.validation, lp)
+                ev, agent = validation_event(f.validation, af.logical_path)
                 events.append(ev)
                 validators.setdefault(agent.id_value, agent)
         events = rec.events + events
