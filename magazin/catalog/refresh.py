@@ -10,9 +10,9 @@ from magazin.core.config import Home
 from magazin.core.ids import is_auditlog_id
 from magazin.core.storage.store import Storage
 
-from .models import Event, Unit
+from .models import Unit
 from .rebuild import fonds_from_record, tenant_from_record
-from .services import DERIVED, apply_closure, event_rows, replace_files
+from .services import DERIVED, apply_closure, record_new_events, replace_files
 from .signals import aip_read, described
 from .storage import archive_storage
 
@@ -44,8 +44,7 @@ def refresh_object(storage: Storage, tenant: str, object_id: str) -> None:
         for u in units:
             u.save(update_fields=["title", "dc", "extra", *DERIVED])
         replace_files(root, desc)
-        known = set(Event.objects.filter(unit=root).values_list("ulid", flat=True))
-        Event.objects.bulk_create(event_rows(root, [e for e in desc.events if e.id not in known]))
+        record_new_events(root, desc.events)
         aip_read.send(None, root=root, desc=desc)
         described.send(None, units=units, new=False)
 

@@ -191,13 +191,21 @@ def file_row(rep: Representation, f) -> File:
 
 
 def replace_files(root: Unit, aip: AipDescription) -> None:
-    """The catalog's representations and files of an AIP as its description now holds them
-    (after a migration added a representation)."""
+    """The catalog's representations and files of an AIP, and its counts, as its
+    description now holds them (after a migration added a representation)."""
     Representation.objects.filter(unit=root).delete()
     reps = {name: Representation.objects.create(unit=root, name=name)
             for name in dict.fromkeys(f.representation for f in aip.files)}  # fmt: skip
     File.objects.bulk_create([file_row(reps[f.representation], f) for f in aip.files],
                              batch_size=1000)  # fmt: skip
+    root.files_count, root.bytes = len(aip.files), sum(f.size for f in aip.files)
+    Unit.objects.filter(pk=root.pk).update(files_count=root.files_count, bytes=root.bytes)
+
+
+def record_new_events(root: Unit, events: list[AipEvent]) -> None:
+    """The events of an AIP's description the catalog does not have yet."""
+    known = set(Event.objects.filter(unit=root).values_list("ulid", flat=True))
+    Event.objects.bulk_create(event_rows(root, [e for e in events if e.id not in known]))
 
 
 def record_children(roots: list[Unit], aips: list[AipDescription]) -> list[Unit]:

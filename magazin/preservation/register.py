@@ -14,7 +14,7 @@ from magazin.catalog.services import CatalogError
 from magazin.catalog.storage import archive_storage
 from magazin.core.config import Home
 from magazin.core.i18n import N_
-from magazin.core.preservation.register import DEFAULTS, PLANS, RISKS, FormatEntry, entry
+from magazin.core.preservation.register import PLANS, RISKS, entry
 from magazin.core.records import update_record
 
 FIELD = "format:"  # the tenant record's field per changed register entry
@@ -23,12 +23,6 @@ FIELD = "format:"  # the tenant record's field per changed register entry
 def overrides(tenant: Tenant) -> dict[str, dict]:
     return {r.puid: {"risk": r.risk, "plan": r.plan, "note": r.note}
             for r in FormatRisk.objects.filter(tenant=tenant)}  # fmt: skip
-
-
-def register(tenant: Tenant) -> list[FormatEntry]:
-    """Every entry as it holds for the tenant."""
-    own = overrides(tenant)
-    return [entry(p, own) for p in sorted(set(DEFAULTS) | set(own))]
 
 
 def holdings_by_risk(tenant: Tenant, units=None) -> list[dict]:

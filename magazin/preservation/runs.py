@@ -15,8 +15,8 @@ from pathlib import Path
 
 from django.db import connections, transaction
 
-from magazin.catalog.models import Event, Unit
-from magazin.catalog.services import event_rows, replace_files
+from magazin.catalog.models import Unit
+from magazin.catalog.services import record_new_events, replace_files
 from magazin.catalog.storage import archive_storage
 from magazin.core.aip.builder import metadata_files, metadata_newfiles, read_aip
 from magazin.core.config import Home
@@ -126,10 +126,6 @@ def _one(home, storage, plan, root, user, dry_run, work, profile, pool, identifi
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         with CATALOG, transaction.atomic():
-            known = set(Event.objects.filter(unit=root).values_list("ulid", flat=True))
             replace_files(root, desc)
-            Event.objects.bulk_create(event_rows(root, [e for e in desc.events
-                                                        if e.id not in known]))  # fmt: skip
-            size = sum(f.size for f in desc.files)
-            Unit.objects.filter(pk=root.pk).update(files_count=len(desc.files), bytes=size)
+            record_new_events(root, desc.events)
     return "migrated", []
