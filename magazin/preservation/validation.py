@@ -14,8 +14,8 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
-from magazin.catalog.models import Event, File, Unit
-from magazin.catalog.services import event_rows
+from magazin.catalog.models import File, Unit
+from magazin.catalog.services import record_new_events, replace_files
 from magazin.catalog.storage import archive_storage
 from magazin.core.aip.builder import metadata_files, metadata_newfiles, read_aip
 from magazin.core.config import Home
@@ -51,7 +51,7 @@ def validate_stored(home: Home, roots: list[Unit], user: str, progress=None) -> 
                         desc.events.append(ev)
                         name_agents(desc, agent)
                         f.validation, f.validation_note = v.outcome, v.detail
-                        changed.append((f, ev))
+                        changed.append(f)
                 if not changed:
                     if progress is not None:
                         progress.advance(1)
@@ -63,13 +63,8 @@ def validate_stored(home: Home, roots: list[Unit], user: str, progress=None) -> 
                 )
                 change.commit(files, VersionInfo(now(), message, user, user_id(user)))
                 with transaction.atomic():
-                    for f, _ev in changed:
-                        File.objects.filter(
-                            representation__unit=root,
-                            representation__name=f.representation,
-                            path=f.path,
-                        ).update(validation=f.validation, validation_note=f.validation_note)
-                    Event.objects.bulk_create(event_rows(root, [ev for _f, ev in changed]))
+                    replace_files(root, desc)
+                    record_new_events(root, desc.events)
                 out["changed"] += len(changed)
                 out["versions"].append(root.aid)
             if progress is not None:
