@@ -170,6 +170,46 @@ def test_every_validator_accepts_a_sound_file_and_rejects_a_broken_one(tmp_path)
                     assert str(p) not in " ".join(v.messages)  # the temporary path left out
 
 
+def _pdf_with_content(content: bytes) -> bytes:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(_pdf())) as pdf:
+        pdf.pages[0].obj.Contents = pdf.make_stream(content)
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_a_damaged_page_content_or_a_damaged_copy_of_a_known_part_is_found(tmp_path):
+    """The content streams are parsed (qpdf's tokenizer, no operator kept), and a part
+    already found well-formed in another document does not vouch for a different one."""
+    cases = {
+        "unterminated string": _pdf_with_content(b"BT /F1 12 Tf 72 720 Td (Rede Tj ET"),
+        "unbalanced dictionary": _pdf_with_content(b"BT << /A 1 Tf ET"),
+    }
+    for name, data in cases.items():
+        p = tmp_path / "seite.pdf"
+        p.write_bytes(data)
+        v = validate(str(p), None, "application/pdf")
+        assert v.outcome == "failure", (name, v)
+        assert any("content" in m or "page 1" in m for m in v.messages), (name, v)
+    p.write_bytes(_pdf_with_content(b"BT /F1 12 Tf 72 720 Td (Rede (mit Klammern)) Tj ET"))
+    assert validate(str(p), None, "application/pdf").outcome == "success"
+
+    docx = _docx()
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        styles = zf.read("word/styles.xml")
+    assert len(styles) > 16 << 10  # large enough to be remembered as well-formed
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    good, bad = tmp_path / "gut.docx", tmp_path / "kaputt.docx"
+    good.write_bytes(docx)
+    damaged = styles.replace(b"</w:styles>", b"</w:stil>")
+    bad.write_bytes(_rezip(docx, lambda n, d: damaged if n == "word/styles.xml" else d))
+    assert validate(str(good), None, mime).outcome == "success"
+    v = validate(str(bad), None, mime)
+    assert v.outcome == "failure" and "word/styles.xml" in " ".join(v.messages), v
+
+
 def test_pdfa_claim_is_checked_for_structure_and_never_called_valid_pdfa(tmp_path, fixtures):
     import pikepdf
 
