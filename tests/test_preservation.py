@@ -209,6 +209,64 @@ def test_images_and_video_keep_every_pixel_and_frame(archive, home, tmp_path):
     assert files[("preservation-2", "film.mkv")]["validation"] == "success"
 
 
+def _session_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _is_pdfa_2b(pdf: Path) -> bool:
+    from magazin.core.formats.validators import validate
+
+    v = validate(str(pdf), "fmt/477", "application/pdf")
+    return v.outcome == "success" and "PDF/A-2b" in v.note
+
+
+@pytest.mark.once  # the conversions: the same on both databases
+def test_libreoffice_stays_running_and_a_conversion_over_its_time_is_killed(tmp_path):
+    from magazin.core.preservation import convert as conv
+
+    if conv.uno_python() is None:
+        pytest.skip("LibreOffice's Python bridge (python3-uno) missing (scripts/tools.sh)")
+    plan, profile = PLANS["office-to-pdfa"], tmp_path / "profile"
+    src = tmp_path / "rede.docx"
+    src.write_bytes(_docx())
+    try:
+        first = conv.convert(plan, src, tmp_path / "a", profile)
+        office = conv._OFFICES[profile.absolute()]
+        pid = office.proc.pid
+        second = conv.convert(plan, src, tmp_path / "b", profile)
+        assert office.proc.pid == pid  # the same LibreOffice converted both
+        with pytest.raises(conv.ConversionFailed, match="timed out"):
+            conv.convert(plan, src, tmp_path / "c", profile, timeout=0.01)
+        assert office.proc is None and not _session_alive(pid)  # killed, LibreOffice too
+        third = conv.convert(plan, src, tmp_path / "d", profile)  # a new one started
+        assert office.proc.pid != pid
+        for pdf in (first, second, third):
+            assert _is_pdfa_2b(pdf)
+            assert checks.words(src, "rede.docx", None, "fmt/412", pdf) is None
+    finally:
+        conv.stop_offices([profile])
+    assert profile.absolute() not in conv._OFFICES and not _session_alive(pid)
+
+
+@pytest.mark.once  # the conversions: the same on both databases
+def test_without_the_python_bridge_each_file_gets_a_libreoffice_of_its_own(tmp_path):
+    from magazin.core.preservation import convert as conv
+
+    src = tmp_path / "rede.odt"
+    src.write_bytes(_odt())
+    out = tmp_path / "w" / "result.pdf"
+    out.parent.mkdir()
+    conv._office_command(src, out, tmp_path / "profile", 300)
+    assert _is_pdfa_2b(out)
+    assert checks.words(src, "rede.odt", None, "fmt/291", out) is None
+
+
 def test_the_checks_catch_lost_text_pages_pixels_and_frames(tmp_path):
     from PIL import Image
 

@@ -24,6 +24,7 @@ from magazin.core.formats.identify import default_identifier
 from magazin.core.formats.validators.pool import ValidatorPool
 from magazin.core.i18n import N_
 from magazin.core.ids import now, user_id
+from magazin.core.preservation.convert import stop_offices
 from magazin.core.preservation.migrate import candidates, migrate
 from magazin.core.preservation.plans import PLANS, Plan, available
 from magazin.core.storage.ocfl import VersionInfo
@@ -91,6 +92,7 @@ def run_plan(home: Home, plan: Plan, roots: list[Unit], user: str, *, dry_run: b
                 with ThreadPoolExecutor(jobs) as ex:
                     list(ex.map(in_thread, roots))
     finally:
+        stop_offices(profiles)
         shutil.rmtree(work, ignore_errors=True)
         if progress is not None:
             progress.done()
