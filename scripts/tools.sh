@@ -8,7 +8,7 @@
 set -euo pipefail
 PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
   fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 ghostscript libvips-tools
-  python3-uno ffmpeg mediaconch mediainfo qpdf poppler-utils"
+  python3-uno antiword libwpd-tools ffmpeg mediaconch mediainfo qpdf poppler-utils"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -267,6 +267,49 @@ def test_without_the_python_bridge_each_file_gets_a_libreoffice_of_its_own(tmp_p
     assert checks.words(src, "rede.odt", None, "fmt/291", out) is None
 
 
+OLD_DOCUMENTS = {  # real files of the format corpus in shared/fixtures: (PUID, a word in it)
+    "office-examples/Old_Word_file/NEWSSLID.DOC": ("fmt/38", "rusbridge"),
+    "office/wordprocessing/rtf/testRTF.rtf": ("fmt/45", "sjaantje"),
+    "variations/variations/application/rtf/lorem-ipsum.rtf": ("fmt/355", "ipsius"),
+    "office/wordprocessing/WordPerfect6/testWordPerfect_6_61.wpd": ("x-fmt/44", "sjaantje"),
+}
+
+
+@pytest.mark.once  # the conversions: the same on both databases
+def test_word_rtf_and_wordperfect_documents_become_pdfa_with_their_words(
+    archive, home, tmp_path, fixtures
+):
+    from magazin.core.text import extract_text, kind_of
+
+    if not (shutil.which("antiword") and shutil.which("wpd2text")):
+        pytest.skip("antiword / wpd2text missing (scripts/tools.sh)")
+    corpus = fixtures / "formats" / "format-corpus"
+    sip = tmp_path / "sip"
+    sip.mkdir()
+    for rel, (puid, word) in OLD_DOCUMENTS.items():
+        src = corpus / rel
+        assert puid in PLANS["office-to-pdfa"].sources
+        # their words are read (by Magazin's search extraction), so the check has them
+        assert word in extract_text(src, kind_of(src.name, None, puid)).lower()
+        shutil.copy(src, sip / src.name)
+    cli = archive
+    aid = cli.json("ingest", sip)["aips"][0]["aid"]
+    assert {f["puid"] for f in cli.json("aip", "show", aid)["files"]} == {
+        puid for puid, _ in OLD_DOCUMENTS.values()}  # fmt: skip
+    r = cli.json("preserve", "run", "office-to-pdfa", "--aid", aid)
+    assert r["migrated"] == 1 and not r["failed"], r
+    new = {f["path"]: f for f in cli.json("aip", "show", aid)["files"]
+           if f["representation"] == "preservation-1"}  # fmt: skip
+    assert set(new) == {"NEWSSLID.pdf", "testRTF.pdf", "lorem-ipsum.pdf",
+                        "testWordPerfect_6_61.pdf"}  # fmt: skip
+    assert all("PDF/A-2b" in f["validation_note"] for f in new.values())
+    # the words check reads these formats: a result holding another document's text fails
+    other = tmp_path / "other.pdf"
+    other.write_bytes(_pdf(1))
+    doc = corpus / "office-examples/Old_Word_file/NEWSSLID.DOC"
+    assert "words" in checks.words(doc, doc.name, None, "fmt/38", other)
+
+
 def test_the_checks_catch_lost_text_pages_pixels_and_frames(tmp_path):
     from PIL import Image
 

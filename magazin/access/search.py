@@ -1,7 +1,8 @@
-"""Full-text search over units: metadata at once, file text (PDF, DOCX, ODT, TXT) after the
-background step has extracted it. SQLite FTS5 on the embedded default, PostgreSQL full-text
-search in production; both see the same folded text, so both match case-insensitively, fold
-umlauts and ß (Müller, Mueller and Muller are one word), and match prefixes.
+"""Full-text search over units: metadata at once, file text (the formats core/text.py reads)
+after the background step has extracted it. SQLite FTS5 on the embedded default, PostgreSQL
+full-text search in production; both see the same folded text, so both match
+case-insensitively, fold umlauts and ß (Müller, Mueller and Muller are one word), and match
+prefixes.
 """
 
 from __future__ import annotations

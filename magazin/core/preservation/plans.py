@@ -25,9 +25,9 @@ class Plan:
                 "target": self.target, "checks": list(self.checks)}  # fmt: skip
 
 
-_OFFICE = ("fmt/40", "fmt/412", "fmt/45", "fmt/50", "fmt/52", "fmt/53", "fmt/355", "fmt/136",
-           "fmt/290", "fmt/291", "fmt/1756", "fmt/39", "x-fmt/274", "x-fmt/44", "x-fmt/393",
-           "x-fmt/394")  # fmt: skip
+_OFFICE = ("fmt/37", "fmt/38", "fmt/39", "fmt/40", "fmt/412", "fmt/45", "fmt/50", "fmt/52",
+           "fmt/53", "fmt/355", "fmt/136", "fmt/290", "fmt/291", "fmt/1756", "x-fmt/274",
+           "x-fmt/44", "x-fmt/393", "x-fmt/394")  # fmt: skip
 _PDF = ("fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276",
         "fmt/1129")  # fmt: skip
 _IMAGES = ("fmt/3", "fmt/4", "fmt/116", "fmt/117", "fmt/118", "fmt/119", "x-fmt/25",

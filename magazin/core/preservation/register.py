@@ -130,6 +130,7 @@ DEFAULTS: dict[str, FormatEntry] = {
         *_e("fmt/61 fmt/59 fmt/62", "Microsoft Excel 97-2003 (XLS)", "high"),
         *_e("fmt/126", "Microsoft PowerPoint 97-2003 (PPT)", "high"),
         *_e("fmt/39 x-fmt/274", "Microsoft Word 6.0/95, Word for DOS", "high", "office-to-pdfa"),
+        *_e("fmt/37 fmt/38", "Microsoft Word for Windows 1.0, 2.0", "high", "office-to-pdfa"),
         *_e("x-fmt/44 x-fmt/393 x-fmt/394", "WordPerfect", "high", "office-to-pdfa"),
         *_e("x-fmt/116", "Lotus 1-2-3", "high"),
         *_e(
