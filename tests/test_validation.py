@@ -231,6 +231,59 @@ def test_pdfa_claim_is_checked_for_structure_and_never_called_valid_pdfa(tmp_pat
     assert any("Helvetica" in m and "not embedded" in m for m in v.messages)
 
 
+# veraPDF's machine-readable report, as its documentation shows it (veraPDF itself cannot be
+# installed here: not in Debian, not on PyPI): a stand-in command prints it, so that what
+# Magazin makes of the report is tested - not veraPDF
+_VERAPDF_REPORT = """<?xml version="1.0" encoding="utf-8"?>
+<report><buildInformation>
+  <releaseDetails id="core" version="1.28.2" buildDate="2025-07-15T16:07:00+03:00"/>
+</buildInformation><jobs><job><item size="1"><name>$1</name></item>
+  <validationReport jobEndStatus="normal" profileName="PDF/A-2B validation profile"
+      statement="..." isCompliant="$COMPLIANT"><details passedRules="1" failedRules="1">
+    <rule specification="ISO 19005-2:2011" clause="6.2.11.4.1" testNumber="1" status="failed"
+        failedChecks="1"><description>The font programs for all fonts used for rendering
+        within a conforming file shall be embedded</description></rule>
+  </details></validationReport></job></jobs></report>"""
+
+
+def test_a_configured_verapdf_decides_pdfa_by_its_report(tmp_path):
+    cmd = tmp_path / "verapdf"
+    cmd.write_text('#!/bin/sh\ncase "$3" in *gut*) COMPLIANT=true;; *) COMPLIANT=false;; esac\n'
+                   f"cat <<EOF\n{_VERAPDF_REPORT}\nEOF\n")  # fmt: skip
+    cmd.chmod(0o755)
+    policy = ValidatorPolicy(verapdf=str(cmd))
+    for name in ("gut.pdf", "schlecht.pdf"):
+        p = tmp_path / name
+        p.write_bytes(_pdf())
+        _claim_pdfa(p, "2", "B")
+    v = validate(str(tmp_path / "gut.pdf"), "fmt/477", "application/pdf", policy)
+    assert v.outcome == "success" and v.tool == "veraPDF 1.28.2", v
+    assert v.note == "valid PDF/A-2B validation profile (veraPDF)"
+    v = validate(str(tmp_path / "schlecht.pdf"), "fmt/477", "application/pdf", policy)
+    assert v.outcome == "failure" and "not valid" in v.note, v
+    assert v.messages == ["6.2.11.4.1-1: The font programs for all fonts used for rendering "
+                          "within a conforming file shall be embedded"]  # fmt: skip
+    # a veraPDF that prints no report: not validated, and why
+    cmd.write_text("#!/bin/sh\necho 'no Java' >&2; exit 7\n")
+    v = validate(str(tmp_path / "gut.pdf"), "fmt/477", "application/pdf", policy)
+    assert v.outcome == "warning" and "exit code 7" in v.note, v
+    # a PDF without a PDF/A claim is not given to veraPDF
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(_pdf())
+    assert validate(str(plain), None, "application/pdf", policy).tool.startswith("pikepdf")
+
+
+def _claim_pdfa(path: Path, part: str, conformance: str) -> None:
+    """The PDF at `path` made to claim PDF/A-<part><conformance> in its XMP."""
+    import pikepdf
+
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["pdfaid:part"] = part
+            meta["pdfaid:conformance"] = conformance
+        pdf.save(path)
+
+
 def test_xml_with_entity_declarations_is_refused_not_expanded(tmp_path):
     p = tmp_path / "lol.xml"
     p.write_text('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'

@@ -201,7 +201,7 @@ def _verapdf(path: str, policy: ValidatorPolicy, claim: str) -> Validation:
         return valid(tool_name, N_("valid {profile} (veraPDF)").format(profile=profile))
     messages = [
         f"{r.get('clause', '')}-{r.get('testNumber', '')}: "
-        + (r.findtext("description") or "").strip()
+        + " ".join((r.findtext("description") or "").split())
         for r in vr.iter("rule")
         if r.get("status") == "failed"
     ]
