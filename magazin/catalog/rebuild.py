@@ -3,6 +3,9 @@ tenants, fonds, accessions and units come from their OCFL objects' METS, PREMIS 
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
 from django.db import transaction
@@ -33,10 +36,26 @@ from .signals import aip_read, records_read
 from .storage import archive_storage
 
 CATALOG_KINDS = ("tenant", "fonds", "accession", "unit")
+# Objects read at once: an archive larger than the page cache is read from disk, where one
+# small file after another waits for each read in turn (measured at 100,000 AIPs: 12 MB/s
+# with the CPU half idle); several at once keep the disk's queue full.
+READERS = 8
 
 
 class RebuildError(Exception):
     pass
+
+
+def _ordered(fn: Callable, items: Iterable, pool: ThreadPoolExecutor) -> Iterator:
+    """fn(item) for each item, in the items' order, READERS × 4 of them under way at once
+    (not all: a storage root holds millions of objects)."""
+    ahead: deque = deque()
+    for item in items:
+        ahead.append(pool.submit(fn, item))
+        if len(ahead) >= READERS * 4:
+            yield ahead.popleft().result()
+    while ahead:
+        yield ahead.popleft().result()
 
 
 def _scan(home: Home, progress):
@@ -44,50 +63,74 @@ def _scan(home: Home, progress):
     that fail OCFL validation are recorded as damaged."""
     copies: dict[str, list[tuple[str, object, bool]]] = {}
     unreadable = []
-    for loc in archive_storage(home).locations:
-        for tenant in loc.tenants():
-            for rel in loc.object_paths(tenant):
-                progress.advance(1)
-                errors = loc.validate(tenant, rel)
-                try:
-                    obj = loc.open_path(tenant, rel)
-                    oid = obj.id
-                except OcflError as e:
-                    obj, oid = None, _id_from_path(rel)
-                    errors = errors or [str(e)]
-                if errors:
-                    unreadable.append(f"{loc.name}: {tenant}/{rel}: {errors[0]}")
-                if oid:
-                    copies.setdefault(oid, []).append((loc.name, obj, not errors))
+
+    def check(loc, tenant: str, rel: str):
+        errors = loc.validate(tenant, rel)
+        try:
+            obj = loc.open_path(tenant, rel)
+            oid = obj.id
+        except OcflError as e:
+            obj, oid = None, _id_from_path(rel)
+            errors = errors or [str(e)]
+        return rel, obj, oid, errors
+
+    with ThreadPoolExecutor(READERS, thread_name_prefix="rebuild") as pool:
+        for loc in archive_storage(home).locations:
+            for tenant in loc.tenants():
+                paths = loc.object_paths(tenant)
+                for rel, obj, oid, errors in _ordered(
+                    lambda rel, loc=loc, tenant=tenant: check(loc, tenant, rel), paths, pool
+                ):
+                    progress.advance(1)
+                    if errors:
+                        unreadable.append(f"{loc.name}: {tenant}/{rel}: {errors[0]}")
+                    if oid:
+                        copies.setdefault(oid, []).append((loc.name, obj, not errors))
+        found, errors = _describe_all(copies, pool)
+    return found, errors, unreadable
+
+
+def _describe_all(copies: dict, pool: ThreadPoolExecutor) -> tuple[dict, list]:
+    """What each object describes, read from its first valid copy (several at once)."""
     found: dict[str, dict] = {}
     errors = []
-    for oid, items in copies.items():
-        if is_auditlog_id(oid):
-            continue  # the audit log: evidence, not a catalog entry
+
+    def describe(item):
+        oid, items = item
         good = [obj for _, obj, ok in items if ok]
         if not good:
-            errors.append(f"{oid}: no valid copy in any location")
-            continue
+            return oid, None, f"{oid}: no valid copy in any location"
         try:
             desc = read_aip(good[0])
             records = {}
             for path, mdtype in desc.source_metadata:
                 if mdtype and mdtype.startswith("magazin-"):
                     records = read_record_xml(good[0].read(path))
+            # a record's identity for duplicates is its metadata as delivered (version 1)
+            first = (desc if good[0].head == "v1" or desc.kind != "unit"
+                     else read_aip(good[0], "v1"))  # fmt: skip
         except (ValueError, KeyError) as e:
-            errors.append(f"{good[0].where}: {e}")
-            continue
-        # a record's identity for duplicates is its metadata as delivered (version 1)
-        first = desc if good[0].head == "v1" or desc.kind != "unit" else read_aip(good[0], "v1")
-        found[oid] = {
-            "desc": desc,
-            "fingerprint": fingerprint(first.dc, first.extra),
-            "record": records,
-            "copies": {loc: ("ok" if ok else "damaged") for loc, _, ok in items},
-            # another app's object (xdomea processes …) is read further by that app
-            "object": good[0] if desc.kind not in CATALOG_KINDS else None,
-        }
-    return found, errors, unreadable
+            return oid, None, f"{good[0].where}: {e}"
+        return (
+            oid,
+            {
+                "desc": desc,
+                "fingerprint": fingerprint(first.dc, first.extra),
+                "record": records,
+                "copies": {loc: ("ok" if ok else "damaged") for loc, _, ok in items},
+                # another app's object (xdomea processes …) is read further by that app
+                "object": good[0] if desc.kind not in CATALOG_KINDS else None,
+            },
+            None,
+        )
+
+    todo = ((oid, items) for oid, items in copies.items() if not is_auditlog_id(oid))
+    for oid, item, error in _ordered(describe, todo, pool):
+        if error:
+            errors.append(error)
+        else:
+            found[oid] = item
+    return found, errors
 
 
 def _id_from_path(rel: str) -> str | None:
