@@ -29,8 +29,8 @@ def _migrate_all(plan, files: list[Path], workers: int, work: Path) -> tuple[flo
     """Convert, validate and check each file; returns (seconds, files that passed)."""
     from magazin.core.formats.validators import ValidatorPolicy
     from magazin.core.formats.validators.pool import ValidatorPool
-    from magazin.core.preservation import checks
     from magazin.core.preservation.convert import convert, stop_offices
+    from magazin.core.preservation.migrate import check_result
 
     profiles = [work / f"profile-{i}" for i in range(workers)]
     passed = 0
@@ -39,15 +39,9 @@ def _migrate_all(plan, files: list[Path], workers: int, work: Path) -> tuple[flo
         i, src = args
         w = work / f"f{i}"
         result = convert(plan, src, w, profiles[i % workers])
-        v = pool.validate(str(result), plan.target_puid, plan.target_mime)
-        ok = v.outcome == "success"
-        if ok and "words" in plan.checks:
-            mime = {".pdf": "application/pdf", ".odt": "application/vnd.oasis.opendocument.text"}
-            ok = checks.words(src, src.name, mime.get(src.suffix), None, result) is None
-        if ok and "pages" in plan.checks:
-            ok = checks.pages(src, result, w / "render") is None
+        _validation, reason = check_result(plan, src, src.name, None, None, result, w, pool)
         shutil.rmtree(w, ignore_errors=True)
-        return ok
+        return reason is None
 
     with ValidatorPool(ValidatorPolicy(), workers=workers) as pool:
         # start-up (a LibreOffice profile, the validator processes) is not per-file work

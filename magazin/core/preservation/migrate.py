@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from ..aip.model import Agent, AipDescription, AipEvent, AipFile, representation_order
 from ..formats.identify import Identifier
-from ..formats.validators import validation_event
+from ..formats.validators import Validation, validation_event
 from ..formats.validators.pool import ValidatorPool
 from ..hashing import file_digest
 from ..i18n import N_
@@ -68,6 +68,31 @@ def _target_path(path: str, suffix: str, taken: set[str]) -> str:
     return new
 
 
+def check_result(
+    plan: Plan, source: Path, name: str, mime: str | None, puid: str | None, result: Path,
+    work: Path, pool: ValidatorPool,
+) -> tuple[Validation, str | None]:  # fmt: skip
+    """The result's validation, and why it fails the plan (the first failed check; None:
+    it passes them all)."""
+    validation = pool.validate(str(result), plan.target_puid, plan.target_mime)
+    if validation.outcome != "success":
+        return validation, N_("the result does not validate: {detail}").format(
+            detail=validation.detail)  # fmt: skip
+    for check in plan.checks:
+        reason = None
+        if check == "words":
+            reason = checks.words(source, name, mime, puid, result)
+        elif check == "pages":
+            reason = checks.pages(source, result, work / "render")
+        elif check == "pixels":
+            reason = checks.pixels(source, result)
+        elif check == "frames":
+            reason = checks.frames(source, result)
+        if reason is not None:
+            return validation, reason
+    return validation, None
+
+
 def migrate(
     desc: AipDescription,
     plan: Plan,
@@ -95,22 +120,8 @@ def migrate(
         try:
             with read(f) as src:
                 result = convert(plan, src, w, profile, timeout)
-                validation = pool.validate(str(result), plan.target_puid, plan.target_mime)
-                reason = None
-                if validation.outcome != "success":
-                    reason = N_("the result does not validate: {detail}").format(
-                        detail=validation.detail)  # fmt: skip
-                for check in plan.checks:
-                    if reason is not None:
-                        break
-                    if check == "words":
-                        reason = checks.words(src, f.path, f.mime, f.puid, result)
-                    elif check == "pages":
-                        reason = checks.pages(src, result, w / "render")
-                    elif check == "pixels":
-                        reason = checks.pixels(src, result)
-                    elif check == "frames":
-                        reason = checks.frames(src, result)
+                validation, reason = check_result(plan, src, f.path, f.mime, f.puid, result,
+                                                  w, pool)  # fmt: skip
         except ConversionFailed as e:
             reason = N_("conversion failed: {error}").format(error=e)
         except OSError as e:
