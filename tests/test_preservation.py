@@ -248,7 +248,7 @@ def test_libreoffice_stays_running_and_a_conversion_over_its_time_is_killed(tmp_
         assert office.proc.pid != pid
         for pdf in (first, second, third):
             assert _is_pdfa_2b(pdf)
-            assert checks.words(src, "rede.docx", None, "fmt/412", pdf) is None
+            assert checks.words(src, "rede.docx", None, "fmt/412", pdf, tmp_path / "w") is None
     finally:
         conv.stop_offices([profile])
     assert profile.absolute() not in conv._OFFICES and not _session_alive(pid)
@@ -264,7 +264,7 @@ def test_without_the_python_bridge_each_file_gets_a_libreoffice_of_its_own(tmp_p
     out.parent.mkdir()
     conv._office_command(src, out, tmp_path / "profile", 300)
     assert _is_pdfa_2b(out)
-    assert checks.words(src, "rede.odt", None, "fmt/291", out) is None
+    assert checks.words(src, "rede.odt", None, "fmt/291", out, tmp_path / "w") is None
 
 
 OLD_DOCUMENTS = {  # real files of the format corpus in shared/fixtures: (PUID, a word in it)
@@ -307,7 +307,47 @@ def test_word_rtf_and_wordperfect_documents_become_pdfa_with_their_words(
     other = tmp_path / "other.pdf"
     other.write_bytes(_pdf(1))
     doc = corpus / "office-examples/Old_Word_file/NEWSSLID.DOC"
-    assert "words" in checks.words(doc, doc.name, None, "fmt/38", other)
+    assert "words" in checks.words(doc, doc.name, None, "fmt/38", other, tmp_path / "w")
+
+
+def _with_output_intent(pdf: Path) -> None:
+    """Give a PDF the sRGB output intent that every PDF/A carries."""
+    import pikepdf
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        profile = doc.make_stream(icc, N=3)
+        doc.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1,
+            OutputConditionIdentifier="sRGB", DestOutputProfile=profile)])  # fmt: skip
+        doc.save(pdf)
+
+
+def test_the_checks_read_pdfa_without_its_output_intent_and_leave_it_untouched(tmp_path):
+    """Poppler reads a PDF with output intents ~20x slower (a colour transform per page): the
+    checks read a copy without them - and still see every word and page."""
+    import pikepdf
+
+    src = tmp_path / "rede.docx"
+    src.write_bytes(_docx())
+    full, half = tmp_path / "full.pdf", tmp_path / "half.pdf"
+    full.write_bytes(_pdf(2, TEXT * 3))
+    half.write_bytes(_pdf(2, TEXT[: len(TEXT) // 2]))
+    for pdf in (full, half):
+        _with_output_intent(pdf)
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert checks.words(src, "rede.docx", mime, "fmt/412", full, tmp_path / "w") is None
+    assert "words" in checks.words(src, "rede.docx", mime, "fmt/412", half, tmp_path / "w")
+    copies = list((tmp_path / "w" / "text").glob("*.pdf"))
+    assert len(copies) == 2
+    for copy in copies:
+        with pikepdf.open(copy) as doc:
+            assert "/OutputIntents" not in doc.Root and len(doc.pages) == 2
+    with pikepdf.open(full) as doc:
+        assert "/OutputIntents" in doc.Root  # the result itself is what gets stored
+    assert checks.pages(full, full, tmp_path / "r") is None
+    assert "differs" in checks.pages(full, half, tmp_path / "r2")
 
 
 def test_the_checks_catch_lost_text_pages_pixels_and_frames(tmp_path):
@@ -319,8 +359,8 @@ def test_the_checks_catch_lost_text_pages_pixels_and_frames(tmp_path):
     full.write_bytes(_pdf(1, TEXT * 3))
     half.write_bytes(_pdf(1, TEXT[: len(TEXT) // 2]))
     mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    assert checks.words(src, "rede.docx", mime, "fmt/412", full) is None
-    assert "words" in checks.words(src, "rede.docx", mime, "fmt/412", half)
+    assert checks.words(src, "rede.docx", mime, "fmt/412", full, tmp_path / "w") is None
+    assert "words" in checks.words(src, "rede.docx", mime, "fmt/412", half, tmp_path / "w")
     two, one = tmp_path / "two.pdf", tmp_path / "one.pdf"
     two.write_bytes(_pdf(2))
     one.write_bytes(_pdf(1))

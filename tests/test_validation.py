@@ -170,6 +170,24 @@ def test_every_validator_accepts_a_sound_file_and_rejects_a_broken_one(tmp_path)
                     assert str(p) not in " ".join(v.messages)  # the temporary path left out
 
 
+@pytest.mark.skipif(not AV, reason="MediaConch and ffmpeg are not installed (scripts/tools.sh)")
+def test_matroska_needs_a_video_or_an_audio_track(tmp_path):
+    """The policy's `or`: a branch failing inside a passing `or` is no failure (a sound
+    recording in Matroska has no video track), and when both fail the policy says which."""
+    sound = tmp_path / "ton.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=1",
+                    "-c:a", "flac", str(sound)], check=True)  # fmt: skip
+    with ValidatorPool(ValidatorPolicy(timeout_s=60, memory_mb=1024)) as pool:
+        v = pool.validate(str(sound), None, "video/x-matroska")
+        assert v.outcome == "success", v
+        head = tmp_path / "kopf.mkv"  # the EBML header and segment start, before any track
+        head.write_bytes(_video(tmp_path, "v.mkv", "-c:v", "ffv1")[:300])
+        v = pool.validate(str(head), None, "video/x-matroska")
+        assert v.outcome == "failure", v
+        assert "policy rule failed: Has a video or audio track" in v.messages, v
+        assert not any("Has an audio track" in m for m in v.messages), v
+
+
 def _pdf_with_content(content: bytes) -> bytes:
     import pikepdf
 

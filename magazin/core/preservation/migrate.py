@@ -81,7 +81,7 @@ def check_result(
     for check in plan.checks:
         reason = None
         if check == "words":
-            reason = checks.words(source, name, mime, puid, result)
+            reason = checks.words(source, name, mime, puid, result, work / "words")
         elif check == "pages":
             reason = checks.pages(source, result, work / "render")
         elif check == "pixels":

@@ -84,7 +84,20 @@ def _mediaconch_failures(report: bytes) -> list[str]:
             where = [v.get("context") or v.get("name") or "" for v in check.iter(f"{_MC}value")]
             out.append(N_("implementation check {check} failed ({where})").format(
                 check=check.get("icid", "?"), where=", ".join(w for w in where if w)))  # fmt: skip
-    for rule in root.iter(f"{_MC}rule"):
-        if rule.get("outcome") == "fail":
-            out.append(N_("policy rule failed: {rule}").format(rule=rule.get("name", "?")))
+    for media in root.iter(f"{_MC}media"):
+        for policy in media.iterchildren(f"{_MC}policy"):
+            out += [N_("policy rule failed: {rule}").format(rule=name)
+                    for name in _failed_rules(policy)]  # fmt: skip
     return out
+
+
+def _failed_rules(element: etree._Element) -> list[str]:
+    """The names of what made a policy fail: the failed rules and sub-policies of an `and`;
+    an `or` (every branch failed) by its own name. A branch that failed inside a passing `or`
+    is no failure (a Matroska file needs a video *or* an audio track)."""
+    if element.get("outcome") != "fail":
+        return []
+    if element.tag == f"{_MC}rule" or element.get("type") == "or":
+        return [element.get("name", "?")]
+    return [name for child in element if child.tag in (f"{_MC}rule", f"{_MC}policy")
+            for name in _failed_rules(child)]  # fmt: skip
