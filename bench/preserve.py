@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import shutil
 import sys
 import tempfile
@@ -33,12 +34,19 @@ def _migrate_all(plan, files: list[Path], workers: int, work: Path) -> tuple[flo
     from magazin.core.preservation.migrate import check_result
 
     profiles = [work / f"profile-{i}" for i in range(workers)]
+    free: queue.SimpleQueue[Path] = queue.SimpleQueue()  # one LibreOffice per worker at a time
+    for profile in profiles:
+        free.put(profile)
     passed = 0
 
     def one(args) -> bool:
         i, src = args
         w = work / f"f{i}"
-        result = convert(plan, src, w, profiles[i % workers])
+        profile = free.get()
+        try:
+            result = convert(plan, src, w, profile)
+        finally:
+            free.put(profile)
         _validation, reason = check_result(plan, src, src.name, None, None, result, w, pool)
         shutil.rmtree(w, ignore_errors=True)
         return reason is None

@@ -94,6 +94,7 @@ class OfficeProcess:
         self.python = python
         self.proc: subprocess.Popen | None = None
         self.buffer = b""
+        self.lock = threading.Lock()  # one request at a time: answers come in order
 
     def _start(self) -> None:
         self.profile.mkdir(parents=True, exist_ok=True)
@@ -129,6 +130,10 @@ class OfficeProcess:
         return json.loads(line)
 
     def convert(self, source: Path, out: Path, options: dict, timeout: float) -> None:
+        with self.lock:
+            self._convert(source, out, options, timeout)
+
+    def _convert(self, source: Path, out: Path, options: dict, timeout: float) -> None:
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         request = {"src": str(source.absolute()), "dst": str(out.absolute()), "options": options}
