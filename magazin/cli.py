@@ -16,6 +16,7 @@ from pathlib import Path
 
 from magazin.core.storage.ocfl import OcflError
 from magazin.errors import Failure
+from magazin.interop.vocabulary import ARCHIVE_TYPES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -172,7 +173,10 @@ def cmd_init(args, home):
 
 def _tenant_dict(t) -> dict:
     return {"slug": t.slug, "name": t.name, "time_zone": t.time_zone, "language": t.language,
-            "invalid_files": t.invalid_files}  # fmt: skip
+            "invalid_files": t.invalid_files, "isil": t.isil or None,
+            "archive_type": t.archive_type or None, "state": t.state or None,
+            "public_url": t.public_url or None,
+            "closed_descriptions": t.closed_descriptions}  # fmt: skip
 
 
 def _changed(d: dict) -> str:
@@ -206,14 +210,60 @@ def cmd_tenant_edit(args, home):
 
 
 def cmd_tenant_set(args, home):
-    from magazin.catalog.organisation import set_invalid_files
+    from magazin.catalog.organisation import set_invalid_files, set_publication
+    from magazin.catalog.services import CatalogError
 
     tenant = _one_tenant(args.slug)
     changed = []
+    try:
+        changed += set_publication(home, tenant, _user(args), args.isil, args.archive_type,
+                                   args.public_url, args.closed_descriptions,
+                                   args.state)  # fmt: skip
+    except CatalogError as e:
+        raise Failure(str(e)) from None
     if args.invalid_files and set_invalid_files(home, tenant, _user(args), args.invalid_files):
         changed.append("invalid_files")
     data = {**_tenant_dict(tenant), "changed": changed}
     _out(args, data, lambda d: print(f"Tenant {d['slug']}: " + _changed(d)))
+    return EXIT_OK
+
+
+def _write_atomically(out: Path, data: bytes) -> None:
+    tmp = out.with_name(f".{out.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+
+
+def cmd_ead_export(args, home):
+    from magazin.interop.ead import EadError, findbuch
+
+    tenant = _one_tenant(args.tenant)
+    fonds = _one_fonds(tenant, args.fonds)
+    try:
+        xml, stats = findbuch(fonds)
+    except EadError as e:
+        raise Failure(str(e)) from None
+    _write_atomically(args.out, xml)
+    data = {"tenant": tenant.slug, "fonds": fonds.code, "out": str(args.out), **stats}
+    _out(args, data, lambda d: print(
+        f"{d['out']}: EAD(DDB) Findbuch of {d['fonds']} with {d['units']} units "
+        f"({d['reduced']} reduced, {d['left_out']} left out under a closure period)"))  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_ead_tektonik(args, home):
+    from magazin.interop.ead import EadError, tektonik
+
+    tenant = _one_tenant(args.tenant)
+    try:
+        xml, stats = tektonik(tenant)
+    except EadError as e:
+        raise Failure(str(e)) from None
+    _write_atomically(args.out, xml)
+    data = {"tenant": tenant.slug, "out": str(args.out), **stats}
+    _out(args, data, lambda d: print(
+        f"{d['out']}: EAD(DDB) Tektonik of {d['tenant']} with {d['groups']} groups and "
+        f"{d['fonds']} fonds"))  # fmt: skip
     return EXIT_OK
 
 
@@ -1293,7 +1343,31 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--invalid-files", choices=["warn", "reject"],
                    help="an invalid file at ingest: warn (taken over, flagged) or reject "
                         "(the SIP goes to quarantine)")  # fmt: skip
+    c.add_argument("--isil", help="its ISIL (ISO 15511, like DE-Mb112); '' clears it")
+    c.add_argument("--archive-type", help="its Archivsparte for the Archivportal-D: "
+                   + ", ".join(ARCHIVE_TYPES))  # fmt: skip
+    c.add_argument(
+        "--state",
+        metavar="BUNDESLAND",
+        help="its federal state, as the portal's Tektonik names it (e.g. Sachsen-Anhalt)",
+    )
+    c.add_argument("--public-url", help="the public address its published links start with "
+                   "(https://archiv.example.org)")  # fmt: skip
+    c.add_argument("--closed-descriptions", choices=["omit", "reduced"],
+                   help="descriptions under a closure period for persons or secrecy in what "
+                        "it publishes: left out (default) or reduced to level, signature and "
+                        "date range")  # fmt: skip
     c.add_argument("--user")
+    e = sub.add_parser("ead", help="EAD(DDB) finding aids for the Archivportal-D")
+    es = e.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(es, "export", cmd_ead_export, "write a fonds as an EAD(DDB) 1.2 Findbuch")
+    c.add_argument("tenant")
+    c.add_argument("fonds")
+    c.add_argument("--out", required=True, type=Path, help="the XML file to write")
+    c = cmd(es, "tektonik", cmd_ead_tektonik,
+            "write the tenant's classification as an EAD(DDB) 1.2 Tektonik")  # fmt: skip
+    c.add_argument("tenant")
+    c.add_argument("--out", required=True, type=Path, help="the XML file to write")
     f = sub.add_parser("fonds", help="fonds (Bestände)")
     fs = f.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(fs, "create", cmd_fonds_create, "create a fonds in a tenant")

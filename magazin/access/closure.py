@@ -150,25 +150,53 @@ def _range_start(value: str) -> dt.date | None:
     return parse_date(parts[0]) if parts and parts[0] else None
 
 
-def range_start(dc: dict[str, list[str]], extra: dict[str, str]) -> dt.date | None:
-    """The first day of a unit's date range."""
-    starts = [d for d in (_range_start(v) for v in dc.get("date", [])) if d]
-    if extra.get("date_start") and (d := parse_date(str(extra["date_start"]))):
-        starts.append(d)
-    return min(starts) if starts else None
-
-
-def year_range(dc: dict[str, list[str]], extra: dict[str, str]) -> tuple[int | None, int | None]:
-    """The first and last year of a unit's date range (for the search's date facet)."""
+def date_range(
+    dc: dict[str, list[str]], extra: dict[str, str]
+) -> tuple[dt.date | None, dt.date | None]:
+    """The first and the last day of a unit's date range (either None where unknown)."""
     starts = [d for d in (_range_start(v) for v in dc.get("date", [])) if d]
     ends = [d for d in (_range_end(v) for v in dc.get("date", [])) if d]
     if extra.get("date_start") and (d := parse_date(str(extra["date_start"]))):
         starts.append(d)
     if extra.get("date_end") and (d := parse_date(str(extra["date_end"]), end=True)):
         ends.append(d)
-    first = min(starts).year if starts else None
-    last = max(ends).year if ends else first
+    return (min(starts) if starts else None), (max(ends) if ends else None)
+
+
+def range_start(dc: dict[str, list[str]], extra: dict[str, str]) -> dt.date | None:
+    """The first day of a unit's date range."""
+    return date_range(dc, extra)[0]
+
+
+def year_range(dc: dict[str, list[str]], extra: dict[str, str]) -> tuple[int | None, int | None]:
+    """The first and last year of a unit's date range (for the search's date facet)."""
+    start, end = date_range(dc, extra)
+    first = start.year if start else None
+    last = end.year if end else first
     return (first if first is not None else last), last
+
+
+def protects_persons_or_secrets(p: ClosureParams, profile: Profile, day: dt.date) -> bool:
+    """Whether on `day` a closure period for persons or for secrecy (Verschlusssache) still
+    applies - those protect the description itself, not only the records (the general
+    period after the date range does not: a unit under it may be described in public). A
+    period that cannot be computed counts as running."""
+    if p.published:
+        return False
+    end = p.end.year if p.end else None
+    if p.secret and (end is None or _after(end, profile.secret) > day):
+        return True
+    if p.personal:
+        if p.death:
+            until = _after(p.death.year, profile.personal_after_death)
+        elif p.birth:
+            until = _after(p.birth.year, profile.personal_after_birth)
+        elif profile.personal_after_end is not None and end is not None:
+            until = _after(end, profile.personal_after_end)
+        else:
+            return True
+        return until > day
+    return False
 
 
 def params_from(dc: dict[str, list[str]], extra: dict[str, str]) -> ClosureParams:

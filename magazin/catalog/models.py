@@ -20,6 +20,16 @@ class Tenant(models.Model):
     language = models.CharField(max_length=8, default="de")
     # what an invalid file means at ingest: warn (taken over, flagged) or reject (quarantine)
     invalid_files = models.CharField(max_length=10, default="warn")
+    # what the Archivportal-D needs to name it (magazin/interop): its ISIL (ISO 15511), its
+    # archive type (Archivsparte), its federal state (Bundesland, which the portal's Tektonik
+    # names), the public address its links start with, and whether
+    # descriptions under a closure period for persons or secrecy are left out of what it
+    # publishes or shown reduced (level, signature, date range)
+    isil = models.CharField(max_length=16, blank=True, default="")
+    archive_type = models.CharField(max_length=20, blank=True, default="")
+    state = models.CharField(max_length=40, blank=True, default="")
+    public_url = models.CharField(max_length=300, blank=True, default="")
+    closed_descriptions = models.CharField(max_length=10, default="omit")
 
     def __str__(self) -> str:
         return self.slug

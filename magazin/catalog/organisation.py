@@ -132,6 +132,59 @@ def set_invalid_files(home: Home, tenant: Tenant, user: str, choice: str) -> boo
                         N_("Tenant {slug}: invalid files at ingest {old} → {new}"))  # fmt: skip
 
 
+_ISIL = re.compile(r"^[A-Z]{2}-[A-Za-z0-9:/\-]{1,13}$")  # ISO 15511: country, '-', up to 16 in all
+
+
+def set_publication(
+    home: Home,
+    tenant: Tenant,
+    user: str,
+    isil: str | None = None,
+    archive_type: str | None = None,
+    public_url: str | None = None,
+    closed_descriptions: str | None = None,
+    state: str | None = None,
+) -> list[str]:
+    """What the Archivportal-D needs to name the tenant and what it may show, kept in the
+    tenant's OCFL object (one new version); returns what changed. An empty value clears
+    a setting."""
+    from magazin.interop.vocabulary import ARCHIVE_TYPES, CLOSED_DESCRIPTIONS, STATES
+
+    wanted = {"isil": isil, "archive_type": archive_type, "state": state,
+              "public_url": public_url, "closed_descriptions": closed_descriptions}  # fmt: skip
+    changes = {k: v.strip() for k, v in wanted.items()
+               if v is not None and v.strip() != getattr(tenant, k)}  # fmt: skip
+    if changes.get("isil") and (not _ISIL.match(changes["isil"]) or len(changes["isil"]) > 16):
+        raise CatalogError(N_("ISIL {isil!r}: a country code, '-' and the institution's "
+                              "code, at most 16 characters (like DE-Mb112)").format(
+                                  isil=changes["isil"]))  # fmt: skip
+    if changes.get("archive_type") and changes["archive_type"] not in ARCHIVE_TYPES:
+        raise CatalogError(N_("archive type {type!r}: one of {types}").format(
+            type=changes["archive_type"], types=", ".join(ARCHIVE_TYPES)))  # fmt: skip
+    if changes.get("state") and changes["state"] not in STATES:
+        raise CatalogError(N_("federal state {state!r}: one of {states}").format(
+            state=changes["state"], states=", ".join(STATES)))  # fmt: skip
+    url = changes.get("public_url")
+    if url:
+        if not re.match(r"^https?://[^\s/?#]+[^\s]*$", url):
+            raise CatalogError(N_("public address {url!r}: an http or https address like "
+                                  "https://archiv.example.org").format(url=url))  # fmt: skip
+        changes["public_url"] = url.rstrip("/")
+        if changes["public_url"] == tenant.public_url:
+            del changes["public_url"]
+    if "closed_descriptions" in changes and changes["closed_descriptions"] not in (
+            CLOSED_DESCRIPTIONS):  # fmt: skip
+        raise CatalogError(N_("closed descriptions: one of {choices}").format(
+            choices=", ".join(CLOSED_DESCRIPTIONS)))  # fmt: skip
+    if not changes:
+        return []
+    said = "; ".join(f"{k}: {getattr(tenant, k)!r} → {v!r}" for k, v in changes.items())
+    return _change(home, tenant, user, changes, kind="tenant", tenant=tenant.slug, key="tenant",
+                   detail=N_("Tenant {slug}: publication {changes}").format(slug=tenant.slug,
+                                                                           changes=said),
+                   title=tenant.name, identifier=tenant.slug)  # fmt: skip
+
+
 def _set_setting(home: Home, tenant: Tenant, user: str, field: str, value: str,
                  detail: str) -> bool:  # fmt: skip
     """One setting of the tenant, a new version of its OCFL object where it changes;

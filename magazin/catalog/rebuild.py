@@ -162,6 +162,11 @@ def tenant_from_record(r: dict) -> Tenant:
             "language": r.get("language") or "de",
             "closure_profile": r.get("closure_profile") or "federal",
             "invalid_files": r.get("invalid_files") or "warn",
+            "isil": r.get("isil") or "",
+            "archive_type": r.get("archive_type") or "",
+            "state": r.get("state") or "",
+            "public_url": r.get("public_url") or "",
+            "closed_descriptions": r.get("closed_descriptions") or "omit",
         },
     )
     restore_register(t, r)
