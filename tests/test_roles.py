@@ -28,6 +28,8 @@ def world(archive, tmp_path):
     r = archive.json("ingest", sip, "--metadata", tmp_path / "t.csv")
     archive.json("index")
     units = {archive.json("aip", "show", a["aid"])["title"]: a["aid"] for a in r["aips"]}
+    archive.json("tenant", "set", "stadt", "--isil", "DE-Mb112", "--archive-type", "kommunal",
+                 "--state", "Sachsen-Anhalt")  # fmt: skip
     archive.json("tenant", "create", "land", "--name", "Landesarchiv")
     archive.json("fonds", "create", "land", "L1", "--title", "Landesbestand")
     land = archive.json("ingest", write_tree(tmp_path / "l", {"l.txt": "Land"}), "--tenant",
@@ -74,6 +76,7 @@ PAGES = {
     "/holdings/": {"admin", "archivist", "reader"},
     "/search/?q=Hafenrede": {"admin", "archivist", "reader"},
     "/fonds/{code}/": {"admin", "archivist", "reader"},
+    "/fonds/{code}/findbuch.xml": {"admin", "archivist"},
     "/aip/{open}/": {"admin", "archivist", "reader"},
     "/aip/{closed}/": {"admin", "archivist"},
     "/aip/{closed}/files/neu.txt": {"admin", "archivist"},
@@ -89,6 +92,7 @@ PAGES = {
     "/xdomea/": {"admin", "archivist"},
     "/users/": {"admin"},
     "/tektonik/": {"admin"},
+    "/tektonik/tektonik.xml": {"admin"},
     "/tenants/": {"operator"},
     "/storage/": {"operator"},
 }

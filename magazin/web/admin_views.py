@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Max, Q, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -23,12 +23,15 @@ from magazin.catalog.organisation import (
     create_tenant,
     edit_fonds,
     edit_tenant,
+    set_publication,
 )
 from magazin.catalog.services import CatalogError
 from magazin.catalog.storage import archive_storage
 from magazin.core.config import load_home
 from magazin.core.i18n import N_
 from magazin.ingest.models import QuarantineEntry
+from magazin.interop import ead
+from magazin.interop.vocabulary import ARCHIVE_TYPES, STATES
 from magazin.web.i18n import tr
 
 
@@ -204,6 +207,18 @@ def tektonik(request):
                 f = create_fonds(home, scope.tenant, p.get("code", "").strip(),
                                  p.get("title", ""), user, p.get("group") or None)  # fmt: skip
                 messages.success(request, _("Fonds %(code)s created.") % {"code": f.code})
+            elif action == "publication":
+                if set_publication(
+                    home,
+                    scope.tenant,
+                    user,
+                    p.get("isil", ""),
+                    p.get("archive_type", ""),
+                    p.get("public_url", ""),
+                    p.get("closed_descriptions") or "omit",
+                    p.get("state", ""),
+                ):
+                    messages.success(request, _("Publication settings saved."))
             elif action == "edit-fonds":
                 f = Fonds.objects.filter(tenant=scope.tenant, code=p.get("code", "")).first()
                 if f is None:
@@ -215,4 +230,24 @@ def tektonik(request):
         return redirect("tektonik")
     tree = classification(scope.tenant)
     groups = [g for g in tree if g["path"]]
-    return render(request, "web/tektonik.html", {"tree": tree, "groups": groups})
+    return render(request, "web/tektonik.html",
+                  {"tree": tree, "groups": groups, "tenant": scope.tenant,
+                   "archive_types": [(k, _(label)) for k, (_ddb, label) in ARCHIVE_TYPES.items()],
+                   "states": STATES})  # fmt: skip
+
+
+def tektonik_ead(request):
+    """The classification as an EAD(DDB) Tektonik, to upload to the Archivportal-D."""
+    scope = _role(request, Membership.ADMIN)
+    try:
+        xml, _stats = ead.tektonik(scope.tenant)
+    except ead.EadError as e:
+        messages.error(request, tr(str(e)))
+        return redirect("tektonik")
+    return _xml_download(xml, f"{scope.tenant.slug}-tektonik.xml")
+
+
+def _xml_download(xml: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

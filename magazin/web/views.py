@@ -172,6 +172,25 @@ def fonds_units(request, code: str):
                    "bulk_whole": whole})  # fmt: skip
 
 
+def fonds_ead(request, code: str):
+    """The fonds as an EAD(DDB) Findbuch (what may be published only), for archivists to
+    upload to the Archivportal-D."""
+    from magazin.interop import ead
+
+    from .admin_views import _xml_download
+
+    scope = Scope.of(request.user)
+    fonds = scope.fonds().filter(code=code).first() if scope.can_edit else None
+    if fonds is None:
+        raise Http404("no such fonds")
+    try:
+        xml, _stats = ead.findbuch(fonds)
+    except ead.EadError as e:
+        messages.error(request, tr(str(e)))
+        return redirect("fonds", code=fonds.code)
+    return _xml_download(xml, f"{fonds.tenant.slug}-{fonds.code}-findbuch.xml")
+
+
 def search_page(request):
     """Full-text search with facets, snippets and a choice of order; each facet link keeps
     the other filters. Every search is written to the access log."""
