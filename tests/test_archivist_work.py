@@ -241,7 +241,9 @@ def test_classification_fonds_and_tenants_in_the_web_kept_in_storage(archive, re
     tenants = {t["slug"]: t for t in archive.json("tenant", "list")}
     assert tenants["stadt"] == {"slug": "stadt", "name": "Stadtarchiv MD",
                                 "time_zone": "Europe/Vienna", "language": "en",
-                                "invalid_files": "warn"}  # fmt: skip
+                                "invalid_files": "warn", "isil": None, "archive_type": None,
+                                "state": None, "public_url": None,
+                                "closed_descriptions": "omit"}  # fmt: skip
     assert "kreis" in tenants
     assert {f["code"]: f["title"] for f in archive.json("fonds", "list", "--tenant", "stadt")} == {
         "OB-Reden": "Reden des OB",
