@@ -267,6 +267,24 @@ def cmd_ead_tektonik(args, home):
     return EXIT_OK
 
 
+def cmd_oai(args, home):
+    from magazin.catalog.organisation import set_oai
+    from magazin.catalog.services import CatalogError
+
+    tenant = _one_tenant(args.tenant)
+    try:
+        changed = set_oai(home, tenant, _user(args), args.action == "enable")
+    except CatalogError as e:
+        raise Failure(str(e)) from None
+    data = {"tenant": tenant.slug, "enabled": tenant.oai_enabled, "changed": changed,
+            "path": f"/oai/{tenant.slug}/",
+            "repository_identifier": home.oai.repository_identifier}  # fmt: skip
+    _out(args, data, lambda d: print(
+        f"OAI-PMH for {d['tenant']}: {'on' if d['enabled'] else 'off'} ({d['path']})"
+        + ("" if d["changed"] else ", as it was")))  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_tenant_list(args, home):
     from magazin.catalog.models import Tenant
 
@@ -1368,6 +1386,13 @@ def build_parser() -> argparse.ArgumentParser:
             "write the tenant's classification as an EAD(DDB) 1.2 Tektonik")  # fmt: skip
     c.add_argument("tenant")
     c.add_argument("--out", required=True, type=Path, help="the XML file to write")
+    o = sub.add_parser("oai", help="the tenant's OAI-PMH interface for the Archivportal-D")
+    os_ = o.add_subparsers(dest="action", required=True, parser_class=Parser)
+    for name, help_ in (("enable", "switch /oai/<tenant>/ on (public, no login)"),
+                        ("disable", "switch it off (it then answers 404)")):  # fmt: skip
+        c = cmd(os_, name, cmd_oai, help_)
+        c.add_argument("tenant")
+        c.add_argument("--user")
     f = sub.add_parser("fonds", help="fonds (Bestände)")
     fs = f.add_subparsers(dest="action", required=True, parser_class=Parser)
     c = cmd(fs, "create", cmd_fonds_create, "create a fonds in a tenant")

@@ -2,8 +2,11 @@
 
 from django.urls import include, path
 
+from magazin.interop.views import oai_endpoint
+
 urlpatterns = [
     path("api/", include("magazin.api.urls")),
+    path("oai/<str:tenant>/", oai_endpoint, name="oai"),
     path("", include("magazin.web.urls")),
 ]
 

@@ -334,3 +334,27 @@ class Gateway:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("the gateway did not come back")
+
+
+# five speeches of OB-Reden: open (1960), under the general period (2014), about a person who
+# died in 2020, secret (1970), undated - what each may show differs (tests/test_ead.py,
+# tests/test_oai.py)
+SPEECHES = (
+    "Datei;Titel;Datum;Signatur;Personenbezug;Sterbedatum;Verschlusssache;Beschreibung\n"
+    "alt.txt;Rede zur Brücke 1960;1960;OB-R-1;;;;Eröffnung der Strombrücke\n"
+    "neu.txt;Haushaltsrede 2014;2014;OB-R-2;;;;\n"
+    "person.txt;Rede über Müller;1980;OB-R-3;ja;2020-01-01;;\n"
+    "geheim.txt;Geheime Rede;1970;OB-R-4;;;ja;\n"
+    "ohne.txt;Rede ohne Datum;;OB-R-5;;;;\n"
+)
+
+
+@pytest.fixture
+def speeches(archive, tmp_path):
+    cli = archive
+    names = ("alt.txt", "neu.txt", "person.txt", "geheim.txt", "ohne.txt")
+    sip = write_tree(tmp_path / "speeches", {n: f"Text von {n}" for n in names})
+    (tmp_path / "speeches.csv").write_text(SPEECHES, "utf-8")
+    r = cli.json("ingest", sip, "--metadata", tmp_path / "speeches.csv")
+    assert len(r["aips"]) == 5
+    return cli

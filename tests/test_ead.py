@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.conftest import shared_fixtures, write_tree
+from tests.conftest import shared_fixtures
 
 EAD = {"e": "urn:isbn:1-931666-22-9", "xlink": "http://www.w3.org/1999/xlink"}
 
@@ -35,27 +35,6 @@ def assert_valid(path: Path, kind: str) -> None:
     for schema in _schemas(kind):
         errors = [str(e).splitlines()[0] for e in schema.iter_errors(str(path))]
         assert not errors, (schema.url, errors[:5])
-
-
-TABLE = (
-    "Datei;Titel;Datum;Signatur;Personenbezug;Sterbedatum;Verschlusssache;Beschreibung\n"
-    "alt.txt;Rede zur Brücke 1960;1960;OB-R-1;;;;Eröffnung der Strombrücke\n"
-    "neu.txt;Haushaltsrede 2014;2014;OB-R-2;;;;\n"
-    "person.txt;Rede über Müller;1980;OB-R-3;ja;2020-01-01;;\n"
-    "geheim.txt;Geheime Rede;1970;OB-R-4;;;ja;\n"
-    "ohne.txt;Rede ohne Datum;;OB-R-5;;;;\n"
-)
-
-
-@pytest.fixture
-def speeches(archive, tmp_path):
-    cli = archive
-    names = ("alt.txt", "neu.txt", "person.txt", "geheim.txt", "ohne.txt")
-    sip = write_tree(tmp_path / "sip", {n: f"Text von {n}" for n in names})
-    (tmp_path / "t.csv").write_text(TABLE, "utf-8")
-    r = cli.json("ingest", sip, "--metadata", tmp_path / "t.csv")
-    assert len(r["aips"]) == 5
-    return cli
 
 
 def _units(path: Path) -> dict[str, etree._Element]:
@@ -206,6 +185,11 @@ def test_the_admin_sets_publication_on_a_page_and_staff_download_the_finding_aid
                                                                  "reduced")  # fmt: skip
     page = admin.post("/tektonik/", {**form, "isil": "Magdeburg"}, follow=True).content.decode()
     assert "ISIL" in page
+    assert Client().get("/oai/stadt/", {"verb": "Identify"}).status_code == 404
+    admin.post("/tektonik/", {**form, "oai": "on"})  # the OAI-PMH interface switched on
+    assert Client().get("/oai/stadt/", {"verb": "Identify"}).status_code == 200
+    admin.post("/tektonik/", form)  # and off
+    assert Client().get("/oai/stadt/", {"verb": "Identify"}).status_code == 404
     for url, kind in (("/fonds/OB-Reden/findbuch.xml", "Findbuch"),
                       ("/tektonik/tektonik.xml", "Tektonik")):  # fmt: skip
         r = admin.get(url)

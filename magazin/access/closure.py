@@ -176,27 +176,37 @@ def year_range(dc: dict[str, list[str]], extra: dict[str, str]) -> tuple[int | N
     return (first if first is not None else last), last
 
 
-def protects_persons_or_secrets(p: ClosureParams, profile: Profile, day: dt.date) -> bool:
-    """Whether on `day` a closure period for persons or for secrecy (Verschlusssache) still
-    applies - those protect the description itself, not only the records (the general
-    period after the date range does not: a unit under it may be described in public). A
-    period that cannot be computed counts as running."""
+def protected_until(p: ClosureParams, profile: Profile) -> dt.date | None:
+    """The first day on which no closure period for persons or for secrecy (Verschlusssache)
+    protects the description any more - those protect the description itself, not only the
+    records (the general period after the date range does not: a unit under it may be
+    described in public). dt.date.min: none applies; None: one applies that cannot be
+    computed (it runs until an archivist decides)."""
     if p.published:
-        return False
+        return dt.date.min
     end = p.end.year if p.end else None
-    if p.secret and (end is None or _after(end, profile.secret) > day):
-        return True
+    ends = [dt.date.min]
+    if p.secret:
+        if end is None:
+            return None
+        ends.append(_after(end, profile.secret))
     if p.personal:
         if p.death:
-            until = _after(p.death.year, profile.personal_after_death)
+            ends.append(_after(p.death.year, profile.personal_after_death))
         elif p.birth:
-            until = _after(p.birth.year, profile.personal_after_birth)
+            ends.append(_after(p.birth.year, profile.personal_after_birth))
         elif profile.personal_after_end is not None and end is not None:
-            until = _after(end, profile.personal_after_end)
+            ends.append(_after(end, profile.personal_after_end))
         else:
-            return True
-        return until > day
-    return False
+            return None
+    return max(ends)
+
+
+def protects_persons_or_secrets(p: ClosureParams, profile: Profile, day: dt.date) -> bool:
+    """Whether on `day` a closure period for persons or for secrecy still protects the
+    unit's description (`protected_until`)."""
+    until = protected_until(p, profile)
+    return until is None or until > day
 
 
 def params_from(dc: dict[str, list[str]], extra: dict[str, str]) -> ClosureParams:

@@ -30,6 +30,16 @@ class Tenant(models.Model):
     state = models.CharField(max_length=40, blank=True, default="")
     public_url = models.CharField(max_length=300, blank=True, default="")
     closed_descriptions = models.CharField(max_length=10, default="omit")
+    # its OAI-PMH interface answers (/oai/<slug>/); off: 404
+    oai_enabled = models.BooleanField(default=False)
+    # when its record last changed (any setting, a classification group), and when what it
+    # publishes last changed for every record at once (a publication setting, OAI switched
+    # on): the OAI-PMH datestamps of its Tektonik and of every record follow them
+    changed = models.DateTimeField(null=True)
+    publication_changed = models.DateTimeField(null=True)
+    # when it last stopped showing closed descriptions reduced: those published until then
+    # are reported deleted by OAI-PMH
+    reduced_ended = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return self.slug
@@ -81,6 +91,7 @@ class Fonds(models.Model):
     created = models.DateTimeField()
     # the classification group it stands in ("" = not classified)
     group = models.CharField(max_length=300, blank=True, default="")
+    changed = models.DateTimeField(null=True)  # its title or group last changed
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="fonds_code")]

@@ -179,10 +179,41 @@ def set_publication(
     if not changes:
         return []
     said = "; ".join(f"{k}: {getattr(tenant, k)!r} → {v!r}" for k, v in changes.items())
+    if changes.get("closed_descriptions") == "omit" and tenant.closed_descriptions == "reduced":
+        changes["reduced_ended"] = now()
     return _change(home, tenant, user, changes, kind="tenant", tenant=tenant.slug, key="tenant",
                    detail=N_("Tenant {slug}: publication {changes}").format(slug=tenant.slug,
                                                                            changes=said),
-                   title=tenant.name, identifier=tenant.slug)  # fmt: skip
+                   title=tenant.name, identifier=tenant.slug, publication=True)  # fmt: skip
+
+
+def set_oai(home: Home, tenant: Tenant, user: str, enabled: bool) -> bool:
+    """Switch the tenant's OAI-PMH interface on or off, kept in its OCFL object; False if
+    unchanged. Switching it on changes what is published for every record."""
+    if tenant.oai_enabled == enabled:
+        return False
+    missing = [flag for flag, value in (("--isil", tenant.isil),
+                                        ("--archive-type", tenant.archive_type),
+                                        ("--state", tenant.state)) if not value]  # fmt: skip
+    if enabled and missing:
+        raise CatalogError(N_("tenant {slug}: the Archivportal-D harvests only archives it can "
+                              "name: set {what} first (magazin tenant set {slug} {what} …)")
+                           .format(slug=tenant.slug, what=" and ".join(missing)))  # fmt: skip
+    _change(home, tenant, user, {"oai_enabled": "on" if enabled else ""}, kind="tenant",
+            tenant=tenant.slug, key="tenant",
+            detail=(N_("Tenant {slug}: OAI-PMH interface on") if enabled else
+                    N_("Tenant {slug}: OAI-PMH interface off")).format(slug=tenant.slug),
+            title=tenant.name, identifier=tenant.slug, publication=True)  # fmt: skip
+    return True
+
+
+def _row_value(field: str, value):
+    """A record field's value as its row holds it."""
+    if field in ("changed", "publication_changed", "reduced_ended"):
+        return parse_time(value)
+    if field == "oai_enabled":
+        return value == "on"
+    return value
 
 
 def _set_setting(home: Home, tenant: Tenant, user: str, field: str, value: str,
@@ -210,8 +241,14 @@ def _change(
     detail: str,
     title: str,
     identifier: str,
+    publication: bool = False,
 ) -> list[str]:
-    """A tenant's or fonds' changes: a new version of its OCFL object, then its row."""
+    """A tenant's or fonds' changes: a new version of its OCFL object, then its row (with
+    the time of the change, kept in the record too)."""
+    stamp = now()
+    changes = {**changes, "changed": stamp}
+    if publication:
+        changes["publication_changed"] = stamp
     update_record(
         archive_storage(home),
         kind=kind,
@@ -224,9 +261,9 @@ def _change(
         dc={"title": [title], "identifier": [identifier]},
     )
     for k, v in changes.items():
-        setattr(obj, k, v)
+        setattr(obj, k, _row_value(k, v))
     obj.save(update_fields=list(changes))
-    return list(changes)
+    return [k for k in changes if k not in ("changed", "publication_changed", "reduced_ended")]
 
 
 # -- classification (Tektonik) -----------------------------------------------------------------
@@ -268,11 +305,13 @@ def create_group(home: Home, tenant: Tenant, path: str, title: str, user: str):
         kind="tenant",
         tenant=tenant.slug,
         key="tenant",
-        fields={GROUP_FIELD + path: title.strip()},
+        fields={GROUP_FIELD + path: title.strip(), "changed": (stamp := now())},
         user=user,
         event=("metadata modification",
                N_("Classification group {path} created: {title}").format(path=path, title=title)),
     )  # fmt: skip
+    tenant.changed = parse_time(stamp)
+    tenant.save(update_fields=["changed"])
     return ClassificationGroup.objects.create(
         tenant=tenant, path=path, title=title.strip(), sort_key=group_sort_key(path)
     )

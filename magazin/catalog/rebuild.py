@@ -167,6 +167,11 @@ def tenant_from_record(r: dict) -> Tenant:
             "state": r.get("state") or "",
             "public_url": r.get("public_url") or "",
             "closed_descriptions": r.get("closed_descriptions") or "omit",
+            "oai_enabled": r.get("oai_enabled") == "on",
+            "changed": parse_time(r["changed"]) if r.get("changed") else None,
+            "publication_changed": (
+                parse_time(r["publication_changed"]) if r.get("publication_changed") else None
+            ),
         },
     )
     restore_register(t, r)
@@ -186,6 +191,7 @@ def fonds_from_record(r: dict) -> Fonds:
             "title": r["title"],
             "created": parse_time(r["created"]),
             "group": r.get("group", ""),
+            "changed": parse_time(r["changed"]) if r.get("changed") else None,
         },
     )
     return f

@@ -54,6 +54,13 @@ timeout_s = 60
 memory_mb = 1536
 workers = 2
 # verapdf = "/opt/verapdf/verapdf"    # veraPDF decides PDF/A conformance where configured
+
+# OAI-PMH (/oai/<tenant>/, switched on per tenant): the repository identifier in every record
+# identifier (oai:<repository_identifier>:<AID>) - a domain name that stays when the host
+# name changes - and the address harvesters write to.
+[oai]
+repository_identifier = "magazin.example.org"
+admin_email = "archiv@example.org"
 """
 
 
@@ -102,6 +109,27 @@ class AuditPolicy:
 
 
 @dataclass
+class OaiPolicy:
+    repository_identifier: str = "magazin.example.org"
+    admin_email: str = "archiv@example.org"
+
+
+# OAI-PMH's repositoryIdentifier (the oai-identifier scheme: a domain name)
+_REPOSITORY_IDENTIFIER = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
+
+
+def _oai(toml: Path, entry: dict) -> OaiPolicy:
+    policy = OaiPolicy(str(entry.get("repository_identifier", OaiPolicy.repository_identifier)),
+                       str(entry.get("admin_email", OaiPolicy.admin_email)))  # fmt: skip
+    if not _REPOSITORY_IDENTIFIER.match(policy.repository_identifier):
+        raise ConfigError(f"{toml}: [oai] repository_identifier must be a domain name like "
+                          f"archiv.example.org, not {policy.repository_identifier!r}")  # fmt: skip
+    if "@" not in policy.admin_email:
+        raise ConfigError(f"{toml}: [oai] admin_email must be an e-mail address")
+    return policy
+
+
+@dataclass
 class Home:
     path: Path
     locations: list[LocationConfig] = field(default_factory=list)
@@ -110,6 +138,7 @@ class Home:
     drop_area: Path | None = None
     audit: AuditPolicy = field(default_factory=AuditPolicy)
     validators: ValidatorPolicy = field(default_factory=ValidatorPolicy)
+    oai: OaiPolicy = field(default_factory=OaiPolicy)
 
     @property
     def toml(self) -> Path:
@@ -302,7 +331,8 @@ def load_home(path: Path | None = None) -> Home:
                              or rate <= 0):  # fmt: skip
         raise ConfigError(f"{toml}: [audit] max_mb_per_s must be a positive number")
     home = Home(path, locs, list(rep), limits, drop_area, AuditPolicy(cycle, rate),
-                _validators(toml, path, data.get("validators", {})))  # fmt: skip
+                _validators(toml, path, data.get("validators", {})),
+                _oai(toml, data.get("oai", {})))  # fmt: skip
     for n in rep:
         home.location(n)
     return home

@@ -23,6 +23,7 @@ from magazin.catalog.organisation import (
     create_tenant,
     edit_fonds,
     edit_tenant,
+    set_oai,
     set_publication,
 )
 from magazin.catalog.services import CatalogError
@@ -208,16 +209,11 @@ def tektonik(request):
                                  p.get("title", ""), user, p.get("group") or None)  # fmt: skip
                 messages.success(request, _("Fonds %(code)s created.") % {"code": f.code})
             elif action == "publication":
-                if set_publication(
-                    home,
-                    scope.tenant,
-                    user,
-                    p.get("isil", ""),
-                    p.get("archive_type", ""),
-                    p.get("public_url", ""),
-                    p.get("closed_descriptions") or "omit",
-                    p.get("state", ""),
-                ):
+                changed = set_publication(home, scope.tenant, user, p.get("isil", ""),
+                                          p.get("archive_type", ""), p.get("public_url", ""),
+                                          p.get("closed_descriptions") or "omit",
+                                          p.get("state", ""))  # fmt: skip
+                if set_oai(home, scope.tenant, user, p.get("oai") == "on") or changed:
                     messages.success(request, _("Publication settings saved."))
             elif action == "edit-fonds":
                 f = Fonds.objects.filter(tenant=scope.tenant, code=p.get("code", "")).first()
@@ -233,7 +229,7 @@ def tektonik(request):
     return render(request, "web/tektonik.html",
                   {"tree": tree, "groups": groups, "tenant": scope.tenant,
                    "archive_types": [(k, _(label)) for k, (_ddb, label) in ARCHIVE_TYPES.items()],
-                   "states": STATES})  # fmt: skip
+                   "states": STATES, "oai_path": f"/oai/{scope.tenant.slug}/"})  # fmt: skip
 
 
 def tektonik_ead(request):
