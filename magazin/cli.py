@@ -267,6 +267,44 @@ def cmd_ead_tektonik(args, home):
     return EXIT_OK
 
 
+def cmd_afis_export(args, home):
+    from magazin.interop.afis import export_csv, export_ead
+
+    tenant = _one_tenant(args.tenant)
+    fonds = _one_fonds(tenant, args.fonds) if args.fonds else None
+    data, n = (export_csv if args.format == "csv" else export_ead)(tenant, fonds)
+    _write_atomically(args.out, data)
+    out = {"tenant": tenant.slug, "fonds": fonds.code if fonds else None, "format": args.format,
+           "units": n, "out": str(args.out)}  # fmt: skip
+    _out(args, out, lambda d: print(f"{d['out']}: {d['units']} units ({d['format']})"))
+    return EXIT_OK
+
+
+def cmd_afis_import(args, home):
+    from magazin.interop.afis import AfisError, import_descriptions
+
+    tenant = _one_tenant(args.tenant)
+    try:
+        r = import_descriptions(home, tenant, Path(args.file), _user(args), args.match,
+                                args.dry_run)  # fmt: skip
+    except (AfisError, OSError) as e:
+        raise Failure(str(e)) from None
+    data = {**r.as_dict(), "dry_run": args.dry_run}
+
+    def human(d):
+        print(
+            f"matched {d['matched']}, updated {d['updated']}, unchanged {d['unchanged']}, "
+            f"unmatched {len(d['unmatched'])}" + (" (dry run)" if d["dry_run"] else "")
+        )
+        for c in d["conflicts"]:
+            print(f"  conflict at {c['where']}: {c['key']} matches {', '.join(c['aids'])}")
+        if d["conflicts"]:
+            print("nothing applied: every entry must match one unit at most")
+
+    _out(args, data, human)
+    return EXIT_FAIL if r.conflicts else EXIT_OK
+
+
 def cmd_oai(args, home):
     from magazin.catalog.organisation import set_oai
     from magazin.catalog.services import CatalogError
@@ -1386,6 +1424,22 @@ def build_parser() -> argparse.ArgumentParser:
             "write the tenant's classification as an EAD(DDB) 1.2 Tektonik")  # fmt: skip
     c.add_argument("tenant")
     c.add_argument("--out", required=True, type=Path, help="the XML file to write")
+    a = sub.add_parser("afis", help="the link to the archive information system (AFIS)")
+    as_ = a.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(as_, "export", cmd_afis_export,
+            "what an AFIS imports to link its descriptions to the digital records")  # fmt: skip
+    c.add_argument("tenant")
+    c.add_argument("--fonds")
+    c.add_argument("--format", choices=["csv", "ead"], default="csv",
+                   help="csv: one row per unit (see the README); ead: EAD 2002")  # fmt: skip
+    c.add_argument("--out", required=True, type=Path)
+    c = cmd(as_, "import", cmd_afis_import,
+            "descriptions made in the AFIS update the units they match")  # fmt: skip
+    c.add_argument("tenant")
+    c.add_argument("file", help="EAD 2002, EAD(DDB) or CSV with the export's header")
+    c.add_argument("--match", choices=["signature", "aid", "alternate-id"], default="signature")
+    c.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
+    c.add_argument("--user")
     o = sub.add_parser("oai", help="the tenant's OAI-PMH interface for the Archivportal-D")
     os_ = o.add_subparsers(dest="action", required=True, parser_class=Parser)
     for name, help_ in (("enable", "switch /oai/<tenant>/ on (public, no login)"),
