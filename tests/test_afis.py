@@ -164,3 +164,29 @@ def test_a_bad_file_or_an_ambiguous_entry_changes_nothing(speeches, tmp_path):
         assert code == 1 and name in err, (name, err)
         assert "passwd" not in err and "root:" not in err
     assert _versions(cli) == before
+
+
+def test_an_import_killed_midway_is_finished_by_running_it_again(speeches, tmp_path, monkeypatch):
+    import pytest
+
+    from magazin.catalog import edit
+    from tests.conftest import Killed, kill_on
+
+    cli = speeches
+    sheet = tmp_path / "afis.csv"
+    sheet.write_text("signature;title\nOB-R-1;Erster neuer Titel\nOB-R-2;Zweiter neuer Titel\n"
+                     "OB-R-5;Dritter neuer Titel\n", "utf-8")  # fmt: skip
+    with monkeypatch.context() as m:
+        kill_on(m, edit, "_edit_aip", 2)  # killed while changing the second unit
+        with pytest.raises(Killed):
+            cli("afis", "import", "stadt", sheet)
+    titles = {s: d["title"] for s, d in _by_signature(cli).items()}
+    assert titles["OB-R-1"] == "Erster neuer Titel" and titles["OB-R-2"] == "Haushaltsrede 2014"
+    cli.json("audit")  # recovers whatever the kill left half-written, then checks
+    r = cli.json("afis", "import", "stadt", sheet)
+    assert (r["updated"], r["unchanged"]) == (2, 1)
+    titles = {s: d["title"] for s, d in _by_signature(cli).items()}
+    assert [titles[s] for s in ("OB-R-1", "OB-R-2", "OB-R-5")] == [
+        "Erster neuer Titel", "Zweiter neuer Titel", "Dritter neuer Titel"]  # fmt: skip
+    assert sum(e["type"] == "metadata modification" for e in cli.json(
+        "aip", "show", _by_signature(cli)["OB-R-1"]["aid"])["events"]) == 1  # fmt: skip
