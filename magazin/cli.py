@@ -305,6 +305,47 @@ def cmd_afis_import(args, home):
     return EXIT_FAIL if r.conflicts else EXIT_OK
 
 
+def cmd_eark_validate(args, home):
+    from magazin.core.eark.checks import validate
+    from magazin.core.eark.package import PackageError, open_package
+    from magazin.core.eark.schemas import installed
+
+    path = Path(args.path)
+    if not path.exists():
+        raise Failure(f"{args.path}: no such file or folder")
+    try:
+        with open_package(path, home.limits) as pkg:
+            report = validate(pkg, installed(home.path))
+    except PackageError as e:
+        raise Failure(f"{path.name}: not read, unsafe or unreadable: {e}") from None
+    data = report.as_dict()
+
+    def human(d):
+        print(
+            f"{path.name}: {'valid' if d['valid'] else 'NOT valid'} as E-ARK {d['profile']} "
+            f"{d['version']}" + (f" ({d['note']})" if d["note"] else "")
+        )
+        for r in d["results"]:
+            if not r["passed"]:
+                kind = "FAILED" if r["level"] == "MUST" else "warning"
+                print(f"  {kind} {r['id']} ({r['level']}): {r['message']}")
+
+    _out(args, data, human)
+    return EXIT_OK if report.valid else EXIT_FAIL
+
+
+def cmd_eark_schemas_install(args, home):
+    from magazin.core.eark.schemas import SchemaError, install, schema_dir
+
+    try:
+        names = install(home.path, [Path(s) for s in args.src])
+    except SchemaError as e:
+        raise Failure(f"schemas refused, nothing changed: {e}") from None
+    data = {"installed": names, "path": str(schema_dir(home.path))}
+    _out(args, data, lambda d: print(f"{', '.join(d['installed'])} in {d['path']}"))
+    return EXIT_OK
+
+
 def cmd_oai(args, home):
     from magazin.catalog.organisation import set_oai
     from magazin.catalog.services import CatalogError
@@ -1440,6 +1481,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--match", choices=["signature", "aid", "alternate-id"], default="signature")
     c.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
     c.add_argument("--user")
+    ek = sub.add_parser("eark", help="E-ARK information packages")
+    eks = ek.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(eks, "validate", cmd_eark_validate,
+            "validate a package (folder, ZIP, TAR) against the profile it declares")  # fmt: skip
+    c.add_argument("path")
+    ekschemas = eks.add_parser("schemas", help="the schemas the validation uses")
+    ekss = ekschemas.add_subparsers(dest="what", required=True, parser_class=Parser)
+    c = cmd(ekss, "install", cmd_eark_schemas_install,
+            "install mets.xsd and xlink.xsd (and the DILCIS extensions)")  # fmt: skip
+    c.add_argument("src", nargs="+")
     o = sub.add_parser("oai", help="the tenant's OAI-PMH interface for the Archivportal-D")
     os_ = o.add_subparsers(dest="action", required=True, parser_class=Parser)
     for name, help_ in (("enable", "switch /oai/<tenant>/ on (public, no login)"),

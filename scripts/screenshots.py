@@ -39,8 +39,20 @@ def demo(env, tmp: Path) -> None:
     magazin(env, "init")
     magazin(env, "tenant", "create", "stadt", "--name", "Stadtarchiv Magdeburg")
     magazin(env, "tenant", "create", "kreis", "--name", "Kreisarchiv Börde")
-    magazin(env, "tenant", "set", "stadt", "--isil", "DE-Mb112", "--archive-type", "kommunal",
-            "--state", "Sachsen-Anhalt", "--public-url", "https://archiv.magdeburg.example")
+    magazin(
+        env,
+        "tenant",
+        "set",
+        "stadt",
+        "--isil",
+        "DE-Mb112",
+        "--archive-type",
+        "kommunal",
+        "--state",
+        "Sachsen-Anhalt",
+        "--public-url",
+        "https://archiv.magdeburg.example",
+    )
     magazin(env, "tektonik", "create", "stadt", "A", "--title", "Oberbürgermeister")
     magazin(env, "tektonik", "create", "stadt", "A/A1", "--title", "Reden und Ansprachen")
     magazin(env, "tektonik", "create", "stadt", "B", "--title", "Ämter")
