@@ -778,10 +778,16 @@ def cmd_aip_edit(args, home):
 
 
 def cmd_export(args, home):
-    from magazin.access.export import export_dip
+    from magazin.access.export import export_dip, export_eark
 
     unit = _get_unit(args.aid)
     out = Path(args.out)
+    if args.format != "zip":
+        info = export_eark(home, unit, out, args.format, args.representation)
+        _out(args, info, lambda d: print(
+            f"E-ARK {d['format'][5:].upper()} of {d['aid']} written to {d['out']} "
+            f"({d['files']} files)"))  # fmt: skip
+        return EXIT_OK
     info = export_dip(home, unit, out, args.representation)
     _out(
         args, info, lambda d: print(f"DIP of {d['aid']} written to {d['out']} ({d['files']} files)")
@@ -1593,6 +1599,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True)
     c.add_argument("--representation", metavar="NAME",
                    help="only this representation's files (default: all of them)")  # fmt: skip
+    c.add_argument("--format", default="zip", choices=["zip", "eark-sip", "eark-aip", "eark-dip"],
+                   help="zip: the DIP as Magazin writes it; or an E-ARK package")  # fmt: skip
     c = cmd(sub, "audit", cmd_audit, "re-hash every copy; --repair restores bad copies")
     c.add_argument("aids", nargs="*", metavar="AID")
     c.add_argument("--location")

@@ -116,3 +116,46 @@ def _write_zip(obj: OcflObject, out: Path, representation: str | None = None) ->
         tmp.unlink(missing_ok=True)
         raise
     return len(state)
+
+
+EARK_KINDS = {"eark-sip": "SIP", "eark-aip": "AIP", "eark-dip": "DIP"}
+
+
+def export_eark(home: Home, unit, out: Path, fmt: str, representation: str | None = None) -> dict:
+    """The unit's AIP as an E-ARK package (CSIP 2.2.0 with the SIP, AIP or DIP profile): a
+    SIP to hand the records to another archive or system, an AIP, or a DIP for users (the
+    representation a reader gets by default, or the one named)."""
+    import magazin
+    from magazin.catalog.models import File
+    from magazin.catalog.services import representations, unit_root
+    from magazin.core.eark.schemas import installed
+    from magazin.core.eark.writer import WriteError, write_package
+
+    from .files import representation_for
+
+    root = unit_root(unit)
+    kind = EARK_KINDS[fmt]
+    reps = None
+    if representation is not None:
+        if representation not in representations(root):
+            raise Failure(f"{root.aid}: no representation {representation!r}")
+        reps = [representation]
+    elif kind == "DIP":
+        reps = [representation_for(root, None, staff=False)]
+    mimes = {f"representations/{f.representation.name}/data/{f.path}": f.mime
+             for f in File.objects.filter(representation__unit=root).select_related(
+                 "representation") if f.mime}  # fmt: skip
+    tenant = root.tenant
+    last_error = "no copy found"
+    with home.locks.shared(root.ocfl_id):
+        for loc, obj in archive_storage(home).copies(tenant.slug, root.ocfl_id):
+            try:
+                n = write_package(obj, out, kind, package_id=root.aid, label=root.title,
+                                  organisation=(tenant.name, tenant.isil or tenant.slug),
+                                  software_version=magazin.__version__, representations=reps,
+                                  mimes=mimes, schemas=installed(home.path))  # fmt: skip
+                return {"aid": root.aid, "out": str(out), "files": n, "location": loc.name,
+                        "format": fmt, "representation": reps[0] if reps else None}  # fmt: skip
+            except (OcflError, WriteError, OSError) as e:
+                last_error = f"{loc.name}: {e}"
+    raise Failure(f"cannot export {root.aid}: {last_error}")

@@ -473,8 +473,20 @@ def _has_metadata(m: Mets) -> bool:
 
 _division("Metadata", "CSIP89", "CSIP88", None, _has_metadata)
 _CHECKS["CSIP90"] = _CHECKS["CSIP88"]
-_division("Documentation", "CSIP94", "CSIP95", "CSIP116")
-_division("Schemas", "CSIP98", "CSIP99", "CSIP118")
+
+
+def _holds(folder: str) -> Callable[[Mets], bool]:
+    """The METS's folder holds files in this subfolder (then its division must exist)."""
+
+    def holds(m: Mets) -> bool:
+        base = f"{m.folder}/{folder}/" if m.folder else f"{folder}/"
+        return any(f.startswith(base) for f in m.pkg.files)
+
+    return holds
+
+
+_division("Documentation", "CSIP94", "CSIP95", "CSIP116", _holds("documentation"))
+_division("Schemas", "CSIP98", "CSIP99", "CSIP118", _holds("schemas"))
 _division("Representations", "CSIP102", "CSIP103", "CSIP119")
 
 
@@ -614,10 +626,13 @@ def declared(root: etree._Element | None) -> tuple[str, str, str]:
     and one not recognised are validated as the latest version, and the note says so."""
     url = (root.get("PROFILE") if root is not None else None) or ""
     m = _PROFILE.match(url)
-    if not m:
-        note = N_("no E-ARK profile declared ({url!r}): validated as CSIP {v}").format(
-            url=url, v=LATEST)  # fmt: skip
-        return "CSIP", LATEST, note
+    if not m:  # the package type it names then says which profile's rules apply as well
+        said = root.xpath("string(/m:mets/m:metsHdr/@csip:OAISPACKAGETYPE)", namespaces=NS) \
+            if root is not None else ""  # fmt: skip
+        kind = said if said in ("SIP", "AIP", "DIP") else "CSIP"
+        note = N_("no E-ARK profile declared ({url!r}): validated as {kind} {v}").format(
+            url=url, kind=kind, v=LATEST)  # fmt: skip
+        return kind, LATEST, note
     kind = m[2].upper()
     if m[3] is None:
         return kind, LATEST, N_("the unversioned profile {url}: validated as version {v}").format(
