@@ -134,7 +134,7 @@ class _Ids:
 
     def __call__(self, prefix: str) -> str:
         self.n += 1
-        return f"{prefix}-{self.n}"
+        return f"ID-{prefix}-{self.n}"  # the AIP profile asks file IDs to start with "ID"
 
 
 def _root(objid: str, kind: str, now: str, label: str = ""):
