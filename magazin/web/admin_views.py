@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Count, Max, Q, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from magazin.ingest.models import QuarantineEntry
 from magazin.interop import ead
 from magazin.interop.vocabulary import ARCHIVE_TYPES, STATES
 from magazin.web.i18n import tr
+from magazin.web.responses import xml_download
 
 
 def _role(request, role: str) -> Scope:
@@ -240,10 +241,4 @@ def tektonik_ead(request):
     except ead.EadError as e:
         messages.error(request, tr(str(e)))
         return redirect("tektonik")
-    return _xml_download(xml, f"{scope.tenant.slug}-tektonik.xml")
-
-
-def _xml_download(xml: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return xml_download(xml, f"{scope.tenant.slug}-tektonik.xml")

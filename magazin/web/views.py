@@ -177,7 +177,7 @@ def fonds_ead(request, code: str):
     upload to the Archivportal-D."""
     from magazin.interop import ead
 
-    from .admin_views import _xml_download
+    from .responses import xml_download
 
     scope = Scope.of(request.user)
     fonds = scope.fonds().filter(code=code).first() if scope.can_edit else None
@@ -188,7 +188,7 @@ def fonds_ead(request, code: str):
     except ead.EadError as e:
         messages.error(request, tr(str(e)))
         return redirect("fonds", code=fonds.code)
-    return _xml_download(xml, f"{fonds.tenant.slug}-{fonds.code}-findbuch.xml")
+    return xml_download(xml, f"{fonds.tenant.slug}-{fonds.code}-findbuch.xml")
 
 
 def search_page(request):
