@@ -339,8 +339,9 @@ def test_every_url_with_a_job_or_quarantine_id_is_404_for_other_tenants(
 
     from .test_access import _patterns
 
-    # accession numbers: tests/test_roles.py
-    known = {"aid", "path", "jid", "qid", "code", "process_id", "number"}
+    # accession numbers: tests/test_roles.py; a tenant's public OAI-PMH endpoint (no login,
+    # 404 unless its admin switched it on): tests/test_oai.py
+    known = {"aid", "path", "jid", "qid", "code", "process_id", "number", "tenant"}
     params = {m for p in _patterns() for m in re.findall(r"<(?:\w+:)?(\w+)>", p)}
     assert params <= known, params - known
     archive.json("tenant", "create", "land", "--name", "Land")
