@@ -241,9 +241,12 @@ class Ingest:
 
     def run(self, req: IngestRequest) -> IngestResult:
         self.home.tmp.mkdir(parents=True, exist_ok=True)
+        from .eark.schemas import installed
+
         transfer = read_sip(
-            req.path, req.table, req.mapping, req.unlisted, self.home.limits, tmp=self.home.tmp
-        )
+            req.path, req.table, req.mapping, req.unlisted, self.home.limits, tmp=self.home.tmp,
+            eark_schemas=installed(self.home.path),
+        )  # fmt: skip
         with transfer:
             return self._run(req, transfer)
 
@@ -259,10 +262,12 @@ class Ingest:
 
     def _staged_path(self, transfer: Transfer):
         """Each payload file is staged where it will lie in its object: no moves later."""
-        folder = {
-            p: self._object_folder(i) for i, r in enumerate(transfer.records) for p in r.files
+        place = {
+            p: (self._object_folder(i), *r.place(p))
+            for i, r in enumerate(transfer.records)
+            for p in r.files
         }
-        return lambda p: f"{folder[p]}/v1/content/representations/original/data/{p}"
+        return lambda p: "{}/v1/content/representations/{}/data/{}".format(*place[p])
 
     def _run(self, req: IngestRequest, transfer: Transfer) -> IngestResult:
         work_id = new_ulid()
@@ -468,8 +473,8 @@ class Ingest:
         validators: dict[str, Agent] = {}
         aip_files = [
             AipFile(
-                path=f.path,
-                representation="original",
+                path=rec.place(f.path)[1],
+                representation=rec.place(f.path)[0],
                 size=f.size,
                 sha512=f.sha512,
                 puid=f.ident.puid,
@@ -583,6 +588,7 @@ class Ingest:
         if rec.source_metadata:
             name = rec.source_metadata[0]
             sources.append((f"metadata/descriptive/{name}", name.removesuffix(".xml")))
+        sources += [(path, "source") for path in sorted(rec.more_metadata)]
         return AipDescription(
             ocfl_id=ocfl_id,
             tenant=tenant,
@@ -633,11 +639,16 @@ class Ingest:
             source_md = {}
             if rec.source_metadata:
                 source_md[f"metadata/descriptive/{rec.source_metadata[0]}"] = rec.source_metadata[1]
+            source_md.update(rec.more_metadata)
             meta = metadata_newfiles(metadata_files(desc, source_md))
             objs = [wd / self._object_folder(index[id(rec)]) for wd in work_dirs]
             contents = [
                 [
-                    NewFile(f"representations/original/data/{f.path}", f.copies[i], f.sha512)
+                    NewFile(
+                        "representations/{}/data/{}".format(*rec.place(f.path)),
+                        f.copies[i],
+                        f.sha512,
+                    )  # fmt: skip
                     for f in files
                 ]
                 for i in range(len(work_dirs))

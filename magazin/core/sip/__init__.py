@@ -17,6 +17,7 @@ from ..aip.xml import NS, to_bytes
 from ..i18n import N_
 from ..problems import Problem, ProblemList, RejectedSIP
 from .bagit_sip import check_bag, is_bag, shadow_bag
+from .eark_sip import is_eark, read_eark
 from .folder import scan_folder
 from .limits import Limits
 from .model import PayloadFile, Record, Transfer
@@ -51,6 +52,7 @@ def read_sip(
     unlisted: str = "reject",
     limits: Limits | None = None,
     tmp: Path | None = None,
+    eark_schemas: Path | None = None,
 ) -> Transfer:
     """Read and check the SIP at `path` (folder, ZIP, BagIt bag; optional metadata table)."""
     limits = limits or Limits()
@@ -63,7 +65,9 @@ def read_sip(
         problems.raise_if_any()
     transfer: Transfer | None = None
     try:
-        if path.is_dir():
+        if table is None and is_eark(path):
+            transfer = read_eark(path, problems, limits, eark_schemas)
+        elif path.is_dir():
             transfer = _read_folder(path, table, problems)
         elif zipfile.is_zipfile(path):
             transfer = _read_zip(path, problems, limits, tmp)
@@ -71,7 +75,7 @@ def read_sip(
             problems.add(path.name, N_("not a folder, ZIP file or BagIt bag"), "unknown-sip")
         if transfer is not None and not problems:
             _check_payload(transfer, problems)
-            if not problems:
+            if not problems and transfer.kind != "eark":  # its one record is made already
                 _plan_records(transfer, path, table, mapping or {}, unlisted, problems)
         problems.raise_if_any()
     except BaseException:

@@ -43,6 +43,15 @@ class Record:
     # A check of each file's identified format against what the source declared: returns a
     # warning (stored as a validation event) or None.
     check_format: Callable[[str, object], str | None] | None = None
+    # Readers of packages with several representations (E-ARK): a payload path's
+    # representation and its path in that representation's data/ (default: original, as is)
+    representation_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # further metadata files kept verbatim, by their path in the AIP (metadata/…)
+    more_metadata: dict[str, bytes] = field(default_factory=dict)
+
+    def place(self, path: str) -> tuple[str, str]:
+        """(representation, path in its data/) of a payload file."""
+        return self.representation_of.get(path, ("original", path))
 
 
 @dataclass
