@@ -150,10 +150,8 @@ def _attr(elements: str, attr: str, vocab: str | None = None, value: str | None 
     return check
 
 
-def _count(path: str, least: int, most: int | None, what: str, only_package: bool = False) -> Check:
+def _count(path: str, least: int, most: int | None, what: str) -> Check:
     def check(m: Mets) -> list[str]:
-        if only_package and not m.is_package:
-            return []
         n = len(m.xp(path))
         if n < least or (most is not None and n > most):
             want = f"{least}" if most == least else f"{least}..{most or 'n'}"
@@ -202,7 +200,7 @@ _register({
     "CSIP117": _count("/m:mets/m:metsHdr", 1, 1, "metsHdr"),
     "CSIP7": _attr("/m:mets/m:metsHdr", "CREATEDATE"),
     "CSIP9": _attr("/m:mets/m:metsHdr", "csip:OAISPACKAGETYPE", "VocabularyOAISPackageType"),
-    "CSIP10": _count("/m:mets/m:metsHdr/m:agent", 1, None, "agents", only_package=True),
+    "CSIP10": _count("/m:mets/m:metsHdr/m:agent", 1, None, "agents"),
     "CSIP14": _each_has("/m:mets/m:metsHdr/m:agent", "m:name[normalize-space()]", 1, 1,
                         "names"),
 })  # fmt: skip
@@ -259,12 +257,20 @@ def _references(section: str, ids: dict[str, str]) -> None:
         ids["size"]: _size(ref),
         ids["created"]: _attr(ref, "CREATED"),
         ids["checksum"]: _checksum(ref),
-        ids["checksumtype"]: _attr(ref, "CHECKSUMTYPE"),
+        ids["checksumtype"]: _checksum_type(ref),
     })  # fmt: skip
 
 
 def _href(el) -> str:
     return (el.get(f"{{{XLINK}}}href") or "").strip()
+
+
+def _named(m: Mets, el) -> str:
+    """The package file an mdRef or a file (through its FLocat) names ("" if none)."""
+    if etree.QName(el).localname == "file":
+        loc = m.xp("m:FLocat", el)
+        return m.target(_href(loc[0])) if loc else ""
+    return m.target(_href(el))
 
 
 def _target_exists(refs: str) -> Check:
@@ -285,7 +291,7 @@ def _size(refs: str) -> Check:
     def check(m: Mets) -> list[str]:
         out = []
         for el in m.xp(refs):
-            size, target = (el.get("SIZE") or "").strip(), m.target(_href(el))
+            size, target = (el.get("SIZE") or "").strip(), _named(m, el)
             if not size:
                 out.append(f"{m.path} ({_where(el)}): no @SIZE")
             elif m.pkg.exists(target) and (not size.isdigit() or int(size) != m.pkg.files[target]):
@@ -316,7 +322,7 @@ def _digest_problems(m: Mets, el, target: str) -> list[str]:
 
 def _checksum(refs: str) -> Check:
     def check(m: Mets) -> list[str]:
-        return [p for el in m.xp(refs) for p in _digest_problems(m, el, m.target(_href(el)))]
+        return [p for el in m.xp(refs) for p in _digest_problems(m, el, _named(m, el))]
 
     return check
 
@@ -343,14 +349,6 @@ _references("/m:mets/m:amdSec/m:rightsMD", {"id": "CSIP46", "loctype": "CSIP49",
             "type": "CSIP50", "href": "CSIP51", "mdtype": "CSIP52", "mimetype": "CSIP53",
             "size": "CSIP54", "created": "CSIP55", "checksum": "CSIP56",
             "checksumtype": "CSIP57"})  # fmt: skip
-_register(
-    {
-        "CSIP30": _checksum_type("/m:mets/m:dmdSec/m:mdRef"),
-        "CSIP44": _checksum_type("/m:mets/m:amdSec/m:digiprovMD/m:mdRef"),
-        "CSIP57": _checksum_type("/m:mets/m:amdSec/m:rightsMD/m:mdRef"),
-        "CSIP72": _checksum_type(_FILES),
-    }
-)
 
 
 # -- the file section: CSIP59–CSIP79, CSIP113, CSIP114 ------------------------------------------
@@ -370,46 +368,37 @@ _register({
 })  # fmt: skip
 
 
-def _file_size(m: Mets) -> list[str]:
-    out = []
-    for el in m.xp(_FILES):
-        loc = m.xp("m:FLocat", el)
-        size = (el.get("SIZE") or "").strip()
-        target = m.target(_href(loc[0])) if loc else ""
-        if not size:
-            out.append(f"{m.path}, file ({_where(el)}): no @SIZE")
-        elif m.pkg.exists(target) and (not size.isdigit() or int(size) != m.pkg.files[target]):
-            out.append(f"{m.path}, file ({_where(el)}): @SIZE {size} but {target} has "
-                       f"{m.pkg.files[target]} bytes")  # fmt: skip
-    return out
+_register({"CSIP69": _size(_FILES), "CSIP71": _checksum(_FILES),
+           "CSIP72": _checksum_type(_FILES)})  # fmt: skip
 
 
-def _file_checksum(m: Mets) -> list[str]:
-    out = []
-    for el in m.xp(_FILES):
-        loc = m.xp("m:FLocat", el)
-        out += _digest_problems(m, el, m.target(_href(loc[0])) if loc else "")
-    return out
+def _holds(folder: str) -> Callable[[Mets], bool]:
+    """The METS's folder holds files in this subfolder."""
 
-
-_register({"CSIP69": _file_size, "CSIP71": _file_checksum})
-
-
-def _grp(use: str, folder: str, rid: str) -> Check:
-    def check(m: Mets) -> list[str]:
+    def holds(m: Mets) -> bool:
         base = f"{m.folder}/{folder}/" if m.folder else f"{folder}/"
-        present = any(f.startswith(base) for f in m.pkg.files)
+        return any(f.startswith(base) for f in m.pkg.files)
+
+    return holds
+
+
+def _grp(use: str, folder: str) -> Check:
+    """Files in the folder are listed in a fileGrp of this USE."""
+    holds = _holds(folder)
+
+    def check(m: Mets) -> list[str]:
         groups = [g for g in m.xp("/m:mets/m:fileSec/m:fileGrp")
                   if (g.get("USE") or "").startswith(use)]  # fmt: skip
-        if present and not groups:
-            return [f"{m.path}: {base} holds files but there is no fileGrp USE='{use}'"]
+        if holds(m) and not groups:
+            return [f"{m.path}: its {folder} folder holds files but there is no fileGrp "
+                    f"USE='{use}'"]  # fmt: skip
         return []
 
     return check
 
 
-_register({"CSIP60": _grp("Documentation", "documentation", "CSIP60"),
-           "CSIP113": _grp("Schemas", "schemas", "CSIP113")})  # fmt: skip
+_register({"CSIP60": _grp("Documentation", "documentation"),
+           "CSIP113": _grp("Schemas", "schemas")})  # fmt: skip
 
 
 @_check("CSIP114")
@@ -473,16 +462,6 @@ def _has_metadata(m: Mets) -> bool:
 
 _division("Metadata", "CSIP89", "CSIP88", None, _has_metadata)
 _CHECKS["CSIP90"] = _CHECKS["CSIP88"]
-
-
-def _holds(folder: str) -> Callable[[Mets], bool]:
-    """The METS's folder holds files in this subfolder (then its division must exist)."""
-
-    def holds(m: Mets) -> bool:
-        base = f"{m.folder}/{folder}/" if m.folder else f"{folder}/"
-        return any(f.startswith(base) for f in m.pkg.files)
-
-    return holds
 
 
 _division("Documentation", "CSIP94", "CSIP95", "CSIP116", _holds("documentation"))
