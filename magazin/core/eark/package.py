@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from ..i18n import N_
 from ..problems import ProblemList
+from ..sip.folder import scan_folder
 from ..sip.limits import Limits
 from ..sip.safety import check_relative_path
 from ..sip.zipsip import open_zip, scan_zip
@@ -104,25 +105,12 @@ def _is_tar(path: Path) -> bool:
 
 
 def _folder(root: Path, problems: ProblemList) -> Package:
-    files: dict[str, tuple[int, Callable[[], BinaryIO]]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in [*dirnames, *filenames]:
-            full = Path(dirpath) / name
-            rel = full.relative_to(root).as_posix()
-            if full.is_symlink():
-                problems.add(rel, N_("symbolic link: links are not taken into the archive"),
-                             "symlink")  # fmt: skip
-            elif name in filenames and check_relative_path(rel, problems):
-                files[rel] = (full.stat().st_size, _file_opener(full))
-        dirnames[:] = [d for d in dirnames if not (Path(dirpath) / d).is_symlink()]
+    """A folder package: its files as any folder SIP's are read (no links, no special files)."""
+    files = scan_folder(root, problems)
     if problems:
         raise PackageError(problems)
-    return Package(root, root.name, {k: v[0] for k, v in files.items()},
-                   {k: v[1] for k, v in files.items()})  # fmt: skip
-
-
-def _file_opener(p: Path) -> Callable[[], BinaryIO]:
-    return lambda: open(p, "rb")  # noqa: SIM115 - the caller closes it
+    return Package(root, root.name, {f.path: f.size for f in files},
+                   {f.path: f.opener for f in files})  # fmt: skip
 
 
 def _rooted(source: Path, entries: dict[str, tuple[int, Callable]], close) -> Package:
