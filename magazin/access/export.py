@@ -5,8 +5,6 @@ written under a temporary name and renamed when complete."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import os
 import zipfile
 from pathlib import Path
@@ -15,10 +13,10 @@ from lxml import etree
 
 from magazin.catalog.storage import archive_storage
 from magazin.core.config import Home
+from magazin.core.eark.writer import WriteError, copy_verified, zip_time
 from magazin.core.storage.ocfl import OcflError, OcflObject
 from magazin.errors import Failure
 
-CHUNK = 1 << 20
 _METS = "http://www.loc.gov/METS/"
 _XLINK = "http://www.w3.org/1999/xlink"
 
@@ -51,10 +49,6 @@ def dip_mets(data: bytes, representation: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-class ExportError(Exception):
-    pass
-
-
 def export_dip(home: Home, unit, out: Path, representation: str | None = None) -> dict:
     """The DIP: every file of the AIP, or with `representation` the files of that one only,
     with a METS that lists just those and names the representation it carries."""
@@ -69,15 +63,9 @@ def _export(home: Home, unit, out: Path, representation: str | None) -> dict:
             n = _write_zip(obj, out, representation)
             return {"aid": unit.aid, "out": str(out), "files": n, "location": loc.name,
                     "representation": representation}  # fmt: skip
-        except (OcflError, ExportError, OSError) as e:
+        except (OcflError, WriteError, OSError) as e:
             last_error = f"{loc.name}: {e}"
     raise Failure(f"cannot export {unit.aid}: {last_error}")
-
-
-def _zip_time(iso: str) -> tuple:
-    """A ZIP entry's time: when the version holding the bytes was made (local time)."""
-    t = dt.datetime.fromisoformat(iso).astimezone()
-    return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _write_zip(obj: OcflObject, out: Path, representation: str | None = None) -> int:
@@ -96,21 +84,10 @@ def _write_zip(obj: OcflObject, out: Path, representation: str | None = None) ->
                 if logical == "METS.xml" and representation is not None:
                     data = dip_mets(obj.read("METS.xml"), representation)
                     created = obj.inventory["versions"][obj.inventory["head"]]["created"]
-                    zf.writestr(zipfile.ZipInfo(logical, _zip_time(created)), data,
+                    zf.writestr(zipfile.ZipInfo(logical, zip_time(created)), data,
                                 zipfile.ZIP_DEFLATED)  # fmt: skip
                     continue
-                digest = state[logical]
-                h = hashlib.new(obj.digest_algorithm)
-                rel = obj.content_of(logical)
-                created = obj.inventory["versions"][rel.split("/", 1)[0]]["created"]
-                info = zipfile.ZipInfo(logical, _zip_time(created))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with obj.open_content(rel) as f, zf.open(info, "w", force_zip64=True) as dst:
-                    while chunk := f.read(CHUNK):
-                        h.update(chunk)
-                        dst.write(chunk)
-                if h.hexdigest() != digest.lower():
-                    raise ExportError(f"{logical}: stored bytes do not match the inventory")
+                copy_verified(obj, logical, state[logical], zf, logical)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -129,7 +106,7 @@ def export_eark(home: Home, unit, out: Path, fmt: str, representation: str | Non
     from magazin.catalog.models import File
     from magazin.catalog.services import representations, unit_root
     from magazin.core.eark.schemas import installed
-    from magazin.core.eark.writer import WriteError, write_package
+    from magazin.core.eark.writer import write_package
 
     from .files import representation_for
 

@@ -104,26 +104,38 @@ def write_package(
     return len(entries)
 
 
-def _copy(obj: OcflObject, logical: str, digest: str, zf, arcname: str, mimes) -> Entry:
+def copy_verified(obj: OcflObject, logical: str, digest: str, zf: zipfile.ZipFile,
+                  arcname: str, *also) -> tuple[int, str]:  # fmt: skip
+    """Copy one stored file into the ZIP, checked against its inventory `digest` while it is
+    read (and fed to the further hashes `also`); returns (size, the creation time of the
+    version holding its bytes). WriteError where the bytes do not match."""
     rel = obj.content_of(logical)
     created = obj.inventory["versions"][rel.split("/", 1)[0]]["created"]
-    check, sha256, size = hashlib.new(obj.digest_algorithm), hashlib.sha256(), 0
-    info = zipfile.ZipInfo(arcname, _zip_time(created))
+    check, size = hashlib.new(obj.digest_algorithm), 0
+    info = zipfile.ZipInfo(arcname, zip_time(created))
     info.compress_type = zipfile.ZIP_DEFLATED
     with obj.open_content(rel) as f, zf.open(info, "w", force_zip64=True) as dst:
         while chunk := f.read(CHUNK):
             check.update(chunk)
-            sha256.update(chunk)
+            for h in also:
+                h.update(chunk)
             size += len(chunk)
             dst.write(chunk)
     if check.hexdigest() != digest.lower():
         raise WriteError(f"{logical}: stored bytes do not match the inventory")
+    return size, created
+
+
+def _copy(obj: OcflObject, logical: str, digest: str, zf, arcname: str, mimes) -> Entry:
+    sha256 = hashlib.sha256()
+    size, created = copy_verified(obj, logical, digest, zf, arcname, sha256)
     stamp = dt.datetime.fromisoformat(created).astimezone(dt.UTC)
     return Entry(logical, size, sha256.hexdigest(), stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
                  _mime(logical, mimes))  # fmt: skip
 
 
-def _zip_time(iso: str) -> tuple:
+def zip_time(iso: str) -> tuple:
+    """A ZIP entry's time: when the version holding the bytes was made (local time)."""
     t = dt.datetime.fromisoformat(iso).astimezone()
     return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
 
