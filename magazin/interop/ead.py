@@ -110,7 +110,8 @@ def _extent(did, files: int, size: int) -> None:
     _el(_el(did, "physdesc"), "extent", f"{text}, {filesizeformat(size)}")
 
 
-def _unit(parent, p: Published, tenant: Tenant, level: str, kinds: dict[int, str]) -> None:
+def _unit(parent, p: Published, tenant: Tenant, level: str, kind: str) -> None:
+    """One unit and its parts; `kind`: the media type of its root unit's records."""
     u = p.unit
     c = _el(parent, "c", level=level, id=xml_id(u.aid))
     did = _el(c, "did")
@@ -133,16 +134,10 @@ def _unit(parent, p: Published, tenant: Tenant, level: str, kinds: dict[int, str
         if p.open:  # its records are open to everyone: the portal may link to them
             grp = _el(c, "daogrp")
             item = _el(_el(_el(grp, "daodesc"), "list"), "item")
-            _el(item, "genreform", kinds.get(u.parent_id and _root(u) or u.pk, "SONSTIGES"))
+            _el(item, "genreform", kind)
             _el(grp, "daoloc", xlink_role="externer_viewer", xlink_href=page)
     for child in p.children:
-        _unit(c, child, tenant, "item", kinds)
-
-
-def _root(u) -> int:
-    while u.parent_id is not None:
-        u = u.parent
-    return u.pk
+        _unit(c, child, tenant, "item", kind)
 
 
 # the DDB's media types of a digital object (daodesc/list/item/genreform), by MIME type
@@ -210,7 +205,7 @@ def findbuch(fonds: Fonds, day: dt.date | None = None) -> tuple[bytes, dict]:
             _el(_el(did, "physdesc"), "extent", text)
         kinds = media_kinds(fonds)
         for p in tree:
-            _unit(top, p, tenant, "file", kinds)
+            _unit(top, p, tenant, "file", kinds.get(p.unit.pk, "SONSTIGES"))
     stats = {"units": count(tree), "reduced": count(tree, "reduced"), "left_out": left_out}
     return _serialise(root), stats
 
