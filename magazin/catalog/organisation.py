@@ -192,9 +192,9 @@ def set_oai(home: Home, tenant: Tenant, user: str, enabled: bool) -> bool:
     unchanged. Switching it on changes what is published for every record."""
     if tenant.oai_enabled == enabled:
         return False
-    missing = [flag for flag, value in (("--isil", tenant.isil),
-                                        ("--archive-type", tenant.archive_type),
-                                        ("--state", tenant.state)) if not value]  # fmt: skip
+    from magazin.interop.vocabulary import portal_missing
+
+    missing = portal_missing(tenant)
     if enabled and missing:
         raise CatalogError(N_("tenant {slug}: the Archivportal-D harvests only archives it can "
                               "name: set {what} first (magazin tenant set {slug} {what} …)")

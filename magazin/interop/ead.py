@@ -24,7 +24,7 @@ from magazin.catalog.models import ClassificationGroup, Fonds, Tenant
 from magazin.core.i18n import N_
 
 from .publication import FULL, Published, count, published_tree
-from .vocabulary import ARCHIVE_TYPES
+from .vocabulary import ARCHIVE_TYPES, portal_missing
 
 EAD = "urn:isbn:1-931666-22-9"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -49,9 +49,7 @@ def findbuch_id(fonds: Fonds) -> str:
 
 
 def _check(tenant: Tenant, tektonik: bool = False) -> None:
-    wanted = (("--isil", tenant.isil), ("--archive-type", tenant.archive_type))
-    wanted += (("--state", tenant.state),) if tektonik else ()
-    missing = [name for name, value in wanted if not value]
+    missing = portal_missing(tenant, tektonik)
     if missing:
         raise EadError(N_("tenant {slug}: the Archivportal-D needs its {what} (magazin tenant "
                           "set {slug} {what} …)").format(slug=tenant.slug,

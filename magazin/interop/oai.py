@@ -36,6 +36,7 @@ from magazin.catalog.models import Event, Fonds, Tenant, Unit
 
 from . import ead
 from .publication import FULL, REDUCED, publication
+from .vocabulary import portal_missing
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -375,8 +376,7 @@ class _Verbs:
 def _offers(r: Record, prefix: str) -> bool:
     if prefix == "ead_ddb":
         t = r.obj if r.kind == "tektonik" else r.obj.tenant
-        named = bool(t.isil and t.archive_type and t.state)  # what EAD(DDB) needs
-        return named and r.kind in ("fonds", "tektonik")
+        return r.kind in ("fonds", "tektonik") and not portal_missing(t)
     return prefix == "oai_dc"
 
 

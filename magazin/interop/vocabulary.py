@@ -28,3 +28,12 @@ STATES = ("Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Ha
 
 # descriptions under a closure period for persons or secrecy: left out, or shown reduced
 CLOSED_DESCRIPTIONS = ("omit", "reduced")
+
+
+def portal_missing(tenant, tektonik: bool = True) -> list[str]:
+    """The `magazin tenant set` options still missing for the portal to name the tenant (a
+    Findbuch needs ISIL and archive type; a Tektonik, and so OAI-PMH, the state as well)."""
+    wanted = [("--isil", tenant.isil), ("--archive-type", tenant.archive_type)]
+    if tektonik:
+        wanted.append(("--state", tenant.state))
+    return [option for option, value in wanted if not value]
