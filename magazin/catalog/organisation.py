@@ -207,9 +207,13 @@ def set_oai(home: Home, tenant: Tenant, user: str, enabled: bool) -> bool:
     return True
 
 
+# the times a record keeps of its own changes (not settings a caller changed)
+_STAMPS = ("changed", "publication_changed", "reduced_ended")
+
+
 def _row_value(field: str, value):
     """A record field's value as its row holds it."""
-    if field in ("changed", "publication_changed", "reduced_ended"):
+    if field in _STAMPS:
         return parse_time(value)
     if field == "oai_enabled":
         return value == "on"
@@ -263,7 +267,7 @@ def _change(
     for k, v in changes.items():
         setattr(obj, k, _row_value(k, v))
     obj.save(update_fields=list(changes))
-    return [k for k in changes if k not in ("changed", "publication_changed", "reduced_ended")]
+    return [k for k in changes if k not in _STAMPS]
 
 
 # -- classification (Tektonik) -----------------------------------------------------------------
