@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import shared_fixtures, write_tree
+from tests.test_aip_standards import _schema
 from tests.test_preservation import _gif
 
 
@@ -36,11 +37,32 @@ def test_a_reference_sip_becomes_an_aip(eark, tmp_path):
     assert "6ab98a90-1686-4c74-9855-b2793a6d164d" in aip["dc"]["identifier"]
     assert [(f["representation"], f["path"]) for f in aip["files"]] == [
         ("original", "file_example_TIFF_1MB.tiff")]  # fmt: skip
-    assert aip["extra"]["E-ARK representation original"] == "tiff"
+    # the package's name of the representation is its label in the AIP's METS
+    assert aip["representation_labels"] == {"original": "tiff"}
+    # the package's PREMIS begins the AIP's history, with its own identifier, time and agent
+    taken = [e for e in aip["events"] if e["type"] == "creation"]
+    assert len(taken) == 1 and taken[0]["outcome"] == "success", aip["events"]
+    assert taken[0]["datetime"].startswith("2025-03-19T16:05:11")
+    assert aip["events"][0] == taken[0]  # before the accession and ingest that extend it
+    assert {e["type"] for e in aip["events"]} >= {"accession", "ingestion"}
     out = tmp_path / "dip.zip"
     cli.json("export", aip["aid"], "--out", out)
     with zipfile.ZipFile(out) as zf:
         names = set(zf.namelist())
+        mets = etree.fromstring(zf.read("METS.xml"))
+        premis = zf.read("metadata/preservation/premis.xml").decode()
+    m = "{http://www.loc.gov/METS/}"
+    reps = [d for d in mets.iter(f"{m}div") if d.get("TYPE") == "representation"]
+    assert [d.get("LABEL") for d in reps] == ["tiff"]
+    assert "urn:roda:premis:event:69982fdf-a1a8-40e7-b3e7-5fe713aa3e95" in premis
+    schemas = shared_fixtures()
+    premis_xsd, mets_xsd = _schema(schemas, "premis-v3-0.xsd"), _schema(schemas, "mets.xsd")
+    assert premis_xsd.validate(etree.fromstring(premis.encode())), premis_xsd.error_log
+    assert mets_xsd.validate(mets), mets_xsd.error_log
+    assert "<premis:eventIdentifierType>URN</premis:eventIdentifierType>" in premis
+    # a rebuild of the catalog from storage restores both
+    cli.json("catalog", "rebuild")
+    assert cli.json("aip", "show", aip["aid"]) == aip
     # the package's METS and metadata kept as they came
     kept = {"METS.xml", "metadata/descriptive/ead_2002.xml", "representations/tiff/METS.xml"}
     assert {f"metadata/other/eark/{k}" for k in kept} <= names
@@ -63,7 +85,16 @@ def test_further_representations_and_a_broken_package(eark, tmp_path):
     got = cli.json("aip", "show", r["aips"][0]["aid"])
     reps = {(f["representation"], f["path"].rsplit(".", 1)[-1]) for f in got["files"]}
     assert reps == {("original", "gif"), ("preservation-1", "tif")}
-    assert got["extra"]["E-ARK representation preservation-1"] == "preservation-1"
+    assert got["representation_labels"] == {"original": "original",
+                                            "preservation-1": "preservation-1"}  # fmt: skip
+    # a DIP of one representation keeps that one's division (found by its files, not its label)
+    dip = tmp_path / "dip.zip"
+    cli.json("export", got["aid"], "--representation", "preservation-1", "--out", dip)
+    with zipfile.ZipFile(dip) as zf:
+        mets = etree.fromstring(zf.read("METS.xml"))
+    m = "{http://www.loc.gov/METS/}"
+    assert [d.get("LABEL") for d in mets.iter(f"{m}div") if d.get("TYPE") == "representation"] == [
+        "preservation-1"]  # fmt: skip
 
     # the same package without metsHdr/@CREATEDATE: quarantined, the requirement named
     with zipfile.ZipFile(out) as zf:

@@ -33,7 +33,8 @@ def dip_mets(data: bytes, representation: str) -> bytes:
             gone |= {f.get("ID") for f in grp.iter(f"{{{_METS}}}file")}
             grp.getparent().remove(grp)
     for div in list(root.iter(f"{{{_METS}}}div")):
-        if div.get("TYPE") == "representation" and div.get("LABEL") not in (use, None):
+        ptrs = {p.get("FILEID") for p in div.iterfind(f"{{{_METS}}}fptr")}
+        if div.get("TYPE") == "representation" and ptrs and ptrs <= gone:
             div.getparent().remove(div)
     for fptr in list(root.iter(f"{{{_METS}}}fptr")):
         if fptr.get("FILEID") in gone:

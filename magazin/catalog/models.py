@@ -181,6 +181,7 @@ class Unit(models.Model):
 class Representation(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="representations")
     name = models.CharField(max_length=100)
+    label = models.CharField(max_length=200, blank=True)  # its name in the package it came from
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "name"], name="rep_name")]
@@ -208,7 +209,7 @@ class File(models.Model):
 
 class Event(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="events")
-    ulid = models.CharField(max_length=40)
+    ulid = models.CharField(max_length=200)  # the PREMIS identifier (a package's own: a URN)
     type = models.CharField(max_length=60)
     datetime = models.DateTimeField()
     outcome = models.CharField(max_length=20)

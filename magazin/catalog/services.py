@@ -165,7 +165,8 @@ def record_units(
     reps = []
     for unit, (aip, _locs, _fp) in zip(units, items, strict=True):
         for name in dict.fromkeys(f.representation for f in aip.files):
-            reps.append(Representation(unit=unit, name=name))
+            reps.append(Representation(unit=unit, name=name,
+                                       label=aip.representation_labels.get(name, "")))  # fmt: skip
     Representation.objects.bulk_create(reps)
     rep_of = {(r.unit.aid, r.name): r for r in reps}
     files, events, copies = [], [], []
@@ -194,7 +195,8 @@ def replace_files(root: Unit, aip: AipDescription) -> None:
     """The catalog's representations and files of an AIP, and its counts, as its
     description now holds them (after a migration added a representation)."""
     Representation.objects.filter(unit=root).delete()
-    reps = {name: Representation.objects.create(unit=root, name=name)
+    reps = {name: Representation.objects.create(unit=root, name=name,
+                                                label=aip.representation_labels.get(name, ""))
             for name in dict.fromkeys(f.representation for f in aip.files)}  # fmt: skip
     File.objects.bulk_create([file_row(reps[f.representation], f) for f in aip.files],
                              batch_size=1000)  # fmt: skip
@@ -361,6 +363,9 @@ def aip_detail(u: Unit, representation: str | None = None) -> dict:
         files = files.filter(representation__name=representation)
     return {
         "representations": representations(root),
+        "representation_labels": dict(
+            Representation.objects.filter(unit=root).exclude(label="").values_list("name", "label")
+        ),  # fmt: skip
         "representation": representation,
         **aip_summary(u),
         "ocfl_id": u.ocfl_id,

@@ -608,6 +608,7 @@ class Ingest:
             root_files=rec.root_files,
             children=[_with_ulids(c, ulid) for c in rec.children],
             file_names=rec.file_names,
+            representation_labels=rec.representation_labels,
         )
 
     def _store_batch(self, req, t, batch, jdata, acc, work_dirs, times, ident_agent):

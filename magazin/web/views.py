@@ -313,6 +313,9 @@ def aip(request, aid: str):
         "extra": sorted((k, v) for k, v in d["extra"].items()
                         if k not in INTERNAL_FIELDS and isinstance(v, str | int | float)),
         "closure_reasons": tr_list(unit.closure_reason),
+        # each representation with the name it had in the package it came from, if any
+        "representations": [(r, d["representation_labels"].get(r, ""))
+                            for r in d["representations"]],
         "parent_title": unit.parent.title if unit.parent_id else "",
     }  # fmt: skip
     if scope.can_edit:

@@ -131,4 +131,5 @@ def read_aip(obj: OcflObject, version: str | None = None) -> AipDescription:
         children=mets["children"],
         file_names=mets["file_names"],
         rights=premis["rights"],
+        representation_labels=mets["representation_labels"],
     )

@@ -114,7 +114,8 @@ def mets_xml(aip: AipDescription, software: str) -> bytes:
     )
     top = _m(smap, "div", TYPE=aip.kind, LABEL=aip.title, DMDID=dmdids, ADMID="digiprov-premis")
     for rep in reps:
-        rd = _m(top, "div", TYPE="representation", LABEL=f"representations/{rep}")
+        label = aip.representation_labels.get(rep) or f"representations/{rep}"
+        rd = _m(top, "div", TYPE="representation", LABEL=label)
         for fid in fids[rep]:
             _m(rd, "fptr", FILEID=fid)
     if aip.children:
@@ -270,4 +271,24 @@ def read_mets(data: bytes) -> dict:
         "created": hdr.get("CREATEDATE") if hdr is not None else None,
         "mimes": mimes,
         "sources": sources,
+        "representation_labels": _representation_labels(root),
     }
+
+
+def _representation_labels(root) -> dict[str, str]:
+    """The names representations had in the package they came from: the LABEL of their
+    division in the physical map where it is not the default representations/<name>."""
+    hrefs = {}
+    for f in root.iterfind(".//mets:fileSec//mets:file", NS):
+        loc = f.find("mets:FLocat", NS)
+        if loc is not None:
+            hrefs[f.get("ID")] = unquote(loc.get(q("xlink", "href"), ""))
+    labels = {}
+    for div in root.iterfind("mets:structMap[@TYPE='PHYSICAL']/mets:div/mets:div", NS):
+        ptr = div.find("mets:fptr", NS)
+        if div.get("TYPE") != "representation" or ptr is None:
+            continue
+        rep = hrefs.get(ptr.get("FILEID"), "").split("/")[1:2]
+        if rep and div.get("LABEL") and div.get("LABEL") != f"representations/{rep[0]}":
+            labels[rep[0]] = div.get("LABEL")
+    return labels

@@ -53,6 +53,7 @@ class AipEvent:
     outcome_detail: str = ""
     agents: list[tuple[str, str]] = field(default_factory=list)  # (agent id value, role)
     objects: list[str] = field(default_factory=list)  # logical paths of the files it concerns
+    id_type: str = "ULID"  # Magazin's own; an event taken over from a package keeps its own
 
 
 @dataclass
@@ -119,6 +120,8 @@ class AipDescription:
     # names a file had in its source, by path: {"Dateiname": …, "DateinameOriginal": …}
     file_names: dict[str, dict[str, str]] = field(default_factory=dict)
     rights: list[RightsStatement] = field(default_factory=list)  # decisions on access
+    # a representation's name in the package it came from (E-ARK: "rep1"), kept as its label
+    representation_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def aid(self) -> str:

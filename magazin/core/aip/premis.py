@@ -98,7 +98,7 @@ def premis_xml(aip: AipDescription) -> bytes:
             _ident_rel(rel, f.derived_from, "local")
     for ev in aip.events:
         e = _sub(root, "event")
-        _ident(e, "event", "ULID", ev.id)
+        _ident(e, "event", ev.id_type, ev.id)
         _sub(e, "eventType", ev.type, authority="eventType", authorityURI=_EVENT_TYPE_URI)
         _sub(e, "eventDateTime", ev.datetime)
         if ev.detail:
@@ -272,6 +272,7 @@ def read_premis(data: bytes) -> dict:
         events.append(
             AipEvent(
                 id=_t(e, "premis:eventIdentifier/premis:eventIdentifierValue") or "",
+                id_type=_t(e, "premis:eventIdentifier/premis:eventIdentifierType") or "ULID",
                 type=_t(e, "premis:eventType") or "",
                 datetime=_t(e, "premis:eventDateTime") or "",
                 outcome=_t(e, "premis:eventOutcomeInformation/premis:eventOutcome") or "",

@@ -3,17 +3,20 @@ is validated against the profile of the version it declares before anything is c
 every failed MUST a problem whose code is the requirement's id (CSIP9, CSIPSTR4, SIP2 …), so
 the package goes to quarantine saying which - and a valid one becomes one record: its first
 representation the original, further ones preservation-1, -2 … (their names kept as labels),
+the package's PREMIS events the first of the AIP's history,
 its descriptive metadata (Dublin Core, EAD) the description, and the package's METS and
 metadata files kept as they came."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 from pathlib import Path
 
 from lxml import etree
 
+from ..aip.model import Agent, AipEvent
 from ..problems import ProblemList
 from .limits import Limits
 from .model import PayloadFile, Record, Transfer
@@ -92,8 +95,9 @@ def read_eark(path: Path, problems: ProblemList, limits: Limits,
     t.info["E-ARK profile"] = f"{report.profile} {report.version}"
     dc = _description(pkg, report)
     rec = Record([f.path for f in files], dc, label=pkg.name, representation_of=placed,
-                 more_metadata=more)  # fmt: skip
-    rec.extra = {f"E-ARK representation {names[r]}": r for r in reps}
+                 more_metadata=more,
+                 representation_labels={names[r]: r for r in reps})  # fmt: skip
+    rec.events, rec.agents = package_premis(pkg)
     t.records = [rec]
     t.one_aip = True
     return t
@@ -128,3 +132,67 @@ def _description(pkg, report) -> dict[str, list[str]]:
     if root.get("OBJID") and root.get("OBJID") not in ids:
         ids.append(root.get("OBJID"))
     return {k: list(dict.fromkeys(v)) for k, v in dc.items()}
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _text(el, name: str) -> str:
+    """The first descendant `name` (any namespace: packages in the wild get PREMIS's wrong)."""
+    for d in el.iter():
+        if _local(d) == name and d.text and d.text.strip():
+            return " ".join(d.text.split())
+    return ""
+
+
+def _when(text: str) -> str | None:
+    """An event time as ISO 8601 with zone (a bare date is its midnight UTC); None where the
+    package's value is no date."""
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).isoformat()
+
+
+_OUTCOMES = {"success": "success", "pass": "success", "passed": "success", "failure": "failure",
+             "fail": "failure", "failed": "failure", "warning": "warning"}  # fmt: skip
+
+
+def package_premis(pkg) -> tuple[list[AipEvent], list[Agent]]:
+    """The events and agents of the package's PREMIS files (root and representations), to
+    begin the AIP's history: each keeps its own identifier, type, time and agents. Events
+    without a readable time stay in the kept file only."""
+    events: dict[tuple[str, str], AipEvent] = {}
+    agents: dict[str, Agent] = {}
+    for rel in sorted(pkg.files):
+        parts = rel.split("/")
+        if not rel.lower().endswith(".xml") or "preservation" not in parts[:-1]:
+            continue
+        if not (
+            parts[0] == "metadata" or (parts[0] == "representations" and parts[2:3] == ["metadata"])
+        ):
+            continue
+        try:
+            doc = etree.fromstring(pkg.read(rel), _PARSER)
+        except (etree.XMLSyntaxError, ValueError):
+            continue
+        for el in doc.iter():
+            if _local(el) == "agent" and (value := _text(el, "agentIdentifierValue")):
+                agents.setdefault(value, Agent(_text(el, "agentIdentifierType") or "local", value,
+                                               _text(el, "agentName") or value,
+                                               _text(el, "agentType") or "other"))  # fmt: skip
+            if _local(el) != "event" or not (when := _when(_text(el, "eventDateTime"))):
+                continue
+            ident = (_text(el, "eventIdentifierType") or "local", _text(el, "eventIdentifierValue"))
+            outcome = _text(el, "eventOutcome").lower()
+            links = [(_text(la, "linkingAgentIdentifierValue"), _text(la, "linkingAgentRole"))
+                     for la in el if _local(la) == "linkingAgentIdentifier"]  # fmt: skip
+            events.setdefault(ident, AipEvent(
+                id=ident[1] or f"{rel}#{len(events) + 1}", id_type=ident[0],
+                type=(_text(el, "eventType") or "unknown")[:60], datetime=when,
+                outcome=_OUTCOMES.get(outcome, outcome[:20]), detail=_text(el, "eventDetail"),
+                outcome_detail=_text(el, "eventOutcomeDetailNote"),
+                agents=[(v, r) for v, r in links if v]))  # fmt: skip
+    return sorted(events.values(), key=lambda e: e.datetime), list(agents.values())

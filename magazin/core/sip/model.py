@@ -46,6 +46,7 @@ class Record:
     # Readers of packages with several representations (E-ARK): a payload path's
     # representation and its path in that representation's data/ (default: original, as is)
     representation_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+    representation_labels: dict[str, str] = field(default_factory=dict)  # their own names
     # further metadata files kept verbatim, by their path in the AIP (metadata/…)
     more_metadata: dict[str, bytes] = field(default_factory=dict)
 
