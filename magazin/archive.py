@@ -42,7 +42,10 @@ def init_archive(path: Path | None = None) -> Home:
 def open_archive(path: Path | None = None) -> Home:
     """The existing archive, its working folders present and its catalog schema current."""
     home = load_home(path)
-    for d in (home.quarantine, home.journal, home.tmp):
+    old = home.path / "journal"  # the recovery folder's name before the journal came
+    if old.is_dir() and not home.recovery.exists():
+        os.replace(old, home.recovery)
+    for d in (home.quarantine, home.recovery, home.tmp):
         d.mkdir(parents=True, exist_ok=True)
     migrate(home)
     return home

@@ -1,7 +1,7 @@
 """The background work of an installation, for `magazin worker` and in-process for `magazin
 serve`: queued ingest jobs (checked every second, so an upload starts at once), and every
-`interval` seconds the xdomea inboxes, the text extraction for the search and a share of the
-fixity checks (every copy once per `[audit] cycle_days`)."""
+`interval` seconds the journal's segments, the xdomea inboxes, the text extraction for the
+search and a share of the fixity checks (every copy once per `[audit] cycle_days`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.db import close_old_connections
 
 from magazin.access.search import extract_pending
 from magazin.catalog.audit import scheduled_audit
+from magazin.catalog.journal import flush_due
 from magazin.catalog.refresh import recover
 from magazin.core.config import Home
 from magazin.ingest.jobs import prune_tasks, recover_abandoned, run_pending
@@ -28,6 +29,8 @@ def round_of_work(home: Home, user: str, interval: float = 60.0) -> list:
     new files, then this round's share of the fixity checks."""
     for oid in recover(home):
         log.warning("%s: a change a killed run left was completed", oid)
+    if n := flush_due(home, user):
+        log.info("journal: %d entries stored", n)
     run_pending()
     prune_tasks()
     handled = poll(home, None, user)

@@ -364,6 +364,69 @@ def cmd_oai(args, home):
     return EXIT_OK
 
 
+def _tenants_of(args) -> list:
+    from magazin.catalog.journal import all_tenants
+
+    return [_one_tenant(args.tenant)] if args.tenant else all_tenants()
+
+
+def cmd_journal_show(args, home):
+    from magazin.catalog.journal import actor_names, journal_entries
+    from magazin.core.ids import parse_aid
+
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        raise UsageError(f"--since {args.since!r}: use YYYY-MM-DD") from None
+    if args.aid:
+        try:
+            parse_aid(args.aid)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    names = actor_names(home)
+    data = [{**e, "actor_name": names.get(e.get("actor"))}
+            for t in _tenants_of(args)
+            for e in journal_entries(home, t, since, args.aid)]  # fmt: skip
+
+    def row(e):
+        objs = ", ".join(f"{o['id']} {o['version']}" for o in e["objects"][:3])
+        more = f" (+{len(e['objects']) - 3})" if len(e["objects"]) > 3 else ""
+        who = e["actor_name"] or e["actor"]
+        return (
+            f"{e['tenant']} #{e['seq']:<6} {e['time'][:19]}  {e['action']:16} {who:12} {objs}{more}"
+        )
+
+    _list_out(args, data, row, "No journal entries.")
+    return EXIT_OK
+
+
+def cmd_journal_verify(args, home):
+    from magazin.catalog.journal import verify
+
+    reports = verify(home, _tenants_of(args))
+    data = reports[0] if len(reports) == 1 else reports
+
+    def human(_d):
+        for r in reports:
+            state = "valid" if r["valid"] else f"NOT valid from entry {r['first_bad']} on"
+            print(f"{r['tenant']}: {r['entries']} entries, {state}; time-stamps: "
+                  f"{r['timestamps']}, {r['unanchored']} entries not yet anchored")  # fmt: skip
+            for p in r["problems"][:20]:
+                print(f"  entry {p['seq']}: {p['problem']}")
+
+    _out(args, data, human)
+    return EXIT_OK if all(r["valid"] for r in reports) else EXIT_FAIL
+
+
+def cmd_journal_flush(args, home):
+    from magazin.catalog.journal import flush
+
+    data = flush(home, _tenants_of(args), _user(args))
+    _list_out(args, data, lambda d: f"{d['tenant']}: {d['stored']} entries stored",
+              "No tenants yet.")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_tenant_list(args, home):
     from magazin.catalog.models import Tenant
 
@@ -1171,7 +1234,8 @@ def cmd_user_create(args, home):
     elif sys.stdin.isatty() and not args.json:
         password = getpass.getpass(f"Password for {args.username}: ")
     try:
-        data = create_user(args.username, tenant, args.role, password, args.token)
+        data = create_user(args.username, tenant, args.role, password, args.token,
+                           by=_user(args))  # fmt: skip
     except UserError as e:
         raise Failure(str(e)) from None
 
@@ -1497,6 +1561,19 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd(ekss, "install", cmd_eark_schemas_install,
             "install mets.xsd and xlink.xsd (and the DILCIS extensions)")  # fmt: skip
     c.add_argument("src", nargs="+")
+    j = sub.add_parser("journal", help="the archive journal: every action, hash-chained")
+    js = j.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(js, "show", cmd_journal_show, "the journal's entries, oldest first")
+    c.add_argument("--tenant")
+    c.add_argument("--since", metavar="DATE", help="from this day on (YYYY-MM-DD)")
+    c.add_argument("--aid", help="the entries that concern this unit")
+    c = cmd(js, "verify", cmd_journal_verify,
+            "check the chain, against storage's inventories and the other way round")  # fmt: skip
+    c.add_argument("--tenant")
+    c = cmd(js, "flush", cmd_journal_flush,
+            "store the queued entries now as a segment (the worker does so hourly)")  # fmt: skip
+    c.add_argument("--tenant")
+    c.add_argument("--user")
     o = sub.add_parser("oai", help="the tenant's OAI-PMH interface for the Archivportal-D")
     os_ = o.add_subparsers(dest="action", required=True, parser_class=Parser)
     for name, help_ in (("enable", "switch /oai/<tenant>/ on (public, no login)"),

@@ -16,6 +16,7 @@ import pytest
 
 from magazin.catalog.models import Event, Unit
 from magazin.core.config import load_home
+from magazin.core.evidence import journal as journal_mod
 from magazin.core.storage import location as location_mod
 from magazin.core.storage import store as store_mod
 from magazin.core.storage.store import Storage
@@ -45,6 +46,7 @@ def _heads(home, oid):
         ((location_mod.FilesystemLocation, "commit_version"), 2, True),  # local-1 only
         ((location_mod.FilesystemLocation, "_link_root"), 2, True),  # local-2: v2, root old
         (("magazin.access.search", "reindex_metadata"), 1, True),  # stored, catalog not
+        ((journal_mod.Journal, "append"), 1, True),  # stored, not in the archive journal
     ],
 )
 def test_a_killed_correction_is_completed_or_left_undone(
@@ -74,7 +76,12 @@ def test_a_killed_correction_is_completed_or_left_undone(
     unit = Unit.objects.get(aid=aid)
     assert (unit.title == "Neuer Titel") is done, "the catalog follows storage"
     assert Event.objects.filter(unit=unit).count() == events + (1 if done else 0)
-    assert not Storage(load_home(home.path)).pending(), "journal cleared"
+    assert not Storage(load_home(home.path)).pending(), "recovery records cleared"
+    # every version stored has its journal entry, the completed one too, once
+    assert archive.json("journal", "verify")["valid"], archive.json("journal", "verify")
+    edits = [e for e in archive.json("journal", "show", "--aid", aid)
+             if e["action"] == "correction"]  # fmt: skip
+    assert len(edits) == (1 if done else 0)
     # and the next correction builds on it
     r = archive.json("aip", "edit", aid, "--title", "Noch einer")
     assert r["version"] == ("v3" if done else "v2")

@@ -82,7 +82,7 @@ def test_killed_ingest_is_completed_by_running_it_again(
     assert len(aip_objects) == 4 * 2, "each AIP once in each location"
     assert placed <= {p.name for p in aip_objects}, "objects placed before are completed"
     assert archive.json("audit")["ok"] == 8
-    assert not any(home.journal.rglob("*.json")), "journal cleared after completion"
+    assert not any(home.recovery.rglob("*.json")), "journal cleared after completion"
     accession_objects = [p for p in storage_objects(home) if "%3aaccession%3a" in p.name]
     assert len(accession_objects) == 2, "the accession object in each location"
     again = archive.json("ingest", sip, "--metadata", table)
@@ -101,7 +101,8 @@ def test_rerun_reuses_the_planned_identifiers(archive, home, delivery, monkeypat
     aids = {a["aid"].split("-", 1)[1] for a in r["aips"]}
     placed_ulids = {n.rsplit("%3a", 1)[1] for n in placed}
     assert placed_ulids & aids, "objects placed before the kill are completed, not replaced"
-    assert not os.path.exists(home.journal / "stadt") or not any((home.journal / "stadt").iterdir())
+    left = home.recovery / "stadt"
+    assert not os.path.exists(left) or not any(left.iterdir())
 
 
 def test_staging_left_by_a_killed_run_is_cleaned_but_a_running_one_is_kept(archive, home, tmp_path):

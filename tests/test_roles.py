@@ -87,6 +87,7 @@ PAGES = {
     "/accessions/": {"admin", "archivist"},
     "/accessions/{accession}/": {"admin", "archivist"},
     "/access-log/": {"admin", "archivist"},
+    "/journal/": {"admin", "archivist"},
     "/attention/": {"admin", "archivist"},
     "/attention/?outcome=all": {"admin", "archivist"},
     "/xdomea/": {"admin", "archivist"},
@@ -155,7 +156,7 @@ def test_a_reader_sees_counts_and_facts_only_of_what_he_may_open(world):
     assert "2 Treffer" in staff.get("/search/?q=Hafenrede").content.decode()
     # the menu offers a reader no staff pages
     for href in ("/ingest/", "/quarantine/", "/accessions/", "/access-log/", "/users/",
-                 "/attention/"):  # fmt: skip
+                 "/attention/", "/journal/"):  # fmt: skip
         assert f'href="{href}"' not in page
 
 

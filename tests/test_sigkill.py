@@ -98,7 +98,7 @@ def test_sigkill_then_rerun(env, delivery, moment):
     audit = json.loads(run(env, "audit", "--json").stdout)
     assert audit["ok"] == 2 * N and audit["failed"] == []
     assert len(json.loads(run(env, "accession", "list", "--json").stdout)) == 1
-    assert not list((home / "journal").rglob("*.json"))
+    assert not list((home / "recovery").rglob("*.json"))
     for loc in ("local-1", "local-2"):
         leftovers = [p.name for p in (home / "storage" / loc / "staging").iterdir()]
         assert not [n for n in leftovers if not n.endswith(".lock")], leftovers

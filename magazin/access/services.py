@@ -115,6 +115,9 @@ def _decide(
                     [NewFile(PREMIS_PATH, None, hashlib.sha512(data).hexdigest(), data=data)],
                     VersionInfo(now(), f"Decision on access: {events[0].detail}"[:200], by,
                                 user_id(by)),
+                    action="access decision",
+                    details={"units": [u.aid for u in members],
+                             "decisions": [e.detail for e in events]},
                 )  # fmt: skip
                 with transaction.atomic():
                     Event.objects.bulk_create(event_rows(root, events))

@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from magazin.catalog.journal import record_account_change
 from magazin.catalog.models import Tenant
 from magazin.core.i18n import N_
 
@@ -20,7 +21,12 @@ class UserError(ValueError):
 
 @transaction.atomic
 def create_user(
-    username: str, tenant: Tenant, role: str, password: str | None, token: bool = False
+    username: str,
+    tenant: Tenant,
+    role: str,
+    password: str | None,
+    token: bool = False,
+    by: str = "magazin",
 ) -> dict:
     User = get_user_model()
     if role not in Membership.ROLES:
@@ -46,6 +52,7 @@ def create_user(
         user.set_unusable_password()  # token-only (API) users, or a password set later
     user.save()
     Membership.objects.create(user=user, tenant=tenant, role=role)
+    record_account_change(tenant, by, "user", username, "created", role=role)
     out = {"username": username, "tenant": tenant.slug, "role": role}
     if token:
         out["token"] = create_token(user, "default")[1]
@@ -95,6 +102,8 @@ def change_user(
             )
         if username == by:
             raise UserError(N_("you cannot change your own role"))
+        record_account_change(tenant, by, "role", username, "role changed", role=role,
+                              previous=m.role)  # fmt: skip
         m.role = role
         m.save(update_fields=["role"])
     user = m.user
@@ -103,6 +112,8 @@ def change_user(
             raise UserError(N_("you cannot deactivate your own account"))
         user.is_active = active
         user.save(update_fields=["is_active"])
+        record_account_change(tenant, by, "user", username,
+                              "activated" if active else "deactivated")  # fmt: skip
     if password:
         try:
             validate_password(password, user)
@@ -112,4 +123,5 @@ def change_user(
             ) from None
         user.set_password(password)
         user.save(update_fields=["password"])
+        record_account_change(tenant, by, "user", username, "password set")
     return m

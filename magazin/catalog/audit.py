@@ -313,7 +313,12 @@ def _record_repair(change: Change, unit: Unit, repaired: list[dict], user: str) 
     data = premis_xml(desc)
     digest = hashlib.sha512(data).hexdigest()
     version = VersionInfo(now(), "Repair after failed fixity check", user, user_id(user))
-    change.commit([NewFile(PREMIS_PATH, None, digest, data=data)], version)
+    change.commit(
+        [NewFile(PREMIS_PATH, None, digest, data=data)],
+        version,
+        action="repair",
+        details={"unit": unit.aid, "copies": sorted({r["location"] for r in repaired})},
+    )
     with transaction.atomic():
         Event.objects.bulk_create(event_rows(unit, new_events))
         for r in repaired:

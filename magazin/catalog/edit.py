@@ -114,7 +114,9 @@ def _edit(change: Change, units: list[Unit], root, user, title, dc, extra, reaso
         files = metadata_newfiles(metadata_files(desc, {}))
         said = ", ".join(u.aid for u, _t, _e in changed[:3]) + (", …" if len(changed) > 3 else "")
         version = VersionInfo(now(), f"Description of {said} corrected", user, user_id(user))
-        head = change.commit(files, version)  # every copy gets the same new version
+        head = change.commit(files, version, action="correction",  # every copy the same
+                             details={"units": [u.aid for u, _t, _e in changed],
+                                      "reason": reason or ""})  # fmt: skip
         with transaction.atomic():
             for unit, target, _e in changed:
                 unit.title, unit.dc = target.title, target.dc

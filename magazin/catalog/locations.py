@@ -110,6 +110,9 @@ def location_replicate(home: Home, name: str, user: str, progress, mb_per_s=None
                             "detail": f"{report['copied']} objects copied, {report['completed']} "
                             f"completed, {report['skipped']} held already",
                             "agent": user_id(user)})  # fmt: skip
+        storage.journal(tenant).append("location", user, [], {
+            "change": "replicated", "location": name, "copied": report["copied"],
+            "completed": report["completed"], "failed": len(report["failed"])})  # fmt: skip
     log.flush(today=True, user=user)
     return report
 
@@ -164,5 +167,7 @@ def location_retire(home: Home, name: str, user: str) -> dict:
                  "detail": f"replication now {rest}", "agent": user_id(user),
                  "software": software_agent().id_value}  # fmt: skip
         log.append(tenant, entry)
+        log.storage.journal(tenant).append("location", user, [], {
+            "change": "retired", "location": name, "replication": rest})  # fmt: skip
     log.flush(today=True, user=user)
     return {"name": name, "replication": rest, "previous_config": str(backup)}

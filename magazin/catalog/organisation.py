@@ -69,7 +69,7 @@ def create_tenant(
         raise CatalogError(N_("tenant {slug!r} exists already").format(slug=slug))
     created = now()
     store_record(
-        archive_storage(home).replicas,
+        archive_storage(home),
         kind="tenant",
         tenant=slug,
         key="tenant",
@@ -371,7 +371,7 @@ def create_fonds(
     if path:
         fields["group"] = path
     store_record(
-        archive_storage(home).replicas,
+        archive_storage(home),
         kind="fonds",
         tenant=tenant.slug,
         key=code,

@@ -13,7 +13,7 @@ from django.db.models import ProtectedError
 
 from magazin.core.aip.builder import read_aip, read_record_xml
 from magazin.core.config import Home
-from magazin.core.ids import is_auditlog_id
+from magazin.core.ids import is_log_id
 from magazin.core.ingest import fingerprint
 from magazin.core.storage.auditlog import AuditLog
 from magazin.core.storage.ocfl import OcflError
@@ -124,7 +124,7 @@ def _describe_all(copies: dict, pool: ThreadPoolExecutor) -> tuple[dict, list]:
             None,
         )
 
-    todo = ((oid, items) for oid, items in copies.items() if not is_auditlog_id(oid))
+    todo = ((oid, items) for oid, items in copies.items() if not is_log_id(oid))
     for oid, item, error in _ordered(describe, todo, pool):
         if error:
             errors.append(error)

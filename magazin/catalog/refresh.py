@@ -7,7 +7,7 @@ from django.db import transaction
 
 from magazin.core.aip.builder import read_aip, read_record_xml
 from magazin.core.config import Home
-from magazin.core.ids import is_auditlog_id
+from magazin.core.ids import is_log_id
 from magazin.core.storage.store import Storage
 
 from .models import Unit
@@ -19,7 +19,7 @@ from .storage import archive_storage
 
 def refresh_object(storage: Storage, tenant: str, object_id: str) -> None:
     """The catalog rows of one object as its head version describes them."""
-    if is_auditlog_id(object_id):
+    if is_log_id(object_id):
         return  # evidence only, no catalog rows
     obj = storage.open(tenant, object_id)
     desc = read_aip(obj)

@@ -61,6 +61,11 @@ workers = 2
 [oai]
 repository_identifier = "magazin.example.org"
 admin_email = "archiv@example.org"
+
+# The archive journal (every action, hash-chained): its queue goes into storage as a new
+# segment once the oldest entry has waited this long.
+[evidence]
+journal_minutes = 60
 """
 
 
@@ -109,6 +114,21 @@ class AuditPolicy:
 
 
 @dataclass
+class EvidencePolicy:
+    """[evidence]: the journal's queue goes into storage as a segment once its oldest entry
+    is `journal_minutes` old."""
+
+    journal_minutes: int = 60
+
+
+def _evidence(toml: Path, entry: dict) -> EvidencePolicy:
+    minutes = entry.get("journal_minutes", EvidencePolicy.journal_minutes)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise ConfigError(f"{toml}: [evidence] journal_minutes must be a whole number >= 1")
+    return EvidencePolicy(minutes)
+
+
+@dataclass
 class OaiPolicy:
     repository_identifier: str = "magazin.example.org"
     admin_email: str = "archiv@example.org"
@@ -139,6 +159,7 @@ class Home:
     audit: AuditPolicy = field(default_factory=AuditPolicy)
     validators: ValidatorPolicy = field(default_factory=ValidatorPolicy)
     oai: OaiPolicy = field(default_factory=OaiPolicy)
+    evidence: EvidencePolicy = field(default_factory=EvidencePolicy)
 
     @property
     def toml(self) -> Path:
@@ -149,8 +170,9 @@ class Home:
         return self.path / "quarantine"
 
     @property
-    def journal(self) -> Path:
-        return self.path / "journal"
+    def recovery(self) -> Path:
+        """What a killed ingest or change left for the next run to complete."""
+        return self.path / "recovery"
 
     @property
     def locks(self) -> ObjectLocks:
@@ -332,7 +354,8 @@ def load_home(path: Path | None = None) -> Home:
         raise ConfigError(f"{toml}: [audit] max_mb_per_s must be a positive number")
     home = Home(path, locs, list(rep), limits, drop_area, AuditPolicy(cycle, rate),
                 _validators(toml, path, data.get("validators", {})),
-                _oai(toml, data.get("oai", {})))  # fmt: skip
+                _oai(toml, data.get("oai", {})),
+                _evidence(toml, data.get("evidence", {})))  # fmt: skip
     for n in rep:
         home.location(n)
     return home

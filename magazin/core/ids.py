@@ -47,6 +47,26 @@ def is_auditlog_id(object_id: str) -> bool:
     return object_id.startswith("urn:magazin:") and object_id.endswith(":auditlog")
 
 
+def journal_id(tenant: str) -> str:
+    """The OCFL id of a tenant's journal (the hash-chained record of every action)."""
+    return f"urn:magazin:{tenant}:journal"
+
+
+def evidence_id(tenant: str) -> str:
+    """The OCFL id of a tenant's evidence (time-stamps and RFC 4998 evidence records)."""
+    return f"urn:magazin:{tenant}:evidence"
+
+
+def is_evidence_id(object_id: str) -> bool:
+    """The journal or evidence object: they record the others' versions, not themselves."""
+    return object_id.startswith("urn:magazin:") and object_id.endswith((":journal", ":evidence"))
+
+
+def is_log_id(object_id: str) -> bool:
+    """An object kept beside the records (audit log, journal, evidence): no catalog unit."""
+    return is_auditlog_id(object_id) or is_evidence_id(object_id)
+
+
 def new_reader_id() -> str:
     """A reader's pseudonym in AIPs (the catalog maps it to the user)."""
     return f"urn:magazin:reader:{new_ulid()}"

@@ -2,8 +2,9 @@
 replica location -> catalog. Atomic per AIP, idempotent per record.
 
 A catalog is plugged in through `CatalogPort`; the engine itself knows no database. A run that
-dies half-way leaves a journal (MAGAZIN_HOME/journal) naming the ULIDs it planned, so that the
-next run with the same SIP completes those objects instead of making new ones.
+dies half-way leaves a recovery record (MAGAZIN_HOME/recovery) naming the ULIDs it planned, so
+that the next run with the same SIP completes those objects instead of making new ones - and
+journals them, if the killed run had not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 from .aip.builder import metadata_files, metadata_newfiles, read_aip, write_object
 from .aip.model import Agent, AipDescription, AipEvent, AipFile, UnitNode
 from .config import Home
+from .evidence.journal import Touched, inventory_digest
 from .formats.identify import Identifier, default_identifier
 from .formats.validators import validation_event
 from .formats.validators.pool import ValidateBeside, ValidatorPool
@@ -191,11 +193,15 @@ class _Placed:
     existing: OcflObject | None
 
 
-class Journal:
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Recovery:
     """ULIDs planned for the records of one SIP, kept until the catalog has them."""
 
     def __init__(self, home: Home, tenant: str, sip_key: str):
-        self.path = home.journal / tenant / f"{sip_key}.json"
+        self.path = home.recovery / tenant / f"{sip_key}.json"
 
     def load(self) -> dict | None:
         try:
@@ -229,7 +235,8 @@ class Ingest:
         self.identifier = identifier
         self.catalog = catalog
         self.progress = progress or Progress()
-        self.locations = Storage(home).replicas
+        self.storage = Storage(home)
+        self.locations = self.storage.replicas
         # each location that stores by renaming builds its objects in its own staging
         # folder; the others (S3) upload from the first build
         builders = [i for i, loc in enumerate(self.locations) if loc.stores_by_rename]
@@ -404,11 +411,11 @@ class Ingest:
                 continue
             plans.append(_Plan(rec, key, fp, files, nbytes))
         problems.raise_if_any()
-        # the journal is found by all records of the SIP, stored ones included, so that a
-        # re-run after a kill finds the ULIDs and the accession it planned
+        # the recovery record is found by all records of the SIP, stored ones included, so
+        # that a re-run after a kill finds the ULIDs and the accession it planned
         sip_key = hashlib.sha256((req.fonds + "\n" + "\n".join(sorted(keys))).encode()).hexdigest()
-        journal = Journal(self.home, req.tenant, sip_key)
-        jdata = journal.load()
+        recovery = Recovery(self.home, req.tenant, sip_key)
+        jdata = recovery.load()
         if not plans and jdata is None:
             return IngestResult("duplicate", accession_of_dupes, results, [], t.warnings)
         if jdata is None:
@@ -421,12 +428,13 @@ class Ingest:
                 req.source or t.info.get("Source-Organization", ""),
                 now(),
             )
-            jdata = {"accession": acc.__dict__, "records": {p.key: new_ulid() for p in plans}}
-            journal.save(jdata)
+            jdata = {"accession": acc.__dict__, "records": {p.key: new_ulid() for p in plans},
+                     "journal_since": self.storage.journal(req.tenant).head_seq()}  # fmt: skip
+            recovery.save(jdata)
         elif any(p.key not in jdata["records"] for p in plans):
             for p in plans:
                 jdata["records"].setdefault(p.key, new_ulid())
-            journal.save(jdata)
+            recovery.save(jdata)
         acc = AccessionInfo(**jdata["accession"])
         acc.files = sum(len(p.files) for p in plans) + sum(r.files for r in results)
         acc.bytes = sum(p.nbytes for p in plans) + sum(r.bytes for r in results)
@@ -448,7 +456,7 @@ class Ingest:
         self.progress.done()
         # after a kill, the accession may be the one thing left to complete
         self._store_accession(acc, req.user)
-        journal.remove()
+        recovery.remove()
         status = "stored" if any(r.status == "stored" for r in results) else "duplicate"
         return IngestResult(status, acc.number, results, [], t.warnings)
 
@@ -669,6 +677,13 @@ class Ingest:
         # them back at once would only read the page cache, so it is not done. Locations
         # that upload (S3) go first, from the first build, before the renames move it.
         sync_all(self.locations)
+        # what the journal will name: each AIP's v1/inventory.json, as built or as stored
+        touched = [
+            Touched(p.desc.ocfl_id, "v1", inventory_digest(p.existing, "v1"))
+            if p.existing is not None
+            else Touched(p.desc.ocfl_id, "v1", _sha256(p.staged[0] / "v1" / "inventory.json"))
+            for p in todo
+        ]
 
         def place(p: _Placed, i: int) -> None:
             loc = self.locations[i]
@@ -692,6 +707,14 @@ class Ingest:
                 if loc.stores_by_rename:
                     place(p, i)
         sync_all(self.locations)
+        journal = self.storage.journal(req.tenant)
+        since = int(jdata.get("journal_since", 0))
+        new = [t for t, p in zip(touched, todo, strict=True)
+               if p.existing is None or not journal.has(t.id, "v1", since)]  # fmt: skip
+        if new:
+            journal.append("ingest", req.user, new,
+                           {"accession": acc.number, "sip": t.name,
+                            "units": [p.desc.aid for p in todo]})  # fmt: skip
         self.catalog.record_aips(
             [(p.desc, p.fingerprint) for p in todo], [loc.name for loc in self.locations], acc
         )
@@ -707,7 +730,7 @@ class Ingest:
 
     def _store_accession(self, acc: AccessionInfo, user: str) -> None:
         store_record(
-            self.locations,
+            self.storage,
             kind="accession",
             tenant=acc.tenant,
             key=acc.ulid,

@@ -13,7 +13,6 @@ from .aip.builder import (
 )
 from .aip.model import Agent, AipDescription, AipEvent
 from .ids import new_ulid, now, record_object_id, user_id
-from .storage.location import Location, create_object
 from .storage.ocfl import VersionInfo
 from .storage.store import Storage
 
@@ -33,7 +32,7 @@ def name_agents(desc: AipDescription, *agents: Agent) -> None:
 
 
 def store_record(
-    locations: list[Location],
+    storage: Storage,
     *,
     kind: str,
     tenant: str,
@@ -47,7 +46,8 @@ def store_record(
     fonds: str | None = None,
     accession: str | None = None,
 ) -> None:
-    """Describe a tenant, fonds or accession and write it to every location (if absent)."""
+    """Describe a tenant, fonds or accession and write it to every replica location (where
+    absent); a new one is journaled."""
     event_type, detail = event
     desc = AipDescription(
         ocfl_id=record_object_id(tenant, kind, key),
@@ -73,20 +73,16 @@ def store_record(
         source_metadata=[(f"metadata/descriptive/{kind}.xml", f"magazin-{kind}")],
     )
     extra = {f"metadata/descriptive/{kind}.xml": record_xml(kind, fields)}
-    write_small_object(locations, desc, extra, user, detail)
-
-
-def write_small_object(
-    locations: list[Location],
-    desc: AipDescription,
-    extra: dict[str, bytes],
-    user: str,
-    message: str,
-) -> None:
-    """Write a metadata-only object to every location where it is absent."""
-    version = VersionInfo(now(), message, user, user_id(user))
+    version = VersionInfo(now(), detail, user, user_id(user))
     files = metadata_newfiles(metadata_files(desc, extra))
-    create_object(locations, desc.tenant, desc.ocfl_id, files, version)
+    storage.create(
+        desc.tenant,
+        desc.ocfl_id,
+        files,
+        version,
+        "record",
+        {"kind": kind, "key": key, "change": detail},
+    )
 
 
 class RecordMissing(LookupError):
@@ -129,5 +125,10 @@ def update_record(
         )  # fmt: skip
         name_agents(desc, sw, usr)
         files = metadata_newfiles(metadata_files(desc, {record: record_xml(kind, new)}))
-        change.commit(files, VersionInfo(now(), detail, user, user_id(user)))
+        change.commit(
+            files,
+            VersionInfo(now(), detail, user, user_id(user)),
+            action="record",
+            details={"kind": kind, "key": key, "change": detail},
+        )
     return new

@@ -124,7 +124,10 @@ def _one(home, storage, plan, root, user, dry_run, work, profile, pool, identifi
             message = N_("plan {plan}: {n} file(s) migrated to {target} as {rep}").format(
                 plan=plan.name, n=len(m.migrated), target=plan.target, rep=m.representation
             )
-            change.commit(files, VersionInfo(now(), message, user, user_id(user)))
+            change.commit(files, VersionInfo(now(), message, user, user_id(user)),
+                          action="migration", details={"unit": root.aid, "plan": plan.name,
+                                                       "representation": m.representation,
+                                                       "files": len(m.migrated)})  # fmt: skip
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         with CATALOG, transaction.atomic():

@@ -61,7 +61,9 @@ def validate_stored(home: Home, roots: list[Unit], user: str, progress=None) -> 
                 message = N_("{n} file(s) validated again with a changed result").format(
                     n=len(changed)
                 )
-                change.commit(files, VersionInfo(now(), message, user, user_id(user)))
+                change.commit(files, VersionInfo(now(), message, user, user_id(user)),
+                              action="validation",
+                              details={"unit": root.aid, "files": len(changed)})  # fmt: skip
                 with transaction.atomic():
                     replace_files(root, desc)
                     record_new_events(root, desc.events)

@@ -13,6 +13,7 @@ from magazin.access.models import ApiToken, Membership
 from magazin.access.scope import Scope
 from magazin.access.tokens import TokenError, create_token, revoke_token
 from magazin.access.users import TENANT_ROLES, UserError, change_user, create_user, tenant_users
+from magazin.catalog.journal import journal_state
 from magazin.catalog.locations import location_state
 from magazin.catalog.models import Copy, Fonds, Tenant
 from magazin.catalog.organisation import (
@@ -75,7 +76,7 @@ def users(request):
                         )
                     )
                 name = p.get("username", "").strip()
-                create_user(name, scope.tenant, role, p.get("password") or None)
+                create_user(name, scope.tenant, role, p.get("password") or None, by=me)
                 messages.success(request, _("User %(name)s created.") % {"name": p["username"]})
             else:
                 active = {"activate": True, "deactivate": False}.get(p.get("action", ""))
@@ -152,6 +153,7 @@ def storage(request):
             "tenants": [{**t, "quarantine": quarantine.get(t["slug"], 0)} for t in tenants],
             "copies": copies,
             "locations": locations,
+            "journals": [journal_state(home, t) for t in Tenant.objects.order_by("slug")],
         },
     )
 

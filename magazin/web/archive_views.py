@@ -13,7 +13,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from magazin.access.logs import ACTIONS, access_log, log_dict
-from magazin.catalog.models import Accession
+from magazin.catalog.journal import actor_names, journal_entries, journal_state
+from magazin.catalog.models import Accession, Unit
+from magazin.core.config import load_home
 from magazin.ingest.models import IngestJob
 
 from .views import archivist_scope
@@ -74,6 +76,33 @@ def access_log_page(request):
     return render(request, "web/access_log.html",
                   {"page": page, "filters": filters, "query": query + "&" if query else "",
                    "actions": ACTIONS})  # fmt: skip
+
+
+def journal_page(request):
+    """The tenant's archive journal, newest first, narrowed to a unit and a first day; each
+    actor by name where the archive knows the pseudonym."""
+    scope = archivist_scope(request)
+    g = request.GET
+    filters = {"unit": g.get("unit", "").strip(), "from": g.get("from", "")}
+    home = load_home()
+    try:
+        entries = list(journal_entries(home, scope.tenant, _day(filters["from"]),
+                                       filters["unit"] or None))  # fmt: skip
+    except ValueError:  # not an AID
+        entries = []
+    names = actor_names(home)
+    units = dict(Unit.objects.filter(tenant=scope.tenant, parent=None)
+                 .filter(ocfl_id__in={o["id"] for e in entries for o in e["objects"]})
+                 .values_list("ocfl_id", "aid"))  # fmt: skip
+    rows = [{**e, "who": names.get(e["actor"]), "when": dt.datetime.fromisoformat(e["time"]),
+             "units": [(units[o["id"]], o["version"]) for o in e["objects"] if o["id"] in units],
+             "others": sum(1 for o in e["objects"] if o["id"] not in units)}
+            for e in reversed(entries)]  # fmt: skip
+    page = Paginator(rows, 100).get_page(g.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return render(request, "web/journal.html",
+                  {"page": page, "filters": filters, "query": query + "&" if query else "",
+                   "state": journal_state(home, scope.tenant)})  # fmt: skip
 
 
 class _Echo:

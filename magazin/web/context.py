@@ -22,6 +22,7 @@ MENU = [
     ("quarantine", _("Quarantine"), STAFF),
     ("attention", _("Preservation"), STAFF),
     ("access-log", _("Access log"), STAFF),
+    ("journal", _("Journal"), STAFF),
     ("tektonik", _("Classification"), {Membership.ADMIN}),
     ("users", _("Users"), {Membership.ADMIN}),
     ("tenants", _("Tenants"), {Membership.OPERATOR}),

@@ -148,6 +148,23 @@ LABELS = {
         "dip": _p("access log action", "DIP downloaded"),
         "search": _p("access log action", "searched"),
     },
+    # what the archive journal records (core.evidence.journal.ACTIONS)
+    "journal": {
+        "ingest": _p("journal action", "AIPs ingested"),
+        "record": _p("journal action", "tenant, fonds or accession"),
+        "correction": _p("journal action", "description corrected"),
+        "access decision": _p("journal action", "access decision"),
+        "appraisal": _p("journal action", "xdomea process"),
+        "migration": _p("journal action", "migration"),
+        "validation": _p("journal action", "validation"),
+        "repair": _p("journal action", "copy repaired"),
+        "fixity": _p("journal action", "fixity checks"),
+        "location": _p("journal action", "storage location"),
+        "user": _p("journal action", "user account"),
+        "role": _p("journal action", "role"),
+        "import": _p("journal action", "AFIS import"),
+        "found": _p("journal action", "found when the journal began"),
+    },
     "role": {
         "operator": _p("role", "operator"),
         "admin": _p("role", "administrator"),

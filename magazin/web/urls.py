@@ -24,6 +24,7 @@ urlpatterns = [
     path("attention/", preservation_views.attention, name="attention"),
     path("accessions/<str:number>/", archive_views.accession, name="accession"),
     path("access-log/", archive_views.access_log_page, name="access-log"),
+    path("journal/", archive_views.journal_page, name="journal"),
     path("tenants/", admin_views.tenants, name="tenants"),
     path("tektonik/", admin_views.tektonik, name="tektonik"),
     path("tektonik/tektonik.xml", admin_views.tektonik_ead, name="tektonik-ead"),

@@ -35,7 +35,6 @@ from magazin.core.aip.model import AipDescription, AipEvent
 from magazin.core.config import Home
 from magazin.core.ids import new_ulid, now, record_object_id, user_id
 from magazin.core.records import name_agents, software_agent, store_record, user_agent
-from magazin.core.storage.location import create_object
 from magazin.core.storage.ocfl import VersionInfo
 from magazin.core.storage.store import Storage
 
@@ -75,7 +74,7 @@ def store_agency(home: Home, agency: Agency, user: str) -> None:
     fields.update({k: "1" if getattr(agency, k) else "0" for k in AGENCY_FLAGS})
     fields.update(tenant=agency.tenant.slug, created=iso(agency.created))
     store_record(
-        archive_storage(home).replicas,
+        archive_storage(home),
         kind="agency",
         tenant=agency.tenant.slug,
         key=agency.code,
@@ -214,7 +213,14 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
         name_agents(desc, user_agent(user))
         files = _files(p, desc, _record_fields(p), _state(p), held=set())
         version = VersionInfo(now(), f"xdomea process {p.process_id}", user, user_id(user))
-        create_object(storage.replicas, tenant, oid, files, version)
+        storage.create(
+            tenant,
+            oid,
+            files,
+            version,
+            "appraisal",
+            {"process": p.process_id, "agency": p.agency.code},
+        )
         # a writer that raced us may have created it first: the change below catches up
     with storage.change(tenant, oid) as change:
         p = rows.get(pk=process.pk)  # as it is now that no other writer can change storage
@@ -231,7 +237,10 @@ def keep_process(home: Home, process: Process, user: str = "magazin", storage=No
         desc.title = _description(p, []).title
         name_agents(desc, software_agent(), user_agent(user))
         files = _files(p, desc, fields, state, set(held))
-        return change.commit(files, VersionInfo(now(), detail, user, user_id(user)))
+        return change.commit(files, VersionInfo(now(), detail, user, user_id(user)),
+                             action="appraisal",
+                             details={"process": p.process_id, "agency": p.agency.code,
+                                      "change": detail})  # fmt: skip
 
 
 def _event(event_type: str, detail: str, user: str) -> AipEvent:

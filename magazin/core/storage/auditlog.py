@@ -19,11 +19,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..ids import auditlog_id, now, user_id
-from .location import create_object
 from .ocfl import NewFile, OcflError, VersionInfo
 from .store import Storage
 
 SEGMENT = "log/{year}/{day}.jsonl"
+
+
+def _summary(day: str, data: bytes) -> dict:
+    """What a day's segment holds, for the journal: entries by event and outcome."""
+    counts: dict[str, int] = {}
+    for e in _lines(data):
+        key = f"{e.get('event', '?')}: {e.get('outcome', '?')}"
+        counts[key] = counts.get(key, 0) + 1
+    return {"day": day, "entries": dict(sorted(counts.items()))}
 
 
 def _day_of(entry_time: str) -> str:
@@ -85,16 +93,17 @@ class AuditLog:
         nf = NewFile(logical, None, hashlib.sha512(data).hexdigest(), data=data)
         version = VersionInfo(now(), f"audit log {day}", user, user_id(user))
         storage = self.storage
-        if not storage.holders(tenant, oid):
-            with storage.locks.exclusive(oid):
-                if not storage.holders(tenant, oid):
-                    create_object(storage.replicas, tenant, oid, [nf], version)
-                    return
+        if not storage.holders(tenant, oid) and storage.create(
+            tenant, oid, [nf], version, "fixity", _summary(day, data)
+        ):
+            return
         with storage.change(tenant, oid) as change:
             head = change.head
             if head.state().get(logical) == nf.sha512:
                 return  # stored already (a flush killed before the buffer was removed)
-            change.commit([nf], version, carry_state=False)
+            change.commit(
+                [nf], version, carry_state=False, action="fixity", details=_summary(day, data)
+            )
 
     def entries(self, tenant: str, since: str | None = None) -> Iterator[dict]:
         """Every entry of the tenant's log (stored days, then what is buffered), oldest

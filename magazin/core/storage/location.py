@@ -9,6 +9,7 @@ complete, or not at all; what a killed writer left is invisible and found by the
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import tempfile
@@ -365,9 +366,11 @@ def _copy_into(src: OcflObject, target: Path) -> None:
 
 def create_object(
     locations: list[Location], tenant: str, object_id: str, files: list, version
-) -> None:
+) -> str | None:
     """A new object of small files (NewFile with data), built in each location's staging and
-    stored wherever it is absent."""
+    stored wherever it is absent. Returns the SHA-256 of the `v1/inventory.json` it stored
+    (None where every location held the object already)."""
+    stored = None
     for loc in locations:
         loc.ensure_root(tenant)
         if loc.has_object(tenant, object_id):
@@ -375,9 +378,11 @@ def create_object(
         tmp = Path(tempfile.mkdtemp(prefix="new-", dir=loc.staging_area()))
         try:
             build_object(tmp / "obj", object_id, files, version)
+            stored = hashlib.sha256((tmp / "obj/v1/inventory.json").read_bytes()).hexdigest()
             loc.store_object(tenant, FolderObject.open(tmp / "obj"), move=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    return stored
 
 
 def sync_all(locations: list[Location]) -> None:

@@ -6,11 +6,13 @@ bad is skipped, a copy that fails to open is recorded (`on_read_failure`) and th
 used.
 
 Changing (`Storage.change`): under the object's exclusive lock, the head is read, the new
-version staged and verified, a journal entry written, and the version committed in every
+version staged and verified, a recovery record written, the version committed in every
 location that holds the object, each with its own guarantee of all-or-nothing (see
-location.py). A run killed half-way leaves the journal entry; the next change of the object,
-an audit or the worker (`recover`) completes it: the version is brought to every copy that
-lacks it, and the catalog is told to re-read the object. Nothing else writes OCFL.
+location.py), and the action entered in the tenant's journal. A run killed half-way leaves
+the recovery record; the next change of the object, an audit or the worker (`recover`)
+completes it: the version is brought to every copy that lacks it, journaled if it was not,
+and the catalog is told to re-read the object. New small objects (`Storage.create`) go the
+same way. Nothing else writes OCFL.
 """
 
 from __future__ import annotations
@@ -27,8 +29,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..config import Home, LocationConfig
+from ..evidence.journal import Journal, Planned, Touched, inventory_digest
 from ..hashing import CHUNK, file_digest
-from .location import FilesystemLocation, Location, LocationUnavailable, ObjectMissing
+from .location import (
+    FilesystemLocation,
+    Location,
+    LocationUnavailable,
+    ObjectMissing,
+    create_object,
+)
 from .ocfl import NewFile, OcflError, OcflObject, VersionInfo, next_version, stage_version
 from .s3 import S3Location
 
@@ -52,6 +61,13 @@ class Storage:
         self.replicas: list[Location] = [self._by_name[n] for n in home.replication]
         self.locks = home.locks
         self.on_read_failure = on_read_failure
+        self._journals: dict[str, Journal] = {}
+
+    def journal(self, tenant: str) -> Journal:
+        """The tenant's archive journal."""
+        if tenant not in self._journals:
+            self._journals[tenant] = Journal(self, tenant)
+        return self._journals[tenant]
 
     def location(self, name: str) -> Location:
         try:
@@ -132,25 +148,80 @@ class Storage:
 
     # -- changing -------------------------------------------------------------------------
 
-    def _journal(self, object_id: str) -> Path:
+    def _recovery(self, object_id: str) -> Path:
         h = hashlib.sha256(object_id.encode()).hexdigest()[:40]
-        return self.home.journal / "changes" / f"{h}.json"
+        return self.home.recovery / "changes" / f"{h}.json"
+
+    def _resume(self, tenant: str, object_id: str) -> None:
+        """Complete what a killed change of the object left: every copy brought to the
+        newest version, and that version journaled if it was not (the caller holds the
+        object's lock)."""
+        self._complete(tenant, object_id)
+        try:
+            entry = json.loads(self._recovery(object_id).read_text("utf-8"))
+        except (OSError, ValueError):
+            return
+        self._journal_left(entry)
+
+    def _journal_left(self, entry: dict) -> None:
+        planned = Planned.from_dict(entry.get("journal"))
+        if planned is None:
+            return
+        tenant, oid, vname = entry["tenant"], entry["object_id"], entry["version"]
+        try:
+            obj = self.open(tenant, oid)
+        except ObjectMissing:
+            return  # the object never got stored: nothing happened
+        if vname not in obj.inventory["versions"]:
+            return  # the version never got stored
+        journal = self.journal(tenant)
+        if not journal.has(oid, vname, int(entry.get("since", 0))):
+            journal.append(planned.action, planned.user,
+                           [Touched(oid, vname, inventory_digest(obj, vname))],
+                           planned.details)  # fmt: skip
+
+    def _record(self, tenant: str, object_id: str, version: str,
+                planned: Planned | None) -> Path:  # fmt: skip
+        path = self._recovery(object_id)
+        since = self.journal(tenant).head_seq() if planned else 0
+        _write_json(path, {"tenant": tenant, "object_id": object_id, "version": version,
+                           "journal": planned.as_dict() if planned else None,
+                           "since": since})  # fmt: skip
+        return path
 
     @contextmanager
     def change(self, tenant: str, object_id: str) -> Iterator[Change]:
         """Change one stored object: `with storage.change(t, oid) as ch: ch.head …
-        ch.commit(files, version)`, then the catalog; the journal entry goes when the block
-        ends without error (a killed run leaves it for `recover`)."""
+        ch.commit(files, version, action=…)`, then the catalog; the recovery record goes when
+        the block ends without error (a killed run leaves it for `recover`)."""
         with self.locks.exclusive(object_id):
-            self._complete(tenant, object_id)
+            self._resume(tenant, object_id)
             ch = Change(self, tenant, object_id)
             yield ch
             if ch.journal is not None:
                 ch.journal.unlink(missing_ok=True)
 
+    def create(self, tenant: str, object_id: str, files: list[NewFile], version: VersionInfo,
+               action: str | None, details: dict | None = None) -> bool:  # fmt: skip
+        """A new object of small files in every replica location where it is absent; a new
+        object is entered in the journal as `action` (None: not journaled - the journal's
+        own objects). Returns whether it was new."""
+        with self.locks.exclusive(object_id):
+            self._resume(tenant, object_id)
+            new = not self.holders(tenant, object_id)
+            planned = Planned(action, version.user_name, details or {}) if action and new else None
+            record = self._record(tenant, object_id, "v1", planned)
+            digest = create_object(self.replicas, tenant, object_id, files, version)
+            if planned is not None and digest is not None:
+                self.journal(tenant).append(planned.action, planned.user,
+                                            [Touched(object_id, "v1", digest)],
+                                            planned.details)  # fmt: skip
+            record.unlink(missing_ok=True)
+        return new
+
     def pending(self) -> list[dict]:
-        """Changes a killed run left (journal entries)."""
-        d = self.home.journal / "changes"
+        """Changes a killed run left (recovery records)."""
+        d = self.home.recovery / "changes"
         out = []
         for p in sorted(d.glob("*.json")) if d.is_dir() else []:
             try:
@@ -170,6 +241,7 @@ class Storage:
                 if not path.exists():
                     continue  # completed by another process meanwhile
                 self._complete(tenant, oid)
+                self._journal_left(entry)
                 refresh(tenant, oid)
                 path.unlink(missing_ok=True)
             done.append(oid)
@@ -249,10 +321,14 @@ class Change:
         version: VersionInfo,
         remove: Iterable[str] = (),
         carry_state: bool = True,
+        *,
+        action: str | None,
+        details: dict | None = None,
     ) -> str:
         """The new version, staged and verified, then committed in every location holding
-        the object; returns its name (v2, …). Without `carry_state`, the version's state is
-        `files` alone."""
+        the object, and entered in the tenant's journal as `action` (None: the journal's own
+        objects only); returns its name (v2, …). Without `carry_state`, the version's state
+        is `files` alone."""
         inv, new, _held = next_version(
             copy.deepcopy(self.head.inventory), files, version, carry_state, remove
         )
@@ -269,15 +345,19 @@ class Change:
                         raise OcflError(
                             f"{loc.name}: staged {content_path} differs from its digest"
                         )
-            self.journal = self.storage._journal(self.object_id)
-            _write_json(self.journal, {"tenant": self.tenant, "object_id": self.object_id,
-                                       "version": vname})  # fmt: skip
+            planned = Planned(action, version.user_name, details or {}) if action else None
+            self.journal = self.storage._record(self.tenant, self.object_id, vname, planned)
             for loc, parent in staged:
                 loc.commit_version(self.tenant, self.object_id, parent / vname, inv)
         finally:
             for _loc, parent in staged:
                 shutil.rmtree(parent, ignore_errors=True)
         self.head = self.storage.open(self.tenant, self.object_id)
+        if planned is not None:
+            self.storage.journal(self.tenant).append(
+                planned.action, planned.user,
+                [Touched(self.object_id, vname, inventory_digest(self.head, vname))],
+                planned.details)  # fmt: skip
         return vname
 
 
