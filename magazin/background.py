@@ -14,6 +14,7 @@ from django.db import close_old_connections
 
 from magazin.access.search import extract_pending
 from magazin.catalog.audit import scheduled_audit
+from magazin.catalog.evidence import run_due
 from magazin.catalog.journal import flush_due
 from magazin.catalog.refresh import recover
 from magazin.core.config import Home
@@ -31,6 +32,9 @@ def round_of_work(home: Home, user: str, interval: float = 60.0) -> list:
         log.warning("%s: a change a killed run left was completed", oid)
     if n := flush_due(home, user):
         log.info("journal: %d entries stored", n)
+    for r in run_due(home, user):
+        log.info("evidence: %s time-stamped up to journal entry %s with %d AIP version(s)",
+                 r["tenant"], r["journal_until"], r["versions"])  # fmt: skip
     run_pending()
     prune_tasks()
     handled = poll(home, None, user)

@@ -427,6 +427,77 @@ def cmd_journal_flush(args, home):
     return EXIT_OK
 
 
+def cmd_evidence_run(args, home):
+    from magazin.catalog.evidence import run
+
+    reports = run(home, _tenants_of(args), _user(args))
+    data = reports[0] if len(reports) == 1 else reports
+
+    def human(_d):
+        for r in reports:
+            if r["run"] is None:
+                print(f"{r['tenant']}: nothing new since entry {r['journal_until']}")
+            else:
+                print(f"{r['tenant']}: run {r['run']} at {r['time'][:19]}: journal up to entry "
+                      f"{r['journal_until']} and {r['versions']} AIP version(s)")  # fmt: skip
+
+    _out(args, data, human)
+    return EXIT_OK
+
+
+def cmd_evidence_renew(args, home):
+    from magazin.catalog.evidence import renew
+
+    if not args.timestamps and not args.hash:
+        raise UsageError("say what to renew: --timestamps, --hash ALGORITHM, or both")
+    reports = renew(home, _tenants_of(args), _user(args), args.timestamps, args.hash, args.force)
+
+    def human(_d):
+        for r in reports:
+            for run in r["runs"]:
+                what = (f"{run['chains']} chain(s) re-time-stamped" if r["kind"] == "timestamps"
+                        else f"{run['versions']} AIP version(s) in new chains")  # fmt: skip
+                print(f"{r['tenant']}: run {run['run']} ({run['hash']}): {what}")
+            if not r["runs"]:
+                print(f"{r['tenant']}: nothing due")
+            if r.get("weak_hash_chains"):
+                print(f"{r['tenant']}: chains with a hash no longer secure need --hash: "
+                      f"runs {r['weak_hash_chains']}")  # fmt: skip
+
+    _out(args, reports, human)
+    return EXIT_OK
+
+
+def cmd_evidence_export(args, home):
+    from magazin.catalog.evidence import export
+
+    record, info = export(home, args.aid, args.version)
+    out = Path(args.out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(record)
+    os.replace(tmp, out)
+    data = {**info, "out": str(out), "bytes": len(record)}
+    _out(args, data, lambda d: print(f"{d['aid']} {d['version']}: evidence record in {d['out']}"))
+    return EXIT_OK
+
+
+def cmd_evidence_verify(args, home):
+    from magazin.catalog.evidence import verify
+
+    data = verify(home, args.aid, args.version)
+
+    def human(d):
+        print(f"{d['aid']} {d['version']}: evidence record "
+              + ("valid" if d["valid"] else "NOT valid"))  # fmt: skip
+        for s in d["time_stamps"]:
+            print(f"  time-stamped {s['time'][:19]} by {s['tsa']} ({s['hash']})")
+        for p in d["problems"]:
+            print(f"  {p}")
+
+    _out(args, data, human)
+    return EXIT_OK if data["valid"] else EXIT_FAIL
+
+
 def cmd_tenant_list(args, home):
     from magazin.catalog.models import Tenant
 
@@ -1574,6 +1645,32 @@ def build_parser() -> argparse.ArgumentParser:
             "store the queued entries now as a segment (the worker does so hourly)")  # fmt: skip
     c.add_argument("--tenant")
     c.add_argument("--user")
+    ev = sub.add_parser("evidence", help="RFC 3161 time-stamps and RFC 4998 evidence records")
+    evs = ev.add_subparsers(dest="action", required=True, parser_class=Parser)
+    c = cmd(evs, "run", cmd_evidence_run,
+            "time-stamp the journal and the AIP versions not yet covered, now")  # fmt: skip
+    c.add_argument("--tenant")
+    c.add_argument("--user")
+    c = cmd(evs, "renew", cmd_evidence_renew,
+            "renew evidence: time-stamps before their certificates expire, hash trees")  # fmt: skip
+    c.add_argument(
+        "--timestamps",
+        action="store_true",
+        help="re-time-stamp the chains due ([evidence] renew_days, secure hashes)",
+    )
+    c.add_argument("--hash", metavar="ALGORITHM", help="new chains with this hash (sha512 …)")
+    c.add_argument("--force", action="store_true", help="with --timestamps: every chain")
+    c.add_argument("--tenant")
+    c.add_argument("--user")
+    c = cmd(evs, "export", cmd_evidence_export,
+            "write an AIP version's evidence record (RFC 4998, DER)", json_=True)  # fmt: skip
+    c.add_argument("aid")
+    c.add_argument("--version", metavar="vN", help="default: the newest")
+    c.add_argument("--out", required=True, metavar="FILE.ers")
+    c = cmd(evs, "verify", cmd_evidence_verify,
+            "check an AIP version's evidence record against its inventory on storage")  # fmt: skip
+    c.add_argument("aid")
+    c.add_argument("--version", metavar="vN", help="default: the newest")
     o = sub.add_parser("oai", help="the tenant's OAI-PMH interface for the Archivportal-D")
     os_ = o.add_subparsers(dest="action", required=True, parser_class=Parser)
     for name, help_ in (("enable", "switch /oai/<tenant>/ on (public, no login)"),

@@ -14,6 +14,17 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 # the preservation tools the validators and migration plans call (Debian packages)
 bash scripts/tools.sh
+# the evidence tests: openssl (the local time-stamping authority), Debian's JDK and Bouncy
+# Castle (the independent RFC 4998 verifier)
+missing=""
+for p in openssl openjdk-17-jdk-headless libbcpkix-java; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
+  echo "Installing the evidence tests' tools (Debian packages:$missing)…" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
 # axe-core (npm), run inside the browser tests' pages for the WCAG 2.1 AA checks
 if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
   if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

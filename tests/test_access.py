@@ -143,6 +143,8 @@ def test_every_url_with_an_aid_is_404_for_other_tenants_operators_and_closed(two
         url = _fill(pattern, a)
         owner = _web("anna") if not url.startswith("/api/") else _api(users["anna"]["token"])
         status = owner.get(url).status_code
+        if url.endswith("/evidence.ers") and status == 404:
+            continue  # no TSA here, no record (tests/test_evidence.py has one); others: below
         assert status == 200 or (status == 405 and not url.startswith("/api/")), (url, status)
         if status == 405:
             post_only.add(url)

@@ -157,7 +157,7 @@ def test_every_check_is_evidence_in_the_tenants_audit_log(archive, home, four_ai
     assert Storage(load_home(home.path)).open("stadt", a.ocfl_id).head == "v1"
     logs = _log_object(home)
     assert len(logs) == 2 and logs[0].inventory == logs[1].inventory
-    today = dt.date.today().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()  # the audit log's days are UTC days
     state = logs[0].state()
     assert list(state) == [f"log/{today[:4]}/{today}.jsonl"]
     entries = [json.loads(line) for line in logs[0].read(list(state)[0]).splitlines()]

@@ -61,7 +61,7 @@ def _export(home: Home, unit, out: Path, representation: str | None) -> dict:
     last_error = "no copy found"
     for loc, obj in archive_storage(home).copies(unit.tenant.slug, unit.ocfl_id):
         try:
-            n = _write_zip(obj, out, representation)
+            n = _write_zip(obj, out, representation, _evidence(home, unit, obj))
             return {"aid": unit.aid, "out": str(out), "files": n, "location": loc.name,
                     "representation": representation}  # fmt: skip
         except (OcflError, WriteError, OSError) as e:
@@ -69,7 +69,24 @@ def _export(home: Home, unit, out: Path, representation: str | None) -> dict:
     raise Failure(f"cannot export {unit.aid}: {last_error}")
 
 
-def _write_zip(obj: OcflObject, out: Path, representation: str | None = None) -> int:
+def _evidence(home: Home, unit, obj: OcflObject) -> dict[str, bytes]:
+    """The head version's evidence record with the inventory it covers, where the version
+    is time-stamped already (`evidence/vN.ers`, `evidence/vN/inventory.json`)."""
+    from magazin.catalog.evidence import tenant_evidence
+    from magazin.core.evidence.records import EvidenceError
+
+    head = obj.head
+    try:
+        record = tenant_evidence(home, unit.tenant.slug).record(obj.id, head)
+    except EvidenceError:
+        return {}
+    with obj.open_content(f"{head}/inventory.json") as f:
+        inventory = f.read()
+    return {f"evidence/{head}.ers": record, f"evidence/{head}/inventory.json": inventory}
+
+
+def _write_zip(obj: OcflObject, out: Path, representation: str | None = None,
+               extra: dict[str, bytes] | None = None) -> int:  # fmt: skip
     tmp = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     state = obj.state()
@@ -89,11 +106,14 @@ def _write_zip(obj: OcflObject, out: Path, representation: str | None = None) ->
                                 zipfile.ZIP_DEFLATED)  # fmt: skip
                     continue
                 copy_verified(obj, logical, state[logical], zf, logical)
+            created = obj.inventory["versions"][obj.inventory["head"]]["created"]
+            for name, data in (extra or {}).items():
+                zf.writestr(zipfile.ZipInfo(name, zip_time(created)), data, zipfile.ZIP_DEFLATED)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return len(state)
+    return len(state) + len(extra or {})
 
 
 EARK_KINDS = {"eark-sip": "SIP", "eark-aip": "AIP", "eark-dip": "DIP"}

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from magazin.core.config import Home, load_home
 from magazin.core.evidence.journal import actor_id
+from magazin.core.evidence.records import Evidence
 from magazin.core.evidence.verify import verify_journal
 from magazin.core.ids import now, ocfl_id_for, parse_aid
 
@@ -68,7 +69,8 @@ def verify(home: Home, tenants: list[Tenant]) -> list[dict]:
     storage = archive_storage(home)
     out = []
     for t in tenants:
-        report = verify_journal(storage, t.slug).as_dict()
+        evidence = Evidence(storage, t.slug, home.evidence)
+        report = verify_journal(storage, t.slug, evidence).as_dict()
         kept = {"time": now(), **{k: report[k] for k in ("valid", "entries", "first_bad")}}
         path = home.path / "evidence" / t.slug / "verified.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,9 +93,14 @@ def journal_state(home: Home, tenant: Tenant) -> dict:
         verified["time"] = dt.datetime.fromisoformat(verified["time"])
     except (OSError, ValueError, KeyError):
         verified = None
+    stamp = None
+    if home.evidence.tsa_url:
+        runs = list(Evidence(archive_storage(home), tenant.slug, home.evidence).runs())
+        stamp = dt.datetime.fromisoformat(runs[-1].time) if runs else None
     return {"tenant": tenant, "last": last and {**last, "when": dt.datetime.fromisoformat(
                 last["time"])},
-            "queued": journal.queued_count(), "timestamp": None, "verified": verified}  # fmt: skip
+            "queued": journal.queued_count(), "timestamp": stamp,
+            "tsa": home.evidence.tsa_url, "verified": verified}  # fmt: skip
 
 
 def flush(home: Home, tenants: list[Tenant], user: str) -> list[dict]:

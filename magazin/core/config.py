@@ -63,9 +63,19 @@ repository_identifier = "magazin.example.org"
 admin_email = "archiv@example.org"
 
 # The archive journal (every action, hash-chained): its queue goes into storage as a new
-# segment once the oldest entry has waited this long.
+# segment once the oldest entry has waited this long. With a time-stamping authority (RFC
+# 3161), the worker time-stamps each tenant's journal and new AIP versions at least every
+# timestamp_hours (evidence records, RFC 4998).
 [evidence]
 journal_minutes = 60
+# tsa_url = "https://tsa.example.org/tsp"
+# tsa_certificate = "tsa-ca.pem"          # the TSA's certificate, or the CA above it
+# tsa_user = "archiv"                     # where the service needs credentials:
+# tsa_password_env = "MAGAZIN_TSA_PASSWORD"   # or tsa_password_file = "/etc/magazin/tsa"
+# tsa_client_cert = "client.pem"  tsa_client_key = "client.key"
+# timestamp_hours = 24
+# hash = "sha256"                         # of new evidence records
+# renew_days = 180                        # re-time-stamp this long before a TSA cert expires
 """
 
 
@@ -113,19 +123,77 @@ class AuditPolicy:
     max_mb_per_s: float | None = None
 
 
+# hash algorithms BSI TR-02102-1 (2025) lists as suitable beyond 2031
+SECURE_HASHES = ("sha256", "sha384", "sha512", "sha512_256", "sha3_256", "sha3_384",
+                 "sha3_512")  # fmt: skip
+
+
 @dataclass
 class EvidencePolicy:
     """[evidence]: the journal's queue goes into storage as a segment once its oldest entry
-    is `journal_minutes` old."""
+    is `journal_minutes` old; the time-stamping authority (RFC 3161) the worker asks at least
+    every `timestamp_hours`, with the certificate(s) to trust and the credentials it needs
+    (from files or the environment, never from magazin.toml itself); the hash of new
+    evidence records; renewal `renew_days` before a time-stamp's certificate expires, and
+    the hashes still considered secure."""
 
     journal_minutes: int = 60
+    tsa_url: str | None = None
+    tsa_certificate: Path | None = None
+    tsa_user: str | None = None
+    tsa_password_file: Path | None = None
+    tsa_password_env: str | None = None
+    tsa_client_cert: Path | None = None
+    tsa_client_key: Path | None = None
+    timestamp_hours: int = 24
+    hash: str = "sha256"
+    renew_days: int = 180
+    secure_hashes: tuple[str, ...] = SECURE_HASHES
+
+    def password(self) -> str | None:
+        if self.tsa_password_env:
+            return os.environ.get(self.tsa_password_env)
+        if self.tsa_password_file:
+            return self.tsa_password_file.read_text("utf-8").strip()
+        return None
 
 
-def _evidence(toml: Path, entry: dict) -> EvidencePolicy:
-    minutes = entry.get("journal_minutes", EvidencePolicy.journal_minutes)
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
-        raise ConfigError(f"{toml}: [evidence] journal_minutes must be a whole number >= 1")
-    return EvidencePolicy(minutes)
+def _evidence(toml: Path, home: Path, entry: dict) -> EvidencePolicy:
+    d = EvidencePolicy()
+
+    def whole(key: str, low: int) -> int:
+        value = entry.get(key, getattr(d, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{toml}: [evidence] {key} must be a whole number >= {low}")
+        return value
+
+    def path(key: str) -> Path | None:
+        value = entry.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{toml}: [evidence] {key} must be the path of a file")
+        return Path(value) if Path(value).is_absolute() else home / value
+
+    if "tsa_password" in entry:
+        raise ConfigError(f"{toml}: [evidence] the TSA password does not belong in magazin.toml: "
+                          "use tsa_password_file or tsa_password_env")  # fmt: skip
+    url = entry.get("tsa_url")
+    if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+        raise ConfigError(f"{toml}: [evidence] tsa_url must be an http(s) URL")
+    if url and entry.get("tsa_certificate") is None:
+        raise ConfigError(f"{toml}: [evidence] tsa_url needs tsa_certificate (the TSA's "
+                          "certificate, or the CA above it, to trust)")  # fmt: skip
+    algorithm = entry.get("hash", d.hash)
+    secure = tuple(entry.get("secure_hashes", d.secure_hashes))
+    if algorithm not in secure:
+        raise ConfigError(f"{toml}: [evidence] hash {algorithm!r} is not among secure_hashes")
+    return EvidencePolicy(
+        whole("journal_minutes", 1), url or None, path("tsa_certificate"),
+        entry.get("tsa_user"), path("tsa_password_file"), entry.get("tsa_password_env"),
+        path("tsa_client_cert"), path("tsa_client_key"), whole("timestamp_hours", 1),
+        algorithm, whole("renew_days", 1), secure,
+    )  # fmt: skip
 
 
 @dataclass
@@ -355,7 +423,7 @@ def load_home(path: Path | None = None) -> Home:
     home = Home(path, locs, list(rep), limits, drop_area, AuditPolicy(cycle, rate),
                 _validators(toml, path, data.get("validators", {})),
                 _oai(toml, data.get("oai", {})),
-                _evidence(toml, data.get("evidence", {})))  # fmt: skip
+                _evidence(toml, path, data.get("evidence", {})))  # fmt: skip
     for n in rep:
         home.location(n)
     return home

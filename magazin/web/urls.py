@@ -40,6 +40,7 @@ urlpatterns = [
     path("aip/<str:aid>/", views.aip, name="aip"),
     path("aip/<str:aid>/files/<path:path>", views.unit_file, name="unit-file"),
     path("aip/<str:aid>/dip", views.unit_dip, name="unit-dip"),
+    path("aip/<str:aid>/evidence.ers", views.unit_evidence, name="unit-evidence"),
     path("aip/<str:aid>/access", views.unit_access, name="unit-access"),
     path("access/", views.bulk_access, name="bulk-access"),
     path(

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -25,8 +25,10 @@ from magazin.access.search import FILTERS, ORDERS, facets, format_names, ordered
 from magazin.access.search import snippets as find_snippets
 from magazin.access.services import active_grants
 from magazin.catalog.edit import edit_unit
+from magazin.catalog.evidence import export as evidence_export
+from magazin.catalog.evidence import summary as evidence_summary
 from magazin.catalog.models import Copy, File
-from magazin.catalog.services import aip_detail, with_descendants
+from magazin.catalog.services import aip_detail, unit_root, with_descendants
 from magazin.core.aip.dc import ELEMENTS
 from magazin.core.config import load_home
 from magazin.errors import Failure
@@ -319,6 +321,7 @@ def aip(request, aid: str):
         "parent_title": unit.parent.title if unit.parent_id else "",
     }  # fmt: skip
     if scope.can_edit:
+        context["evidence"] = evidence_summary(load_home(), unit_root(unit))
         context["dc_form"] = [(el, "\n".join(d["dc"].get(el, []))) for el in DC_EDITABLE]
         context["grants"] = active_grants(unit).select_related("reader").order_by("expires")
         context["readers"] = scope.tenant.members.filter(role="reader").values_list(
@@ -456,6 +459,21 @@ def unit_dip(request, aid: str):
     rep = representation_for(unit, request.GET.get("representation"), scope.can_edit)
     log_access(request, unit, "dip")
     return dip_response(unit, rep)
+
+
+def unit_evidence(request, aid: str):
+    """The evidence record of the AIP's newest version (or `?version=vN`), for staff."""
+    scope = archivist_scope(request)
+    unit = scope.unit(aid)
+    try:
+        record, info = evidence_export(load_home(), unit_root(unit).aid,
+                                       request.GET.get("version") or None)  # fmt: skip
+    except Failure:
+        raise Http404("no evidence record") from None
+    response = HttpResponse(record, content_type="application/octet-stream")
+    name = f"{info['aid']}-{info['version']}.ers"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def archivist_scope(request) -> Scope:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from ..ids import is_evidence_id
 from ..storage.location import LocationUnavailable
 from ..storage.ocfl import OcflError
-from .journal import GENESIS, entry_hash, inventory_digest
+from . import ers, tsp
+from .journal import GENESIS, canonical, entry_hash, inventory_digest
 
 
 @dataclass
@@ -114,10 +115,44 @@ def check_storage(storage, tenant: str, named: dict, report: JournalReport) -> N
                                        f"entry (entries cut off?): {shown}")  # fmt: skip
 
 
-def verify_journal(storage, tenant: str) -> JournalReport:
+def check_anchors(entries: list[dict], runs: list, trusted: list[bytes],
+                  report: JournalReport) -> None:  # fmt: skip
+    """Each evidence run time-stamped the journal's head then: that entry must be the one
+    time-stamped (a chain rewritten whole, hashes recomputed, is found here), its tree must
+    lead to the token's imprint and the token must hold. Entries up to the last such head
+    are anchored."""
+    by_seq = {e.get("seq"): e for e in entries if "_malformed" not in e}
+    anchored = 0
+    for run in runs:
+        for i, leaf in enumerate(run.leaves):
+            if "journal" not in leaf:
+                continue
+            seq = leaf["journal"]
+            entry = by_seq.get(seq)
+            when = run.time[:19]
+            if entry is None or ers.digest(run.hash, canonical(entry)).hex() != leaf["digest"]:
+                report.bad(seq, f"entry {seq} is not the entry time-stamped at {when}")
+                continue
+            try:
+                root = ers.root_of(run.hash, bytes.fromhex(leaf["digest"]), run.tree().reduced[i])
+                tsp.verify(run.token, root, trusted)
+            except (ValueError, tsp.TimestampError) as e:
+                report.bad(seq, f"the time-stamp of {when} on entry {seq} does not hold: {e}")
+                continue
+            anchored = max(anchored, seq)
+    report.anchored_until = anchored or None
+    report.unanchored = report.entries - anchored
+
+
+def verify_journal(storage, tenant: str, evidence=None) -> JournalReport:
+    """The whole check; with `evidence` (the tenant's Evidence), against its time-stamps."""
     report = JournalReport(tenant)
     entries = list(storage.journal(tenant).entries())
     named = check_chain(entries, report)
     check_storage(storage, tenant, named, report)
     report.unanchored = report.entries
+    if evidence is not None and evidence.policy.tsa_url:
+        runs = list(evidence.runs())
+        report.timestamps = f"{len(runs)} time-stamp(s) by {evidence.policy.tsa_url}"
+        check_anchors(entries, runs, evidence.trusted(), report)
     return report
