@@ -85,6 +85,7 @@ def test_a_run_time_stamps_the_journal_and_the_new_versions(stamped, home, tsa, 
     assert cli.json("evidence", "run")["run"] is None
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_an_evidence_record_is_exported_and_verified(stamped, home, tmp_path):
     cli, aid, _r = stamped
     out = tmp_path / "rede.ers"
@@ -112,6 +113,7 @@ def test_an_evidence_record_is_exported_and_verified(stamped, home, tmp_path):
     assert cli("evidence", "verify", aid, "--version", "v9")[0] == 1
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_a_changed_inventory_fails_its_evidence(stamped, home):
     cli, aid, _r = stamped
     oid = cli.json("aip", "show", aid)["ocfl_id"]
@@ -128,6 +130,7 @@ def test_a_changed_inventory_fails_its_evidence(stamped, home):
     assert any("v1/inventory.json differs" in p["problem"] for p in v["problems"]), v
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_a_changed_token_or_tree_fails(stamped, home):
     cli, aid, _r = stamped
     token_files = _files(home, evidence_id("stadt"), "runs/000001.tsr")
@@ -150,6 +153,7 @@ def test_a_changed_token_or_tree_fails(stamped, home):
     assert "covers another value" in " ".join(r["problems"]), r
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_a_chain_rewritten_whole_is_found_by_its_time_stamp(stamped, home):
     """Hashes recomputed after an edit: the chain is whole again, but the entry time-stamped
     as the head is no longer the one the chain holds."""
@@ -174,6 +178,7 @@ def _segment(home) -> str:
     return next(p for p in obj.state() if p.startswith("journal/"))
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_credentials_and_no_authority(archive, home, tmp_path):
     tsa = LocalTsa(tmp_path / "tsa-auth", user="archiv", password="geheim-2026")
     try:
@@ -225,6 +230,7 @@ def bouncy_castle(tmp_path_factory):
     return verify
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_bouncy_castle_verifies_the_records(archive, home, tsa, tmp_path, bouncy_castle):
     configure(home, tsa)
     aids = []
@@ -252,6 +258,7 @@ def test_bouncy_castle_verifies_the_records(archive, home, tsa, tmp_path, bouncy
     assert said[-1].startswith("INVALID"), said
 
 
+@pytest.mark.once  # the evidence is the same on both databases
 def test_records_stay_verifiable_through_both_renewals(archive, home, tsa, tmp_path,
                                                        bouncy_castle):  # fmt: skip
     """A time-stamp renewal (a TSA certificate expiring within renew_days), then a hash-tree

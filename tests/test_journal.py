@@ -238,3 +238,19 @@ def test_the_journal_page_and_the_storage_page(worked, client):
     client.force_login(users.get(username="olaf"))
     storage = client.get("/storage/").content.decode()
     assert "Journal je Mandant" in storage and "Letzter Zeitstempel" in storage
+
+
+def test_the_audit_checks_and_repairs_the_journal_like_an_aip(worked, home):
+    cli, _aid = worked
+    cli.json("journal", "flush")
+    segment = _segment_files(home)[1]  # the copy in local-2
+    segment.write_bytes(segment.read_bytes().replace(b'"record"', b'"rekord"', 1))
+    r = cli.json("audit", expect=1)
+    assert [(f["aid"], f["location"]) for f in r["failed"]] == [(journal_id("stadt"), "local-2")]
+    r = cli.json("audit", "--repair")
+    assert [(x["aid"], x["location"]) for x in r["repaired"]] == [(journal_id("stadt"), "local-2")]
+    assert cli.json("audit")["failed"] == []
+    v = cli.json("journal", "verify")
+    assert v["valid"], v
+    repairs = [e for e in cli.json("journal", "show") if e["action"] == "repair"]
+    assert [e["details"]["object"] for e in repairs] == [journal_id("stadt")]

@@ -22,10 +22,11 @@ from magazin.core.aip.model import AipEvent
 from magazin.core.aip.premis import premis_xml
 from magazin.core.config import Home
 from magazin.core.i18n import N_
-from magazin.core.ids import new_ulid, now, user_id
+from magazin.core.ids import auditlog_id, evidence_id, journal_id, new_ulid, now, user_id
 from magazin.core.records import name_agents, software_agent, user_agent
 from magazin.core.storage.auditlog import AuditLog
 from magazin.core.storage.checks import Checker, check_copy
+from magazin.core.storage.fixity import CopyProblem
 from magazin.core.storage.location import Location, LocationUnavailable, ObjectMissing
 from magazin.core.storage.ocfl import NewFile, OcflError, VersionInfo
 from magazin.core.storage.store import Change, Storage
@@ -178,9 +179,71 @@ def run_audit(
     finally:
         auditor.checker.close()
     auditor.record()
+    if not aids:
+        audit_evidence_objects(auditor, locs)
     progress.done()
     auditor.log.flush(today=True, user=user)  # an operator's audit: evidence in storage now
     return auditor.report
+
+
+def audit_evidence_objects(auditor: Auditor, locs: list[Location]) -> None:
+    """Each tenant's journal, evidence and audit log, checked in every location like an AIP;
+    a damaged or missing copy is replaced by an intact one (with --repair). They record the
+    others' versions, so the repair goes into the audit log and the journal, not into a new
+    version of themselves."""
+    from magazin.catalog.models import Tenant
+
+    storage = auditor.storage
+    for tenant in Tenant.objects.values_list("slug", flat=True):
+        for oid in (journal_id(tenant), evidence_id(tenant), auditlog_id(tenant)):
+            holders = [loc for loc in storage.read_order() if loc.has_object(tenant, oid)]
+            if not holders:
+                continue  # not begun yet
+            with storage.locks.exclusive(oid):
+                bad = {}
+                for loc in locs:
+                    problems = (check_copy(storage, tenant, oid, loc.name, lock=False)
+                                if loc.has_object(tenant, oid)
+                                else [CopyProblem(".", "missing")])  # fmt: skip
+                    auditor._entries.setdefault(tenant, []).append({
+                        "time": now(), "event": "fixity check", "object": oid,
+                        "location": loc.name, "outcome": "failure" if problems else "success",
+                        "detail": "; ".join(f"{p.path}: {p.problem}" for p in problems),
+                        "agent": auditor.agent})  # fmt: skip
+                    auditor.report["checked"] += 1
+                    if problems:
+                        bad[loc.name] = problems
+                        auditor.report["failed"] += [  # named by its object id
+                            {"aid": oid, "location": loc.name, "path": p.path,
+                             "problem": p.problem} for p in problems]  # fmt: skip
+                    else:
+                        auditor.report["ok"] += 1
+                if bad and auditor.repair:
+                    _repair_evidence_object(auditor, tenant, oid, bad)
+
+
+def _repair_evidence_object(auditor: Auditor, tenant: str, oid: str, bad: dict) -> None:
+    storage = auditor.storage
+    good = next(((loc, obj) for loc, obj in storage.copies(tenant, oid, avoid=bad)
+                 if not check_copy(storage, tenant, oid, loc.name, lock=False)), None)  # fmt: skip
+    if good is None:
+        return
+    for name, problems in bad.items():
+        try:
+            storage.location(name).store_object(tenant, good[1])
+        except (OcflError, OSError) as e:
+            log.warning("repair of %s in %s failed: %s", oid, name, e)
+            continue
+        detail = "; ".join(f"{p.path}: {p.problem}" for p in problems)
+        auditor._entries.setdefault(tenant, []).append({
+            "time": now(), "event": "repair", "object": oid, "location": name,
+            "outcome": "success", "source": good[0].name, "detail": detail,
+            "agent": user_id(auditor.user)})  # fmt: skip
+        storage.journal(tenant).append("repair", auditor.user, [], {
+            "object": oid, "location": name, "source": good[0].name})  # fmt: skip
+        auditor.report["repaired"].append(
+            {"aid": oid, "location": name, "source": good[0].name, "problems": [detail]}
+        )
 
 
 def scheduled_audit(home: Home, user: str, interval: float, budget_seconds: float) -> dict:
