@@ -125,10 +125,16 @@ def test_descriptions_from_the_afis_update_the_units_they_match(speeches, tmp_pa
         if c.findtext("e:did/e:unitid", namespaces=EAD) == "OB-R-5":
             c.find("e:did/e:unittitle", EAD).text = "Rede, Datum unbekannt"
     doc.write(str(fb), xml_declaration=True, encoding="UTF-8")
+
+    def imports() -> int:  # the journal's entries for units updated from the AFIS, as such
+        return sum(1 for e in cli.json("journal", "show") if e["action"] == "import")
+
+    before = imports()
     r = cli.json("afis", "import", "stadt", fb)
     assert r["matched"] == len(files) == 3 and r["updated"] == 3  # published: 3 of 5
     assert _by_signature(cli)["OB-R-5"]["title"] == "Rede, Datum unbekannt"
     assert cli.json("afis", "import", "stadt", fb)["unchanged"] == 3
+    assert imports() == before + 3, "one entry per unit updated, none for the re-run"
 
 
 def test_a_bad_file_or_an_ambiguous_entry_changes_nothing(speeches, tmp_path):

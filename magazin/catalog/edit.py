@@ -34,11 +34,13 @@ def edit_unit(
     dc: dict[str, list[str]] | None = None,
     extra: dict[str, str | None] | None = None,
     reason: str = "",
+    action: str = "correction",
 ) -> dict:
     """Apply the changes (an `extra` value of None removes the field); nothing to change is
-    not a new version. A reason, where given, is recorded with the event."""
+    not a new version. A reason, where given, is recorded with the event; `action` is what
+    the journal calls it (an AFIS import: "import")."""
     root = unit_root(unit)
-    return _edit_aip(home, root, [unit], user, title, dc, extra, reason)[0]
+    return _edit_aip(home, root, [unit], user, title, dc, extra, reason, action)[0]
 
 
 def publish(home: Home, units: list[Unit], user: str, reason: str, progress=None) -> list[dict]:
@@ -57,24 +59,27 @@ def publish(home: Home, units: list[Unit], user: str, reason: str, progress=None
         progress.start(len(by_root), "decide")
     out = []
     for root, members in by_root.values():
-        done = _edit_aip(home, root, members, user, None, None, {PUBLISHED: "ja"}, reason)
+        done = _edit_aip(home, root, members, user, None, None, {PUBLISHED: "ja"}, reason,
+                         "access decision")  # fmt: skip
         out += [d for d in done if d["changed"]]
         if progress is not None:
             progress.advance(1)
     return out
 
 
-def _edit_aip(home: Home, root: Unit, units: list[Unit], user, title, dc, extra, reason):
+def _edit_aip(home: Home, root: Unit, units: list[Unit], user, title, dc, extra, reason,
+              action: str = "correction"):  # fmt: skip
     storage = archive_storage(home)
     if not storage.holders(root.tenant.slug, root.ocfl_id):
         raise Failure(N_("{aid}: no copy of its AIP found").format(aid=root.aid))
     # from reading the head version to the catalog: a second correction at the same time
     # waits and then builds on this one
     with storage.change(root.tenant.slug, root.ocfl_id) as change:
-        return _edit(change, units, root, user, title, dc, extra, reason)
+        return _edit(change, units, root, user, title, dc, extra, reason, action)
 
 
-def _edit(change: Change, units: list[Unit], root, user, title, dc, extra, reason) -> list[dict]:
+def _edit(change: Change, units: list[Unit], root, user, title, dc, extra, reason,
+          action: str = "correction") -> list[dict]:  # fmt: skip
     """The same changes to each of the units of one AIP, in one new version."""
     desc = read_aip(change.head)
     sw, usr = software_agent(), user_agent(user)
@@ -114,7 +119,7 @@ def _edit(change: Change, units: list[Unit], root, user, title, dc, extra, reaso
         files = metadata_newfiles(metadata_files(desc, {}))
         said = ", ".join(u.aid for u, _t, _e in changed[:3]) + (", …" if len(changed) > 3 else "")
         version = VersionInfo(now(), f"Description of {said} corrected", user, user_id(user))
-        head = change.commit(files, version, action="correction",  # every copy the same
+        head = change.commit(files, version, action=action,  # every copy the same
                              details={"units": [u.aid for u, _t, _e in changed],
                                       "reason": reason or ""})  # fmt: skip
         with transaction.atomic():

@@ -327,7 +327,7 @@ def import_descriptions(
         elif dry_run:
             result.updated += 1
         else:
-            done = edit_unit(home, unit, user, title=title, dc=dc or None,
+            done = edit_unit(home, unit, user, title=title, dc=dc or None, action="import",
                              reason=N_("description from the archive information system "
                                        "({where})").format(where=e.where))  # fmt: skip
             if done["changed"]:
