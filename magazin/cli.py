@@ -484,7 +484,13 @@ def cmd_evidence_export(args, home):
 def cmd_evidence_verify(args, home):
     from magazin.catalog.evidence import verify
 
-    data = verify(home, args.aid, args.version)
+    record = None
+    if args.record:
+        try:
+            record = Path(args.record).read_bytes()
+        except OSError as e:
+            raise Failure(f"{args.record}: cannot be read: {e.strerror or e}") from None
+    data = verify(home, args.aid, args.version, record)
 
     def human(d):
         print(f"{d['aid']} {d['version']}: evidence record "
@@ -1671,6 +1677,7 @@ def build_parser() -> argparse.ArgumentParser:
             "check an AIP version's evidence record against its inventory on storage")  # fmt: skip
     c.add_argument("aid")
     c.add_argument("--version", metavar="vN", help="default: the newest")
+    c.add_argument("--record", metavar="FILE.ers", help="a record exported earlier, not the kept")
     o = sub.add_parser("oai", help="the tenant's OAI-PMH interface for the Archivportal-D")
     os_ = o.add_subparsers(dest="action", required=True, parser_class=Parser)
     for name, help_ in (("enable", "switch /oai/<tenant>/ on (public, no login)"),

@@ -111,6 +111,15 @@ def test_an_evidence_record_is_exported_and_verified(stamped, home, tmp_path):
     cli.json("evidence", "run")
     assert cli.json("evidence", "verify", aid)["valid"]
     assert cli("evidence", "verify", aid, "--version", "v9")[0] == 1
+    # a record exported earlier is checked as it is: intact, and with a byte changed
+    assert cli.json("evidence", "verify", aid, "--version", "v2", "--record", out)["valid"]
+    data = out.read_bytes()
+    at = data.find(first[0])  # inside the reduced hash tree
+    tampered = tmp_path / "tampered.ers"
+    tampered.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
+    r = cli.json("evidence", "verify", aid, "--version", "v2", "--record", tampered, expect=1)
+    assert not r["valid"] and r["problems"], r
+    assert cli("evidence", "verify", aid, "--record", tmp_path / "fehlt.ers")[0] == 1
 
 
 @pytest.mark.once  # the evidence is the same on both databases
@@ -347,3 +356,18 @@ def test_the_unit_page_and_the_dip_carry_the_evidence(stamped, home, client, tmp
     # a reader sees no evidence section and gets no record
     client.force_login(users.get(username="rita"))
     assert client.get(f"/aip/{aid}/evidence.ers").status_code == 404
+
+
+def test_the_worker_time_stamps_when_due(archive, home, tsa, tmp_path):
+    from magazin.catalog.evidence import run_due
+
+    configure(home, tsa)
+    sip = write_tree(tmp_path / "sip", {"rede.txt": "Rede"})
+    archive.json("ingest", sip, "--tenant", "stadt", "--fonds", "OB-Reden")
+    done = run_due(load_home(home.path))
+    assert [d["run"] for d in done] == [1]
+    assert run_due(load_home(home.path)) == [], "nothing new: no run"
+    archive.json("fonds", "create", "stadt", "B2", "--title", "Zweiter Bestand")
+    assert run_due(load_home(home.path)) == [], "something new, but the last run is recent"
+    v = archive.json("journal", "verify")
+    assert v["valid"] and v["anchored_until"] == done[0]["journal_until"] and v["unanchored"] == 1

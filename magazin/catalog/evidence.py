@@ -96,19 +96,20 @@ def export(home: Home, aid: str, version: str | None) -> tuple[bytes, dict]:
     return record, {"aid": root.aid, "version": version, "object": oid}
 
 
-def verify(home: Home, aid: str, version: str | None) -> dict:
-    """An AIP version's evidence record checked: its hash tree and every time-stamp against
-    the inventory on storage now."""
+def verify(home: Home, aid: str, version: str | None, record: bytes | None = None) -> dict:
+    """An AIP version's evidence record checked - the one kept, or one exported earlier
+    (`record`) - its hash tree and every time-stamp, against the inventory on storage now."""
     root, oid, version = _version(home, aid, version)
     evidence = tenant_evidence(home, root.tenant.slug)
     obj = archive_storage(home).open(root.tenant.slug, oid)
     with obj.open_content(f"{version}/inventory.json") as f:
         inventory = f.read()
-    try:
-        record = evidence.record(oid, version)
-    except EvidenceError as e:
-        return {"aid": root.aid, "version": version, "valid": False, "time_stamps": [],
-                "problems": [str(e)]}  # fmt: skip
+    if record is None:
+        try:
+            record = evidence.record(oid, version)
+        except EvidenceError as e:
+            return {"aid": root.aid, "version": version, "valid": False, "time_stamps": [],
+                    "problems": [str(e)]}  # fmt: skip
     result = verify_record(record, inventory, evidence.trusted())
     _keep_check(home, root, version, result["valid"])
     return {"aid": root.aid, "version": version, **result}
