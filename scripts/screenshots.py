@@ -172,7 +172,8 @@ def shoot(base: str, env: dict, out: Path, tmp: Path) -> None:
     pages = {
         "anna": [("dashboard", "/"), ("fonds", "/fonds/OB-Reden/?sort=date"),
                  ("unit", f"/aip/{units[0]['aid']}/"), ("search", "/search/?q=Stadt"),
-                 ("accession", f"/accessions/{accession}/"), ("access-log", "/access-log/")],
+                 ("accession", f"/accessions/{accession}/"), ("access-log", "/access-log/"),
+                 ("journal", "/journal/")],
         "adam": [("users", "/users/"), ("tektonik", "/tektonik/"),
                  ("preservation", "/attention/?outcome=all")],
         "olga": [("storage", "/storage/"), ("tenants", "/tenants/")],

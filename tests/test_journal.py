@@ -254,3 +254,18 @@ def test_the_audit_checks_and_repairs_the_journal_like_an_aip(worked, home):
     assert v["valid"], v
     repairs = [e for e in cli.json("journal", "show") if e["action"] == "repair"]
     assert [e["details"]["object"] for e in repairs] == [journal_id("stadt")]
+
+
+def test_the_schedule_checks_the_journal_once_per_cycle(worked, home):
+    from magazin.catalog.audit import scheduled_audit
+
+    cli, _aid = worked
+    cli.json("journal", "flush")
+    segment = _segment_files(home)[0]
+    segment.write_bytes(segment.read_bytes().replace(b'"record"', b'"rekord"', 1))
+    r = scheduled_audit(load_home(home.path), "magazin", interval=60, budget_seconds=60)
+    assert [(x["aid"], x["location"]) for x in r["repaired"]] == [(journal_id("stadt"), "local-1")]
+    again = scheduled_audit(load_home(home.path), "magazin", interval=60, budget_seconds=60)
+    assert not any(f["aid"] == journal_id("stadt") for f in again["failed"])
+    assert again["checked"] < r["checked"], "checked once per cycle, not every round"
+    assert cli.json("journal", "verify")["valid"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import math
+import os
 import time
 
 from django.db import connection, transaction
@@ -186,7 +188,8 @@ def run_audit(
     return auditor.report
 
 
-def audit_evidence_objects(auditor: Auditor, locs: list[Location]) -> None:
+def audit_evidence_objects(auditor: Auditor, locs: list[Location], due=None,
+                           done=None) -> None:  # fmt: skip
     """Each tenant's journal, evidence and audit log, checked in every location like an AIP;
     a damaged or missing copy is replaced by an intact one (with --repair). They record the
     others' versions, so the repair goes into the audit log and the journal, not into a new
@@ -196,6 +199,8 @@ def audit_evidence_objects(auditor: Auditor, locs: list[Location]) -> None:
     storage = auditor.storage
     for tenant in Tenant.objects.values_list("slug", flat=True):
         for oid in (journal_id(tenant), evidence_id(tenant), auditlog_id(tenant)):
+            if due is not None and not due(oid):
+                continue  # checked within the cycle
             holders = [loc for loc in storage.read_order() if loc.has_object(tenant, oid)]
             if not holders:
                 continue  # not begun yet
@@ -220,6 +225,8 @@ def audit_evidence_objects(auditor: Auditor, locs: list[Location]) -> None:
                         auditor.report["ok"] += 1
                 if bad and auditor.repair:
                     _repair_evidence_object(auditor, tenant, oid, bad)
+            if done is not None:
+                done(oid)
 
 
 def _repair_evidence_object(auditor: Auditor, tenant: str, oid: str, bad: dict) -> None:
@@ -277,8 +284,33 @@ def scheduled_audit(home: Home, user: str, interval: float, budget_seconds: floa
         locs = [auditor.storage.location(n) for n in names]
         auditor.audit_unit(units[unit_id], locs)
     auditor.record()
+    # the tenants' journal, evidence and audit log: each once per cycle too
+    checked = _evidence_checks(home)
+    due_before = (now_ - cycle).isoformat()
+    audit_evidence_objects(auditor, auditor.storage.replicas,
+                           due=lambda key: checked.get(key, "") < due_before,
+                           done=lambda key: checked.__setitem__(key, now_.isoformat()))  # fmt: skip
+    _keep_evidence_checks(home, checked)
+    auditor.record()
     auditor.log.flush(today=False, user=user)
     return auditor.report
+
+
+def _evidence_checks(home: Home) -> dict[str, str]:
+    """When each tenant's journal, evidence and audit log was last checked by the schedule
+    (operational state in the data folder: a lost file means one early check)."""
+    try:
+        return json.loads((home.path / "evidence" / "audited.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _keep_evidence_checks(home: Home, checked: dict[str, str]) -> None:
+    path = home.path / "evidence" / "audited.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(checked, sort_keys=True), "utf-8")
+    os.replace(tmp, path)
 
 
 def audit_report(home: Home) -> dict:
