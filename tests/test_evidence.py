@@ -120,6 +120,11 @@ def test_an_evidence_record_is_exported_and_verified(stamped, home, tmp_path):
     r = cli.json("evidence", "verify", aid, "--version", "v2", "--record", tampered, expect=1)
     assert not r["valid"] and r["problems"], r
     assert cli("evidence", "verify", aid, "--record", tmp_path / "fehlt.ers")[0] == 1
+    # the index of which runs hold what is read again from storage when it is lost
+    index = home.path / "evidence" / "stadt" / "runs.json"
+    assert index.exists()
+    index.unlink()
+    assert cli.json("evidence", "verify", aid)["valid"] and index.exists()
 
 
 @pytest.mark.once  # the evidence is the same on both databases

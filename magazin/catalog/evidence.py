@@ -139,8 +139,7 @@ def summary(home: Home, root: Unit) -> dict | None:
     except ObjectMissing:
         return None
     evidence = tenant_evidence(home, root.tenant.slug)
-    runs = list(evidence.runs())
-    chains = evidence.chains(runs, root.ocfl_id, head)
+    chains = evidence.chains(evidence.runs_of(root.ocfl_id, head), root.ocfl_id, head)
     if not chains:
         return {"version": head, "since": None}
     first = chains[0][0][0]

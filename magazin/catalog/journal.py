@@ -95,8 +95,8 @@ def journal_state(home: Home, tenant: Tenant) -> dict:
         verified = None
     stamp = None
     if home.evidence.tsa_url:
-        runs = list(Evidence(archive_storage(home), tenant.slug, home.evidence).runs())
-        stamp = dt.datetime.fromisoformat(runs[-1].time) if runs else None
+        last = Evidence(archive_storage(home), tenant.slug, home.evidence).last_run()
+        stamp = dt.datetime.fromisoformat(last["time"]) if last else None
     return {"tenant": tenant, "last": last and {**last, "when": dt.datetime.fromisoformat(
                 last["time"])},
             "queued": journal.queued_count(), "timestamp": stamp,

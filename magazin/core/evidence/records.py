@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,36 +89,97 @@ class Evidence:
         except OcflError:
             return None
 
-    def runs(self) -> Iterator[Run]:
-        obj = self._object()
-        if obj is None:
-            return
+    @staticmethod
+    def _found(obj, newer_than: int = 0) -> list[tuple[int, str, str]]:
+        """(run number, version, path) of the runs in versions after `newer_than`."""
         found = []
         for vname, v in obj.inventory["versions"].items():
+            if int(vname[1:]) <= newer_than:
+                continue
             for paths in v["state"].values():
                 for p in paths:
                     if m := RUN.match(p):
                         found.append((int(m.group(1)), vname, p))
-        for number, vname, p in sorted(found):
-            d = json.loads(obj.read(p, vname))
-            token = obj.read(f"runs/{number:06d}.tsr", vname)
-            yield Run(number, d["kind"], d["hash"], d["time"], d["leaves"], token,
-                      {k: v for k, v in d.items()
-                       if k not in ("kind", "hash", "time", "leaves")})  # fmt: skip
+        return sorted(found)
+
+    @staticmethod
+    def _read(obj, number: int, vname: str) -> Run:
+        d = json.loads(obj.read(f"runs/{number:06d}.json", vname))
+        token = obj.read(f"runs/{number:06d}.tsr", vname)
+        return Run(number, d["kind"], d["hash"], d["time"], d["leaves"], token,
+                   {k: v for k, v in d.items()
+                    if k not in ("kind", "hash", "time", "leaves")})  # fmt: skip
+
+    def runs(self) -> Iterator[Run]:
+        """Every run, read from storage."""
+        obj = self._object()
+        if obj is None:
+            return
+        for number, vname, _p in self._found(obj):
+            yield self._read(obj, number, vname)
+
+    def index(self) -> dict:
+        """Which runs hold what, so that a record reads only its own runs: kept in
+        MAGAZIN_HOME/evidence/<tenant>/runs.json, brought up to date from the versions added
+        since (a lost file is read again from storage). Every check still reads the runs
+        themselves from storage."""
+        empty = {"head": "v0", "runs": {}, "leaves": {}, "chains": {}}
+        obj = self._object()
+        if obj is None:
+            return empty
+        path = self.storage.home.path / "evidence" / self.tenant / "runs.json"
+        try:
+            index = json.loads(path.read_text("utf-8"))
+            if int(index["head"][1:]) > int(obj.head[1:]):
+                index = empty  # another object (a restored archive): read again
+        except (OSError, ValueError, KeyError):
+            index = empty
+        if index["head"] == obj.head:
+            return index
+        for number, vname, _p in self._found(obj, int(index["head"][1:])):
+            run = self._read(obj, number, vname)
+            index["runs"][str(number)] = {"version": vname, "kind": run.kind, "time": run.time,
+                                          "journal": run.journal_seq}  # fmt: skip
+            for leaf in run.leaves:
+                if "object" in leaf:
+                    key = f"{leaf['object']} {leaf['version']}"
+                    index["leaves"].setdefault(key, []).append(number)
+                elif "chain" in leaf:
+                    chain = index["chains"].setdefault(str(leaf["chain"]), [])
+                    if number not in chain:
+                        chain.append(number)
+        index["head"] = obj.head
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(index), "utf-8")
+        os.replace(tmp, path)
+        return index
+
+    def runs_of(self, object_id: str, version: str) -> list[Run]:
+        """The runs an object version's record is made of (its chains' time-stamps)."""
+        index = self.index()
+        starts = index["leaves"].get(f"{object_id} {version}", [])
+        numbers = sorted({n for s in starts for n in [s, *index["chains"].get(str(s), [])]})
+        if not numbers:
+            return []
+        obj = self._object()
+        return [self._read(obj, n, index["runs"][str(n)]["version"]) for n in numbers]
+
+    def last_run(self) -> dict | None:
+        runs = self.index()["runs"]
+        return runs[max(runs, key=int)] if runs else None
 
     def due(self, hours: int, at: dt.datetime | None = None) -> bool:
         """Whether a run is due: something journaled since the last run, which is `hours`
         old (or there was none)."""
-        last = None
-        for last in self.runs():  # noqa: B007 - the newest is wanted
-            pass
+        last = self.last_run()
         journal = self.storage.journal(self.tenant)
-        if journal.head_seq() <= (last.journal_seq if last else 0):
+        if journal.head_seq() <= (last["journal"] if last else 0):
             return False
         if last is None:
             return True
         at = at or dt.datetime.now(dt.UTC)
-        return (at - dt.datetime.fromisoformat(last.time)).total_seconds() >= hours * 3600
+        return (at - dt.datetime.fromisoformat(last["time"])).total_seconds() >= hours * 3600
 
     def run(self, user: str = "magazin") -> dict:
         """Time-stamp the journal's head and every AIP version journaled since the last run;
@@ -125,8 +187,8 @@ class Evidence:
         authority = self._authority()
         journal = self.storage.journal(self.tenant)
         journal.flush(user)  # what is time-stamped is in storage first
-        runs = list(self.runs())
-        since = runs[-1].journal_seq if runs else 0
+        known = self.index()["runs"]
+        since = max((r["journal"] for r in known.values()), default=0)
         entries = list(journal.entries(since=since))
         if not entries:
             return {"tenant": self.tenant, "run": None, "versions": 0, "journal_until": since}
@@ -145,7 +207,7 @@ class Evidence:
                                "digest": self._inventory_digest(*key)})  # fmt: skip
         tree = ers.build(name, [bytes.fromhex(leaf["digest"]) for leaf in leaves])
         token = self._stamp(authority, tree.root, name)
-        number = self._next(runs)
+        number = max(map(int, known), default=0) + 1
         doc = {"kind": "initial", "hash": name, "time": tsp.token_time(token).isoformat(),
                "leaves": leaves, "tsa": authority.url}  # fmt: skip
         self._store(number, doc, token, user)
@@ -202,7 +264,7 @@ class Evidence:
 
     def record(self, object_id: str, version: str, runs: list[Run] | None = None) -> bytes:
         """The DER RFC 4998 evidence record of an object version's inventory."""
-        runs = list(self.runs()) if runs is None else runs
+        runs = self.runs_of(object_id, version) if runs is None else runs
         chains = self.chains(runs, object_id, version)
         if not chains:
             raise EvidenceError(f"{object_id} {version}: not time-stamped yet (evidence run)")
