@@ -69,6 +69,16 @@ def test_a_run_time_stamps_the_journal_and_the_new_versions(stamped, home, tsa, 
     token = obj.read("runs/000001.tsr")
     root = ers.build(run["hash"], [bytes.fromhex(leaf["digest"]) for leaf in run["leaves"]]).root
     assert "Verification: OK" in tsa.openssl_verify(token, root, tmp_path)
+    # the journal keeps the time-stamp of its head too, with what leads to the token's root
+    jobj = storage.open("stadt", journal_id("stadt"))
+    kept = {p: v for v, d in jobj.inventory["versions"].items() for ps in d["state"].values()
+            for p in ps if p.startswith("timestamps/")}  # fmt: skip
+    assert set(kept) == {"timestamps/000001.json", "timestamps/000001.tsr"}
+    anchor = json.loads(jobj.read("timestamps/000001.json", kept["timestamps/000001.json"]))
+    assert jobj.read("timestamps/000001.tsr", kept["timestamps/000001.tsr"]) == token
+    reduced = [[bytes.fromhex(v) for v in p] for p in anchor["reduced"]]
+    assert ers.root_of("sha256", bytes.fromhex(anchor["digest"]), reduced) == root
+    assert anchor["seq"] == r["journal_until"]
     assert run["leaves"][0] == {"journal": entries[-1]["seq"],
                                 "digest": ers.digest("sha256", canonical(
                                     {k: v for k, v in entries[-1].items()
@@ -189,7 +199,8 @@ def test_a_chain_rewritten_whole_is_found_by_its_time_stamp(stamped, home):
 
 def _segment(home) -> str:
     obj = Storage(load_home(home.path)).open("stadt", journal_id("stadt"))
-    return next(p for p in obj.state() if p.startswith("journal/"))
+    return next(p for v in obj.inventory["versions"].values() for ps in v["state"].values()
+                for p in ps if p.startswith("journal/"))  # fmt: skip
 
 
 @pytest.mark.once  # the evidence is the same on both databases

@@ -132,6 +132,12 @@ def actor_id(home_path: Path, user: str) -> str:
     return f"urn:magazin:actor:{digest[:24]}"
 
 
+def _description_files(obj) -> list[NewFile]:
+    """The journal object's METS, PREMIS and DC as they are (OCFL keeps the bytes once)."""
+    return [NewFile(p, None, d) for p, d in obj.state().items()
+            if not SEGMENT.match(p) and not p.startswith("timestamps/")]  # fmt: skip
+
+
 def _lines(data: bytes, source: str) -> Iterator[dict]:
     for n, line in enumerate(data.split(b"\n"), start=1):
         if not line.strip():
@@ -345,19 +351,36 @@ class Journal:
         if obj is None:
             meta = metadata_newfiles(metadata_files(journal_description(self.tenant), {}))
         else:  # the object's description as it is (OCFL keeps the bytes once)
-            meta = [NewFile(p, None, d) for p, d in obj.state().items() if not SEGMENT.match(p)]
+            meta = _description_files(obj)
         version = VersionInfo(now(), f"journal {logical}", user, f"urn:magazin:user:{user}")
         storage = self.storage
         if obj is None and storage.create(self.tenant, self.object_id, [*meta, seg], version,
                                           action=None):  # fmt: skip
             return
         with storage.change(self.tenant, self.object_id) as change:
-            if change.head.state().get(logical) == seg.sha512:
-                return  # stored by a flush running beside this one
+            if max((last for _f, last, _v, _p in self.segments(change.head)), default=0) >= int(
+                new[0]["seq"]
+            ):
+                return  # stored by a flush running beside this one (the next flush trims)
             if obj is None:  # another flush made the object: its description as it is
-                meta = [NewFile(p, None, d) for p, d in change.head.state().items()
-                        if not SEGMENT.match(p)]  # fmt: skip
+                meta = _description_files(change.head)
             change.commit([*meta, seg], version, carry_state=False, action=None)
+
+    def keep_timestamp(self, number: int, anchor: dict, token: bytes, user: str) -> None:
+        """An evidence run's time-stamp of the journal's head, kept in the journal object
+        too (`timestamps/<n>.json`: the entry's number and hash, the tree's hash and the
+        head's reduced hash tree; `timestamps/<n>.tsr`: the token), so that the journal
+        alone shows up to where it is anchored."""
+        data = json.dumps(anchor, indent=1, sort_keys=True).encode()
+        files = [NewFile(f"timestamps/{number:06d}.json", None,
+                         hashlib.sha512(data).hexdigest(), data=data),
+                 NewFile(f"timestamps/{number:06d}.tsr", None,
+                         hashlib.sha512(token).hexdigest(), data=token)]  # fmt: skip
+        version = VersionInfo(now(), f"time-stamp of entry {anchor['seq']}", user,
+                              f"urn:magazin:user:{user}")  # fmt: skip
+        with self.storage.change(self.tenant, self.object_id) as change:
+            meta = _description_files(change.head)
+            change.commit([*meta, *files], version, carry_state=False, action=None)
 
     def _trim(self, stored_until: int) -> None:
         """Drop the stored entries from the queue (rewritten whole, then renamed)."""

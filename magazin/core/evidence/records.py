@@ -211,6 +211,11 @@ class Evidence:
         doc = {"kind": "initial", "hash": name, "time": tsp.token_time(token).isoformat(),
                "leaves": leaves, "tsa": authority.url}  # fmt: skip
         self._store(number, doc, token, user)
+        journal.keep_timestamp(number, {"seq": head["seq"], "digest": leaves[0]["digest"],
+                                        "hash": name, "time": doc["time"],
+                                        "reduced": [[v.hex() for v in p]
+                                                    for p in tree.reduced[0]]},
+                               token, user)  # fmt: skip
         return {"tenant": self.tenant, "run": number, "versions": len(leaves) - 1,
                 "journal_until": head["seq"], "time": doc["time"]}  # fmt: skip
 
