@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import time
 
 from django.db import connection, transaction
@@ -22,6 +21,7 @@ from magazin.core.aip.builder import read_aip
 from magazin.core.aip.mets import PREMIS_PATH
 from magazin.core.aip.model import AipEvent
 from magazin.core.aip.premis import premis_xml
+from magazin.core.atomic import write_atomically
 from magazin.core.config import Home
 from magazin.core.i18n import N_
 from magazin.core.ids import auditlog_id, evidence_id, journal_id, new_ulid, now, user_id
@@ -307,10 +307,7 @@ def _evidence_checks(home: Home) -> dict[str, str]:
 
 def _keep_evidence_checks(home: Home, checked: dict[str, str]) -> None:
     path = home.path / "evidence" / "audited.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(checked, sort_keys=True), "utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(checked, sort_keys=True).encode())
 
 
 def audit_report(home: Home) -> dict:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from magazin.core.atomic import write_atomically
 from magazin.core.config import Home
 from magazin.core.evidence.records import Evidence, EvidenceError, verify_record
 from magazin.core.ids import now
@@ -122,10 +122,7 @@ def _checked_path(home: Home, root: Unit) -> Path:
 
 def _keep_check(home: Home, root: Unit, version: str, valid: bool) -> None:
     path = _checked_path(home, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"version": version, "valid": valid, "time": now()}))
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps({"version": version, "valid": valid, "time": now()}).encode())
 
 
 def summary(home: Home, root: Unit) -> dict | None:

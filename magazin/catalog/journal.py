@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from magazin.core.atomic import write_atomically
 from magazin.core.config import Home, load_home
 from magazin.core.evidence.journal import actor_id
 from magazin.core.evidence.records import Evidence
@@ -73,10 +73,7 @@ def verify(home: Home, tenants: list[Tenant]) -> list[dict]:
         report = verify_journal(storage, t.slug, evidence).as_dict()
         kept = {"time": now(), **{k: report[k] for k in ("valid", "entries", "first_bad")}}
         path = home.path / "evidence" / t.slug / "verified.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(kept), "utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(kept).encode())
         out.append(report)
     return out
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ..atomic import write_atomically
 from ..ids import evidence_id, now
 from ..storage.ocfl import NewFile, OcflError, VersionInfo
 from . import ers, tsp
@@ -149,10 +149,7 @@ class Evidence:
                     if number not in chain:
                         chain.append(number)
         index["head"] = obj.head
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(index), "utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(index).encode())
         return index
 
     def runs_of(self, object_id: str, version: str) -> list[Run]:
