@@ -24,6 +24,7 @@ from .evidence.journal import Touched, inventory_digest
 from .formats.identify import Identifier, default_identifier
 from .formats.validators import validation_event
 from .formats.validators.pool import ValidateBeside, ValidatorPool
+from .hashing import file_digest
 from .i18n import N_
 from .ids import child_ulid, new_ulid, now, ocfl_id_for, record_object_id, user_id
 from .problems import Problem, ProblemList, RejectedSIP
@@ -191,10 +192,6 @@ class _Placed:
     nbytes: int
     staged: list[Path] | None
     existing: OcflObject | None
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Recovery:
@@ -679,9 +676,13 @@ class Ingest:
         sync_all(self.locations)
         # what the journal will name: each AIP's v1/inventory.json, as built or as stored
         touched = [
-            Touched(p.desc.ocfl_id, "v1", inventory_digest(p.existing, "v1"))
-            if p.existing is not None
-            else Touched(p.desc.ocfl_id, "v1", _sha256(p.staged[0] / "v1" / "inventory.json"))
+            Touched(
+                p.desc.ocfl_id,
+                "v1",
+                inventory_digest(p.existing, "v1")
+                if p.existing is not None
+                else file_digest(p.staged[0] / "v1" / "inventory.json", "sha256"),
+            )
             for p in todo
         ]
 

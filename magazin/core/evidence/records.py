@@ -204,7 +204,7 @@ class Evidence:
                                "digest": self._inventory_digest(*key)})  # fmt: skip
         tree = ers.build(name, [bytes.fromhex(leaf["digest"]) for leaf in leaves])
         token = self._stamp(authority, tree.root, name)
-        number = max(map(int, known), default=0) + 1
+        number = self._next()
         doc = {"kind": "initial", "hash": name, "time": tsp.token_time(token).isoformat(),
                "leaves": leaves, "tsa": authority.url}  # fmt: skip
         self._store(number, doc, token, user)
@@ -323,7 +323,7 @@ class Evidence:
                       for d in ds]  # fmt: skip
             bundles = [len(ds) for _n, ds, _c in chains]
             tree = ers.build(name, [bytes.fromhex(leaf["digest"]) for leaf in leaves], bundles)
-            number = self._next(runs)
+            number = self._next()
             # the renewed tokens' certificate chains first: what checks them later
             validation = b"".join(_pem(der) for _n, _ds, certs in chains for der in certs)
             self._put({f"validation/{number:06d}.pem": validation},
@@ -358,7 +358,7 @@ class Evidence:
             chained = ers.digest(hash_name, data + ers.digest(hash_name, previous))
             leaves.append({"object": oid, "version": version, "digest": chained.hex()})
         tree = ers.build(hash_name, [bytes.fromhex(leaf["digest"]) for leaf in leaves])
-        number = self._next(runs)
+        number = self._next()
         token = self._stamp(authority, tree.root, hash_name)
         self._store(number, {"kind": "hash renewal", "hash": hash_name, "leaves": leaves,
                              "time": tsp.token_time(token).isoformat(),
@@ -378,9 +378,9 @@ class Evidence:
         except tsp.TimestampError as e:
             raise EvidenceError(str(e)) from None
 
-    @staticmethod
-    def _next(runs: list[Run]) -> int:
-        return (runs[-1].number + 1) if runs else 1
+    def _next(self) -> int:
+        """The number of the next run (after the last one stored)."""
+        return max(map(int, self.index()["runs"]), default=0) + 1
 
     def _inventory(self, object_id: str, version: str) -> bytes:
         obj = self.storage.open(self.tenant, object_id)

@@ -9,7 +9,6 @@ complete, or not at all; what a killed writer left is invisible and found by the
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import shutil
 import tempfile
@@ -17,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import LocationConfig
-from ..hashing import CHUNK
+from ..hashing import CHUNK, file_digest
 from . import layout
 from .fixity import CopyProblem, check_object
 from .ocfl import (
@@ -378,7 +377,7 @@ def create_object(
         tmp = Path(tempfile.mkdtemp(prefix="new-", dir=loc.staging_area()))
         try:
             build_object(tmp / "obj", object_id, files, version)
-            stored = hashlib.sha256((tmp / "obj/v1/inventory.json").read_bytes()).hexdigest()
+            stored = file_digest(tmp / "obj/v1/inventory.json", "sha256")
             loc.store_object(tenant, FolderObject.open(tmp / "obj"), move=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
