@@ -386,7 +386,7 @@ def cmd_journal_show(args, home):
     names = actor_names(home)
     data = [{**e, "actor_name": names.get(e.get("actor"))}
             for t in _tenants_of(args)
-            for e in journal_entries(home, t, since, args.aid)]  # fmt: skip
+            for e in journal_entries(home, t, since, args.aid).oldest_first()]  # fmt: skip
 
     def row(e):
         objs = ", ".join(f"{o['id']} {o['version']}" for o in e["objects"][:3])

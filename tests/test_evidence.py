@@ -217,6 +217,46 @@ def test_credentials_and_no_authority(archive, home, tmp_path):
         tsa.close()
 
 
+@pytest.mark.once  # the evidence is the same on both databases
+def test_a_client_certificate_opens_a_tls_authority(archive, home, tmp_path, monkeypatch):
+    """A TSA over HTTPS that serves only clients with a certificate its CA issued
+    (`tsa_client_cert`, `tsa_client_key`); the server's CA trusted through SSL_CERT_FILE."""
+    tsa = LocalTsa(tmp_path / "tsa-tls", tls=True)
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(tsa.ca))
+        configure(home, tsa)
+        code, _out, err = archive("evidence", "run")
+        assert code == 1 and "not reached" in err and tsa.requests == 0, err
+        toml = home.path / "magazin.toml"
+        toml.write_text(toml.read_text().replace("[evidence]\n", "[evidence]\n"
+            f'tsa_client_cert = "{tsa.dir / "client.crt"}"\n'
+            f'tsa_client_key = "{tsa.dir / "client.key"}"\n'))  # fmt: skip
+        assert archive.json("evidence", "run")["run"] == 1 and tsa.requests == 1
+    finally:
+        tsa.close()
+
+
+@pytest.mark.once  # the evidence is the same on both databases
+def test_a_revoked_authority_is_not_renewed(archive, home, tmp_path):
+    """A TSA certificate on its CA's revocation list (key compromise): its time-stamps
+    cannot be carried on by a renewal, which says so; nothing is stored."""
+    tsa = LocalTsa(tmp_path / "tsa-revoked")
+    try:
+        configure(home, tsa)
+        sip = write_tree(tmp_path / "sip", {"rede.txt": "Rede"})
+        archive.json("ingest", sip, "--tenant", "stadt", "--fonds", "OB-Reden")
+        archive.json("evidence", "run")
+        storage = Storage(load_home(home.path))
+        before = storage.open("stadt", evidence_id("stadt")).head
+        tsa.revoke()
+        code, _out, err = archive("evidence", "renew", "--timestamps", "--force")
+        assert code == 1 and "revoked" in err and "keyCompromise" in err, err
+        assert "run 1" in err
+        assert Storage(load_home(home.path)).open("stadt", evidence_id("stadt")).head == before
+    finally:
+        tsa.close()
+
+
 def test_without_an_authority_it_says_so(archive):
     code, _out, err = archive("evidence", "run")
     assert code == 1 and "tsa_url" in err
@@ -304,8 +344,15 @@ def test_records_stay_verifiable_through_both_renewals(archive, home, tsa, tmp_p
     assert renewed["chains"] == 1 and len(renewed["runs"]) == 1, renewed
     storage = Storage(load_home(home.path))
     inventory = storage.open("stadt", evidence_id("stadt")).inventory
-    kept = [p for v in inventory["versions"].values() for ps in v["state"].values() for p in ps]
-    assert any(p.startswith("validation/") for p in kept), "the validation data is kept"
+    validation = [(vname, p) for vname, v in inventory["versions"].items()
+                  for ps in v["state"].values() for p in ps
+                  if p.startswith("validation/")]  # fmt: skip
+    assert validation, "the validation data is kept"
+    vname, path = validation[0]
+    pem = storage.open("stadt", evidence_id("stadt")).read(path, vname)
+    # the TSA's chain, and the CA's revocation list its certificate names
+    assert pem.count(b"BEGIN CERTIFICATE") == 2 and pem.count(b"BEGIN X509 CRL") == 1, pem
+    assert renewed["revocation_unavailable"] == []
     for aid in aids:
         r = archive.json("evidence", "verify", aid)
         assert r["valid"] and [s["chain"] for s in r["time_stamps"]] == [1, 1], r

@@ -269,3 +269,50 @@ def test_the_schedule_checks_the_journal_once_per_cycle(worked, home):
     assert not any(f["aid"] == journal_id("stadt") for f in again["failed"])
     assert again["checked"] < r["checked"], "checked once per cycle, not every round"
     assert cli.json("journal", "verify")["valid"]
+
+
+def test_the_index_reads_new_segments_only_and_a_rebuild_restores_it(worked, home):
+    """`journal show` and the journal page read the catalog's index of the journal: it is
+    brought up to date from the segments stored since its newest entry (an old segment is
+    not read again), the queue is read as it is, and a rebuild refills it from storage."""
+    from magazin.catalog.journal import journal_entries
+    from magazin.catalog.models import JournalEntry, JournalMention, Tenant
+
+    cli, aid = worked
+    cli.json("journal", "flush")
+    before = cli.json("journal", "show")
+    tenant = Tenant.objects.get(slug="stadt")
+    assert JournalEntry.objects.filter(tenant=tenant).count() == len(before)
+    assert JournalMention.objects.filter(tenant=tenant, key=aid).exists()
+    # queued entries after the stored ones: shown too, not yet indexed
+    journal = _storage(home).journal("stadt")
+    for i in range(130):
+        journal.append("role", "tester", [], {"user": f"urn:test:{i}", "change": "granted"})
+    cli.json("journal", "flush")
+    for i in range(30):
+        journal.append("role", "tester", [], {"user": f"urn:test:q{i}", "change": "granted"})
+    rows = journal_entries(load_home(home.path), tenant)
+    n = len(before) + 160
+    assert len(rows) == n
+    pages = [e["seq"] for start in range(0, n, 100) for e in rows[start : start + 100]]
+    assert pages == list(range(n, 0, -1)), "newest first, queued then indexed, no gap"
+    assert [e["seq"] for e in rows.oldest_first()] == list(range(1, n + 1))
+    assert JournalEntry.objects.filter(tenant=tenant).count() == len(before) + 130
+    # an old segment is not read again: the index keeps what it read (verify reads storage)
+    for p in _segment_files(home):
+        if p.name.startswith("000000000001-"):
+            p.write_bytes(p.read_bytes().replace(b'"record"', b'"rekord"', 1))
+    assert cli.json("journal", "show")[0]["action"] == "record"
+    assert cli.json("journal", "verify", expect=1)["first_bad"] == 1
+    for p in _segment_files(home):
+        if p.name.startswith("000000000001-"):
+            p.write_bytes(p.read_bytes().replace(b'"rekord"', b'"record"', 1))
+    # a rebuild refills the index from storage
+    shown = cli.json("journal", "show")
+    JournalEntry.objects.all().delete()
+    JournalMention.objects.all().delete()
+    cli.json("catalog", "rebuild")
+    assert JournalEntry.objects.filter(tenant__slug="stadt").count() == n - 30
+    assert cli.json("journal", "show") == shown
+    assert [e["action"] for e in cli.json("journal", "show", "--aid", aid)] == [
+        "ingest", "correction", "access decision"]  # fmt: skip

@@ -235,3 +235,31 @@ class Copy(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "location"], name="copy_loc")]
         indexes = [models.Index(fields=["location", "checked"], name="copy_due")]
         ordering = ["location"]
+
+
+class JournalEntry(models.Model):
+    """An index of the tenant's archive journal as stored (the journal object in storage is
+    the record; this lets the journal page and `journal show` read a day or a unit without
+    reading every segment). Filled from new segments as they are read; a rebuild refills it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    time = models.DateTimeField()
+    entry = models.TextField()  # the entry as stored (canonical JSON)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "seq"], name="journal_entry_seq")]
+        indexes = [models.Index(fields=["tenant", "time"], name="journal_entry_time")]
+
+
+class JournalMention(models.Model):
+    """An object (OCFL id) or unit (AID) an indexed journal entry names."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    key = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key", "seq"], name="journal_mention")
+        ]

@@ -19,6 +19,7 @@ from magazin.core.storage.auditlog import AuditLog
 from magazin.core.storage.ocfl import OcflError
 from magazin.preservation.register import restore as restore_register
 
+from .journal import index_journal
 from .models import (
     Accession,
     ClassificationGroup,
@@ -26,6 +27,8 @@ from .models import (
     Event,
     File,
     Fonds,
+    JournalEntry,
+    JournalMention,
     Representation,
     Tenant,
     Unit,
@@ -229,7 +232,7 @@ def rebuild(home: Home, progress) -> dict:
         raise RebuildError(
             "cannot rebuild, storage holds unreadable objects: " + "; ".join(errors[:20])
         )
-    for model in (Copy, Event, File, Representation, Unit, Accession):
+    for model in (Copy, Event, File, Representation, Unit, Accession, JournalEntry, JournalMention):
         model.objects.all().delete()
     # tenants and fonds are updated in place: database-only settings (users) refer to them
     by_kind: dict[str, list] = {kind: [] for kind in CATALOG_KINDS}
@@ -276,6 +279,8 @@ def rebuild(home: Home, progress) -> dict:
             if item["desc"].rights:
                 aip_read.send(None, root=unit, desc=item["desc"])
     _restore_checks(home, list(tenants))
+    for t in tenants.values():  # the journal's index, read back from its segments
+        index_journal(home, t)
     return {
         "tenants": len(tenants),
         "fonds": len(fonds),

@@ -86,19 +86,20 @@ def journal_page(request):
     filters = {"unit": g.get("unit", "").strip(), "from": g.get("from", "")}
     home = load_home()
     try:
-        entries = list(journal_entries(home, scope.tenant, _day(filters["from"]),
-                                       filters["unit"] or None))  # fmt: skip
+        entries = journal_entries(home, scope.tenant, _day(filters["from"]),
+                                  filters["unit"] or None)  # fmt: skip
     except ValueError:  # not an AID
         entries = []
+    page = Paginator(entries, 100).get_page(g.get("page"))
     names = actor_names(home)
     units = dict(Unit.objects.filter(tenant=scope.tenant, parent=None)
-                 .filter(ocfl_id__in={o["id"] for e in entries for o in e["objects"]})
+                 .filter(ocfl_id__in={o["id"] for e in page for o in e["objects"]})
                  .values_list("ocfl_id", "aid"))  # fmt: skip
-    rows = [{**e, "who": names.get(e["actor"]), "when": dt.datetime.fromisoformat(e["time"]),
-             "units": [(units[o["id"]], o["version"]) for o in e["objects"] if o["id"] in units],
-             "others": sum(1 for o in e["objects"] if o["id"] not in units)}
-            for e in reversed(entries)]  # fmt: skip
-    page = Paginator(rows, 100).get_page(g.get("page"))
+    page.object_list = [
+        {**e, "who": names.get(e["actor"]), "when": dt.datetime.fromisoformat(e["time"]),
+         "units": [(units[o["id"]], o["version"]) for o in e["objects"] if o["id"] in units],
+         "others": sum(1 for o in e["objects"] if o["id"] not in units)}
+        for e in page]  # fmt: skip
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return render(request, "web/journal.html",
                   {"page": page, "filters": filters, "query": query + "&" if query else "",

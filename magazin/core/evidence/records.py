@@ -9,7 +9,8 @@ token, DER).
   expires soon or whose signature algorithm weakens: the leaves of a chain are the hashes of
   all its time-stamps so far (they share the first list of the new reduced hash tree, so that
   readers checking every earlier time-stamp against the last - Bouncy Castle does - find
-  them). The renewed tokens' certificate chains are kept first (`runs/<n>-validation.pem`).
+  them). The renewed tokens' certificate chains and their CAs' revocation lists (where the
+  certificates name any) are kept first (`validation/<n>.pem`).
 - A *hash renewal* (RFC 4998, 5.3) begins a new chain for every AIP version with a stronger
   hash: its leaf is H(H(inventory) + H(the record's chains so far, DER)).
 
@@ -295,8 +296,9 @@ class Evidence:
         runs = list(self.runs())
         at = at or dt.datetime.now(dt.UTC)
         secure = set(self.policy.secure_hashes)
-        by_hash: dict[str, list[tuple[int, list[bytes], list[bytes]]]] = {}
-        weak_chains = []
+        by_hash: dict[str, list[tuple[int, list[bytes], list[bytes], list[bytes]]]] = {}
+        weak_chains: list[int] = []
+        unavailable: list[str] = []
         # a hash renewal closes the chains before it: only the last chain of a record grows
         last_hash = max((r.number for r in runs if r.kind == "hash renewal"), default=0)
         for start in (r for r in runs if r.kind in ("initial", "hash renewal")
@@ -310,22 +312,33 @@ class Evidence:
             try:
                 info = tsp.verify(tokens[-1], None, self.trusted())
             except tsp.TimestampError as e:
-                raise EvidenceError(f"run {start.number}: its last time-stamp does not hold, "
-                                    f"so it cannot be renewed: {e}") from None  # fmt: skip
+                raise EvidenceError(_unrenewable(start.number, e)) from None
             due = (info.signer_not_after - at).days < self.policy.renew_days
             weak = info.signature_algorithm.rsplit("/", 1)[-1] not in secure
             if force or due or weak:
+                revocation = tsp.revocation_data(info.chain)
+                try:  # a token whose signer was revoked proves nothing to carry on
+                    tsp.check_revocation(info.chain, revocation.crls, info.time)
+                except tsp.TimestampError as e:
+                    raise EvidenceError(_unrenewable(start.number, e)) from None
+                unavailable += revocation.unavailable
                 digests = [ers.digest(start.hash, t) for t in tokens]
-                by_hash.setdefault(start.hash, []).append((start.number, digests, info.chain))
+                by_hash.setdefault(start.hash, []).append(
+                    (start.number, digests, info.chain, revocation.crls)
+                )
         made = []
         for name, chains in by_hash.items():
-            leaves = [{"chain": number, "digest": d.hex()} for number, ds, _c in chains
+            leaves = [{"chain": number, "digest": d.hex()} for number, ds, _c, _r in chains
                       for d in ds]  # fmt: skip
-            bundles = [len(ds) for _n, ds, _c in chains]
+            bundles = [len(ds) for _n, ds, _c, _r in chains]
             tree = ers.build(name, [bytes.fromhex(leaf["digest"]) for leaf in leaves], bundles)
             number = self._next()
-            # the renewed tokens' certificate chains first: what checks them later
-            validation = b"".join(_pem(der) for _n, _ds, certs in chains for der in certs)
+            # the renewed tokens' certificate chains and revocation lists first: what
+            # checks them later
+            validation = b"".join(
+                [_pem(der) for _n, _ds, certs, _r in chains for der in certs]
+                + [_pem(der, "X509 CRL") for _n, _ds, _c, crls in chains for der in crls]
+            )
             self._put({f"validation/{number:06d}.pem": validation},
                       f"validation data before evidence run {number}", user)  # fmt: skip
             token = self._stamp(authority, tree.root, name)
@@ -336,7 +349,8 @@ class Evidence:
             made.append({"run": number, "hash": name, "chains": len(chains)})
         return {"tenant": self.tenant, "kind": "timestamps", "runs": made,
                 "chains": sum(m["chains"] for m in made),
-                "weak_hash_chains": weak_chains}  # fmt: skip
+                "weak_hash_chains": weak_chains,
+                "revocation_unavailable": list(dict.fromkeys(unavailable))}  # fmt: skip
 
     def renew_hash(self, hash_name: str, user: str = "magazin") -> dict:
         """A new chain for every AIP version with evidence, with `hash_name`: its leaf the
@@ -388,10 +402,14 @@ class Evidence:
             return f.read()
 
 
-def _pem(der: bytes) -> bytes:
+def _unrenewable(run: int, why: Exception) -> str:
+    return f"run {run}: its last time-stamp does not hold, so it cannot be renewed: {why}"
+
+
+def _pem(der: bytes, kind: str = "CERTIFICATE") -> bytes:
     from asn1crypto import pem
 
-    return pem.armor("CERTIFICATE", der)
+    return pem.armor(kind, der)
 
 
 def verify_record(record: bytes, data: bytes, trusted: list[bytes]) -> dict:

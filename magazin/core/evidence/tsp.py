@@ -21,7 +21,7 @@ from pathlib import Path
 from asn1crypto import cms, pem, tsp, x509
 from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 TIMEOUT = 60
@@ -250,3 +250,83 @@ def _chain(signer: x509.Certificate, pool: list[x509.Certificate],
         chain.append(issuer)
         cert = issuer
     raise TimestampError("the certificate chain is too long")
+
+
+MAX_CRL = 20 << 20  # a large CA's list is a few MiB
+
+
+def _crl_urls(cert: cx509.Certificate) -> list[str]:
+    try:
+        points = cert.extensions.get_extension_for_class(cx509.CRLDistributionPoints).value
+    except cx509.ExtensionNotFound:
+        return []
+    return [name.value for point in points for name in point.full_name or []
+            if isinstance(name, cx509.UniformResourceIdentifier)
+            and name.value.startswith(("http://", "https://"))]  # fmt: skip
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            data = r.read(MAX_CRL + 1)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise TimestampError(f"{url}: not reached: {e}") from None
+    if len(data) > MAX_CRL:
+        raise TimestampError(f"{url}: larger than {MAX_CRL} bytes")
+    return data
+
+
+@dataclass
+class Revocation:
+    """The revocation data of a certificate chain: the CRLs had (DER, each signed by the
+    issuer of the certificate that names it) and what could not be had."""
+
+    crls: list[bytes]
+    unavailable: list[str]
+
+
+def revocation_data(chain: list[bytes], timeout: float = TIMEOUT) -> Revocation:
+    """The current CRLs of each certificate in `chain` (a signer, then its issuers) from
+    its CRL distribution points over HTTP(S), where it names any."""
+    certs = [cx509.load_der_x509_certificate(d) for d in chain]
+    out = Revocation([], [])
+    for cert, issuer in zip(certs, certs[1:], strict=False):
+        for url in _crl_urls(cert):
+            try:
+                crl = cx509.load_der_x509_crl(_fetch(url, timeout))
+            except (TimestampError, ValueError) as e:
+                out.unavailable.append(str(e) if isinstance(e, TimestampError)
+                                       else f"{url}: no DER CRL: {e}")  # fmt: skip
+                continue
+            if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+                out.unavailable.append(f"{url}: the list is not signed by {issuer.subject}")
+                continue
+            out.crls.append(crl.public_bytes(serialization.Encoding.DER))
+            break
+    return out
+
+
+def check_revocation(chain: list[bytes], crls: list[bytes], at: dt.datetime) -> None:
+    """Raise TimestampError when a certificate of the chain is on its issuer's list: revoked
+    before `at` (the time-stamp's time), or at any time for a compromised key."""
+    certs = [cx509.load_der_x509_certificate(d) for d in chain]
+    lists = [cx509.load_der_x509_crl(d) for d in crls]
+    for cert, issuer in zip(certs, certs[1:], strict=False):
+        for crl in lists:
+            if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+                continue
+            revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+            if revoked is None:
+                continue
+            try:
+                reason = revoked.extensions.get_extension_for_class(cx509.CRLReason).value.reason
+            except cx509.ExtensionNotFound:
+                reason = cx509.ReasonFlags.unspecified
+            when = revoked.revocation_date_utc
+            compromised = reason in (cx509.ReasonFlags.key_compromise,
+                                     cx509.ReasonFlags.ca_compromise)  # fmt: skip
+            if compromised or when <= at:
+                raise TimestampError(
+                    f"{cert.subject.rfc4514_string()} was revoked on {when:%Y-%m-%d} "
+                    f"({reason.value})"
+                )
