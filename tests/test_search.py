@@ -141,7 +141,6 @@ def test_a_search_counts_and_ranks_at_most_cap_matches(archive, tmp_path, client
     # pages: every match once, in score order
     from magazin.catalog.models import Unit
 
-    monkeypatch.setattr(search_module.SearchResult, "FIRST", 2)
     whole = search_module.search(Unit.objects.all(), "rede")
     assert whole.count() == 7
     ranked = whole[0:7]

@@ -8,13 +8,23 @@ prefixes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from contextlib import nullcontext
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from magazin.catalog.models import File, Unit
@@ -166,15 +176,22 @@ CAP = 10_000
 FILTERS = ("fonds", "format", "access", "from", "to")
 
 
+def id_list(ids: list[int]) -> RawSQL:
+    """A subquery yielding these ids, one parameter whatever their number (SQLite: a JSON
+    array; PostgreSQL: an array)."""
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+
+
 class SearchResult:
     """Matches of a full-text search, best first: counted (up to CAP), sliced a page at a
     time (the units with `score`), and faceted through `matched`.
 
-    One query per page does it all: the matches (at most CAP) are ranked, counted by a window
-    and only the page's ids leave the database; the count and the first rows are kept, so
-    that a paginator's count() and first page cost one query."""
-
-    FIRST = 100  # rows fetched with the count
+    One query does it all: the full-text index yields the matches in the scope (at most CAP)
+    with their scores, and only their ids and scores leave the database; they are ranked
+    here. The count, every page and the facets are then read from those ids, so the
+    full-text query runs once per request, however the result is used."""
 
     def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
         self.units, self.cap = units, cap
@@ -195,65 +212,53 @@ class SearchResult:
             # matches cost their ranking and no more. The units are checked by a correlated
             # EXISTS: a rowid IN (…) beside the MATCH would make FTS5 run the full-text query
             # once per row.
-            matches = f"FROM {FTS} WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
-            self._ids = f"SELECT rowid AS unit_id {matches}"
-            self._hits = f"SELECT rowid AS unit_id, -rank AS score {matches}"
-            self._ids_params = [" ".join(f'"{w}"*' for w in ws), *unit_params]
-            self._params = self._ids_params
+            self._sql = (
+                f"SELECT rowid, -rank FROM {FTS} WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
+            )
+            self._params = [" ".join(f'"{w}"*' for w in ws), *unit_params]
         else:
-            matches = (
-                "FROM magazin_access_searchdoc d "
-                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}"
-            )
-            self._ids = f"SELECT d.unit_id {matches}"
-            tsq = " & ".join(f"{w}:*" for w in ws)
-            self._ids_params = [tsq, *unit_params]
             # the first CAP matches, then ranked: each vector is read once
-            self._hits = (
-                "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) AS score "
-                f"FROM (SELECT d.unit_id, d.vector {matches}) hits"
+            tsq = " & ".join(f"{w}:*" for w in ws)
+            self._sql = (
+                "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) FROM ("
+                "SELECT d.unit_id, d.vector FROM magazin_access_searchdoc d "
+                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}) m"
             )
-            self._params = [tsq, *self._ids_params]
-        self._count: int | None = None
-        self._first: list[tuple[int, float]] = []
+            self._params = [tsq, tsq, *unit_params]
+        self._hits: list[tuple[int, float]] | None = None
+
+    def _ranked(self) -> list[tuple[int, float]]:
+        """(unit id, score) of every match, best first."""
+        if self._hits is None:
+            pg = connection.vendor == "postgresql"
+            # SET LOCAL needs a transaction; on SQLite a transaction would take the write lock
+            with transaction.atomic() if pg else nullcontext(), connection.cursor() as c:
+                if pg:
+                    # the planner overestimates prefix matches and would scan every unit to
+                    # join them; a few thousand key look-ups are far cheaper, and no parallel
+                    # workers for a query of some milliseconds
+                    c.execute(
+                        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                        "SET LOCAL max_parallel_workers_per_gather = 0"
+                    )
+                c.execute(self._sql, self._params)
+                rows = c.fetchall()
+            rows.sort(key=lambda r: (-r[1], r[0]))
+            self._hits = rows
+        return self._hits
+
+    @property
+    def ids(self) -> list[int]:
+        """The matched units' ids, best first."""
+        return [pk for pk, _score in self._ranked()]
 
     @property
     def matched(self):
-        """The matched units as a queryset (for facets)."""
-        return self.units.filter(pk__in=RawSQL(self._ids, self._ids_params))
-
-    def _rows(self, offset: int, limit: int) -> list[tuple[int, float]]:
-        sql = (
-            f"SELECT unit_id, score, count(*) OVER () FROM ({self._hits}) ranked "
-            f"ORDER BY score DESC, unit_id LIMIT {int(limit)} OFFSET {int(offset)}"
-        )
-        pg = connection.vendor == "postgresql"
-        # SET LOCAL needs a transaction; on SQLite a transaction would take the write lock
-        with transaction.atomic() if pg else nullcontext(), connection.cursor() as c:
-            if pg:
-                # the planner overestimates prefix matches and would scan every unit to join
-                # them; a few thousand key look-ups are far cheaper, and no parallel workers
-                # for a query of some milliseconds
-                c.execute(
-                    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-                    "SET LOCAL max_parallel_workers_per_gather = 0"
-                )
-            c.execute(sql, self._params)
-            rows = c.fetchall()
-        if rows:
-            self._count = rows[0][2]
-        elif self._count is None and offset == 0:
-            self._count = 0
-        return [(r[0], r[1]) for r in rows]
+        """The matched units as a queryset (for facets and other orders)."""
+        return self.units.filter(pk__in=id_list(self.ids))
 
     def count(self) -> int:
-        if self._count is None:
-            self._first = self._rows(0, self.FIRST)
-            if self._count is None:  # past the end: count them
-                with connection.cursor() as c:
-                    c.execute(f"SELECT count(*) FROM ({self._ids}) m", self._ids_params)
-                    self._count = c.fetchone()[0]
-        return self._count
+        return len(self._ranked())
 
     @property
     def exact(self) -> bool:
@@ -264,14 +269,7 @@ class SearchResult:
         return self.count()
 
     def _page(self, offset: int, limit: int | None) -> list[Unit]:
-        if limit is None:
-            limit = self.cap
-        if self._first and offset + limit <= self.FIRST:
-            rows = self._first[offset : offset + limit]
-        elif self._count is not None and offset >= self._count:
-            rows = []
-        else:
-            rows = self._rows(offset, limit)
+        rows = self._ranked()[offset : None if limit is None else offset + limit]
         by_pk = {u.pk: u for u in self.units.filter(pk__in=[r[0] for r in rows])}
         out = []
         for pk, score in rows:
@@ -340,30 +338,45 @@ def _filter(qs, f: dict):
 
 def facets(qs) -> dict:
     """Counts by fonds, format (PUID), decade of the date range's start and access status of
-    a result set."""
-    base = (qs.matched if isinstance(qs, SearchResult) else qs).order_by()
-    by_fonds = {
-        r["fonds__code"]: r["n"] for r in base.values("fonds__code").annotate(n=Count("id"))
-    }
-    by_format = {
-        r["representations__files__puid"] or "unknown": r["n"]
-        for r in base.filter(representations__files__isnull=False)
-        .values("representations__files__puid")
-        .annotate(n=Count("id", distinct=True))
-    }
-    decades = (
-        base.annotate(decade=ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()))
-        .values("decade")
+    a result set: two queries (the units grouped by fonds, decade and access at once; the
+    formats of their files). A search's matches are read by their ids (in the scope already)."""
+    if isinstance(qs, SearchResult):
+        keys = id_list(qs.ids)
+        base = Unit.objects.filter(pk__in=keys)
+    else:
+        base = qs.order_by()
+        keys = base.values("pk")
+    groups = (
+        base.annotate(
+            decade=ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
+            is_open=Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
+        )
+        .values("fonds__code", "decade", "is_open")
         .annotate(n=Count("id"))
-        .order_by("decade")
     )
-    by_date = {str(r["decade"]) if r["decade"] is not None else "unknown": r["n"] for r in decades}
-    n_open = base.filter(open_to_all(dt.date.today())).distinct().count()
+    by_fonds: dict[str, int] = {}
+    by_decade: dict[int | None, int] = {}
+    access = {"open": 0, "closed": 0}
+    for r in groups:
+        by_fonds[r["fonds__code"]] = by_fonds.get(r["fonds__code"], 0) + r["n"]
+        by_decade[r["decade"]] = by_decade.get(r["decade"], 0) + r["n"]
+        access["open" if r["is_open"] else "closed"] += r["n"]
+    formats = (
+        File.objects.filter(representation__unit__in=keys)
+        .order_by()
+        .values("puid")
+        .annotate(n=Count("representation__unit", distinct=True))
+    )
+    by_format = {r["puid"] or "unknown": r["n"] for r in formats}
+    decades = sorted(d for d in by_decade if d is not None)
+    by_date = {str(d): by_decade[d] for d in decades}
+    if None in by_decade:
+        by_date["unknown"] = by_decade[None]
     return {
-        "fonds": by_fonds,
+        "fonds": dict(sorted(by_fonds.items())),
         "format": by_format,
         "date": by_date,
-        "access": {"open": n_open, "closed": base.count() - n_open},
+        "access": access,
     }
 
 

@@ -205,6 +205,8 @@ class File(models.Model):
 
     class Meta:
         ordering = ["path"]
+        # the search's format facet reads a unit's formats from the index alone
+        indexes = [models.Index(fields=["representation", "puid"], name="file_formats")]
 
 
 class Event(models.Model):
