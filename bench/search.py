@@ -84,6 +84,7 @@ def _load(n_units: int, rng: random.Random, vocab: list[str]):
             year = rng.randint(1950, 2024)
             f = fonds[i % len(fonds)]
             is_open = rng.random() < 0.7
+            kinds = [rng.choice(PUIDS) for _ in range(rng.randint(1, 3))]
             units.append(Unit(
                 tenant=tenant, fonds=f, aid=f"stadt-{i:026d}",
                 ocfl_id=f"urn:magazin:stadt:{i:026d}", title=title,
@@ -91,7 +92,9 @@ def _load(n_units: int, rng: random.Random, vocab: list[str]):
                 open_from=today - dt.timedelta(days=100) if is_open
                 else today + dt.timedelta(days=365 * 10),
                 year_from=year, year_to=year, date_key=f"{year}-01-01",
-                signature=f"{f.code}-{i}", signature_key=f"{f.code}-{i:012d}"))  # fmt: skip
+                signature=f"{f.code}-{i}", signature_key=f"{f.code}-{i:012d}",
+                formats=" ".join(sorted({puid for puid, _m in kinds}))))  # fmt: skip
+            units[-1].kinds = kinds
         with transaction.atomic():
             Unit.objects.bulk_create(units)
             if any(u.pk is None for u in units):
@@ -107,12 +110,10 @@ def _load(n_units: int, rng: random.Random, vocab: list[str]):
                            .values_list("unit_id", "pk"))  # fmt: skip
                 for r in reps:
                     r.pk = ids[r.unit_id]
-            files = []
-            for r in reps:
-                for k in range(rng.randint(1, 3)):
-                    puid, mime = rng.choice(PUIDS)
-                    files.append(File(representation_id=r.pk, path=f"datei-{k}.bin", size=1,
-                                      sha512="0" * 128, puid=puid, mime=mime))  # fmt: skip
+            files = [File(representation_id=r.pk, path=f"datei-{k}.bin", size=1,
+                          sha512="0" * 128, puid=puid, mime=mime)
+                     for u, r in zip(units, reps, strict=True)
+                     for k, (puid, mime) in enumerate(u.kinds)]  # fmt: skip
             File.objects.bulk_create(files, batch_size=5000)
             # metadata as index_units writes it, and the file text the background step
             # would have extracted

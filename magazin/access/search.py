@@ -11,9 +11,12 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from collections import Counter
 from contextlib import nullcontext
+from operator import itemgetter
 from pathlib import Path
 
+from django.core.exceptions import FullResultSet
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -27,7 +30,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 
-from magazin.catalog.models import File, Unit
+from magazin.catalog.models import File, Fonds, Unit
 from magazin.catalog.services import unit_files, unit_root
 from magazin.catalog.storage import archive_storage
 from magazin.core.storage.ocfl import OcflError
@@ -184,51 +187,87 @@ def id_list(ids: list[int]) -> RawSQL:
     return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
+def _facet_columns() -> tuple[str, list]:
+    """The SQL of what each match carries for the facets, read from its joined
+    `catalog_unit` row: fonds, decade of the date range's start, open to all readers today
+    (scope.open_to_all, compiled by Django), formats."""
+    query = Unit.objects.all().query
+    compiler = query.get_compiler(connection=connection)
+    columns = (
+        F("fonds_id"),
+        ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
+        Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
+        F("formats"),
+    )
+    parts, params = [], []
+    for expr in columns:
+        sql, p = compiler.compile(expr.resolve_expression(query))
+        parts.append(sql)
+        params += p
+    return ", ".join(parts), params
+
+
 class SearchResult:
     """Matches of a full-text search, best first: counted (up to CAP), sliced a page at a
     time (the units with `score`), and faceted through `matched`.
 
     One query does it all: the full-text index yields the matches in the scope (at most CAP)
-    with their scores, and only their ids and scores leave the database; they are ranked
-    here. The count, every page and the facets are then read from those ids, so the
-    full-text query runs once per request, however the result is used."""
+    with their scores and what the facets count (read from each match's unit row, which the
+    scope check reads anyway); only these leave the database, and they are ranked here. The
+    count, every page and the facets come from those rows, so the full-text query runs once
+    per request, however the result is used."""
 
     def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
         self.units, self.cap = units, cap
         sqlite = connection.vendor == "sqlite"
-        hit = f"{FTS}.rowid" if sqlite else "d.unit_id"  # the unit id of a match
-        if tenant_id is not None:  # every unit of one tenant: the index knows the tenant
-            where_units, unit_params = "d.tenant_id = %s", [tenant_id]
-            if sqlite:  # the FTS table has no tenant column
-                where_units = (
-                    f"EXISTS (SELECT 1 FROM catalog_unit u WHERE u.id = {hit} AND u.tenant_id = %s)"
-                )
-        else:  # the match must be one of `units`: looked up by key, match by match
+        hit = f"{FTS}.rowid" if sqlite else "m.unit_id"  # the unit id of a match
+        if tenant_id is not None:  # every unit of one tenant
+            where_units, unit_params = "catalog_unit.tenant_id = %s", [tenant_id]
+        elif set(units.query.alias_map) <= {Unit._meta.db_table} and not units.query.distinct:
+            # conditions on the unit alone (a reader's scope): on the joined row itself
+            compiler = units.query.get_compiler(connection=connection)
+            try:
+                where_units, unit_params = compiler.compile(units.query.where)
+                unit_params = list(unit_params)
+            except FullResultSet:  # no condition: every unit
+                where_units, unit_params = "1 = 1", []
+        else:  # the match must be one of `units` (joins: filters): looked up match by match
             one = units.order_by().extra(where=[f"catalog_unit.id = {hit}"]).values("pk")
             sql, unit_params = one.query.sql_with_params()
             where_units = f"EXISTS ({sql})"
+        columns, column_params = _facet_columns()
         if sqlite:
             # FTS5 ranks (BM25, lower is better) only the rows it returns, so the first CAP
-            # matches cost their ranking and no more. The units are checked by a correlated
-            # EXISTS: a rowid IN (…) beside the MATCH would make FTS5 run the full-text query
-            # once per row.
+            # matches cost their ranking and no more. CROSS JOIN keeps FTS5 the outer loop:
+            # each match's unit is looked up by key (a rowid IN (…) or a unit-first plan
+            # would make FTS5 run the full-text query once per unit).
             self._sql = (
-                f"SELECT rowid, -rank FROM {FTS} WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
+                f"SELECT {FTS}.rowid, -{FTS}.rank, {columns} FROM {FTS} "
+                f"CROSS JOIN catalog_unit ON catalog_unit.id = {FTS}.rowid "
+                f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
             )
-            self._params = [" ".join(f'"{w}"*' for w in ws), *unit_params]
+            self._params = [*column_params, " ".join(f'"{w}"*' for w in ws), *unit_params]
         else:
             # the first CAP matches, then ranked: each vector is read once
             tsq = " & ".join(f"{w}:*" for w in ws)
+            if tenant_id is not None:  # the index knows the tenant: no join to filter
+                inner, inner_params, where_units, unit_params = (
+                    "d.tenant_id = %s", [tenant_id], "TRUE", [])  # fmt: skip
+            else:
+                inner, inner_params = "TRUE", []
             self._sql = (
-                "SELECT unit_id, ts_rank(vector, to_tsquery('simple', %s)) FROM ("
-                "SELECT d.unit_id, d.vector FROM magazin_access_searchdoc d "
-                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {where_units} LIMIT {cap}) m"
+                f"SELECT m.unit_id, ts_rank(m.vector, to_tsquery('simple', %s)), {columns} "
+                "FROM (SELECT d.unit_id, d.vector FROM magazin_access_searchdoc d "
+                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {inner}) m "
+                f"JOIN catalog_unit ON catalog_unit.id = m.unit_id WHERE {where_units} "
+                f"LIMIT {cap}"
             )
-            self._params = [tsq, tsq, *unit_params]
-        self._hits: list[tuple[int, float]] | None = None
+            self._params = [tsq, *column_params, tsq, *inner_params, *unit_params]
+        self._hits: list[tuple] | None = None
 
-    def _ranked(self) -> list[tuple[int, float]]:
-        """(unit id, score) of every match, best first."""
+    def _ranked(self) -> list[tuple]:
+        """(unit id, score, fonds id, decade, open to all, formats) of every match, best
+        first."""
         if self._hits is None:
             pg = connection.vendor == "postgresql"
             # SET LOCAL needs a transaction; on SQLite a transaction would take the write lock
@@ -236,21 +275,22 @@ class SearchResult:
                 if pg:
                     # the planner overestimates prefix matches and would scan every unit to
                     # join them; a few thousand key look-ups are far cheaper, and no parallel
-                    # workers for a query of some milliseconds
+                    # workers (nor compiling it: JIT) for a query of some milliseconds
                     c.execute(
                         "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-                        "SET LOCAL max_parallel_workers_per_gather = 0"
+                        "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
                     )
                 c.execute(self._sql, self._params)
                 rows = c.fetchall()
-            rows.sort(key=lambda r: (-r[1], r[0]))
+            rows.sort(key=itemgetter(0))  # then by score, best first: ties stay by id
+            rows.sort(key=itemgetter(1), reverse=True)
             self._hits = rows
         return self._hits
 
     @property
     def ids(self) -> list[int]:
         """The matched units' ids, best first."""
-        return [pk for pk, _score in self._ranked()]
+        return [r[0] for r in self._ranked()]
 
     @property
     def matched(self):
@@ -272,7 +312,7 @@ class SearchResult:
         rows = self._ranked()[offset : None if limit is None else offset + limit]
         by_pk = {u.pk: u for u in self.units.filter(pk__in=[r[0] for r in rows])}
         out = []
-        for pk, score in rows:
+        for pk, score, *_facets in rows:
             if pk in by_pk:
                 u = by_pk[pk]
                 u.score = score
@@ -338,43 +378,41 @@ def _filter(qs, f: dict):
 
 def facets(qs) -> dict:
     """Counts by fonds, format (PUID), decade of the date range's start and access status of
-    a result set: two queries (the units grouped by fonds, decade and access at once; the
-    formats of their files). A search's matches are read by their ids (in the scope already)."""
+    a result set. A search's are counted from the rows its one query returned; any other
+    queryset's in one grouped query."""
     if isinstance(qs, SearchResult):
-        keys = id_list(qs.ids)
-        base = Unit.objects.filter(pk__in=keys)
+        rows = qs._ranked()
+        codes = dict(Fonds.objects.filter(pk__in={r[2] for r in rows})
+                     .values_list("pk", "code"))  # fmt: skip
+        counted = Counter(map(itemgetter(2, 3, 4, 5), rows))
+        groups = [(codes.get(fonds), decade, is_open, formats, n)
+                  for (fonds, decade, is_open, formats), n in counted.items()]  # fmt: skip
     else:
-        base = qs.order_by()
-        keys = base.values("pk")
-    groups = (
-        base.annotate(
-            decade=ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
-            is_open=Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
+        groups = (
+            qs.order_by()
+            .annotate(
+                decade=ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
+                is_open=Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
+            )
+            .values_list("fonds__code", "decade", "is_open", "formats")
+            .annotate(n=Count("id"))
         )
-        .values("fonds__code", "decade", "is_open")
-        .annotate(n=Count("id"))
-    )
     by_fonds: dict[str, int] = {}
     by_decade: dict[int | None, int] = {}
+    by_format: dict[str, int] = {}
     access = {"open": 0, "closed": 0}
-    for r in groups:
-        by_fonds[r["fonds__code"]] = by_fonds.get(r["fonds__code"], 0) + r["n"]
-        by_decade[r["decade"]] = by_decade.get(r["decade"], 0) + r["n"]
-        access["open" if r["is_open"] else "closed"] += r["n"]
-    formats = (
-        File.objects.filter(representation__unit__in=keys)
-        .order_by()
-        .values("puid")
-        .annotate(n=Count("representation__unit", distinct=True))
-    )
-    by_format = {r["puid"] or "unknown": r["n"] for r in formats}
-    decades = sorted(d for d in by_decade if d is not None)
-    by_date = {str(d): by_decade[d] for d in decades}
+    for fonds, decade, is_open, formats, n in groups:
+        by_fonds[fonds] = by_fonds.get(fonds, 0) + n
+        by_decade[decade] = by_decade.get(decade, 0) + n
+        access["open" if is_open else "closed"] += n
+        for puid in formats.split():  # units with files; "unknown": not identified
+            by_format[puid] = by_format.get(puid, 0) + n
+    by_date = {str(d): by_decade[d] for d in sorted(d for d in by_decade if d is not None)}
     if None in by_decade:
         by_date["unknown"] = by_decade[None]
     return {
         "fonds": dict(sorted(by_fonds.items())),
-        "format": by_format,
+        "format": dict(sorted(by_format.items(), key=lambda kv: (-kv[1], kv[0]))),
         "date": by_date,
         "access": access,
     }

@@ -156,6 +156,9 @@ class Unit(models.Model):
     created = models.DateTimeField()
     files_count = models.IntegerField(default=0)
     bytes = models.BigIntegerField(default=0)
+    # the formats of its files (PRONOM ids, space-separated; "unknown": not identified), read
+    # with the unit by the search's format facet
+    formats = models.TextField(blank=True, default="")
     # closure period (computed from the metadata and the tenant's profile): the day the unit
     # opens to readers; null: closed until an archivist decides
     open_from = models.DateField(null=True)
@@ -205,8 +208,6 @@ class File(models.Model):
 
     class Meta:
         ordering = ["path"]
-        # the search's format facet reads a unit's formats from the index alone
-        indexes = [models.Index(fields=["representation", "puid"], name="file_formats")]
 
 
 class Event(models.Model):

@@ -159,6 +159,7 @@ def record_units(
                 created=parse_time(aip.created),
                 files_count=len(aip.files),
                 bytes=sum(f.size for f in aip.files),
+                formats=formats_of(aip.files),
             )
         )
     _insert_units(units)
@@ -183,6 +184,11 @@ def record_units(
     return units
 
 
+def formats_of(files) -> str:
+    """Unit.formats: the distinct PRONOM ids of these files."""
+    return " ".join(sorted({f.puid or "unknown" for f in files}))
+
+
 def file_row(rep: Representation, f) -> File:
     return File(
         representation=rep, path=f.path, size=f.size, sha512=f.sha512, puid=f.puid,
@@ -201,7 +207,9 @@ def replace_files(root: Unit, aip: AipDescription) -> None:
     File.objects.bulk_create([file_row(reps[f.representation], f) for f in aip.files],
                              batch_size=1000)  # fmt: skip
     root.files_count, root.bytes = len(aip.files), sum(f.size for f in aip.files)
-    Unit.objects.filter(pk=root.pk).update(files_count=root.files_count, bytes=root.bytes)
+    root.formats = formats_of(aip.files)
+    Unit.objects.filter(pk=root.pk).update(files_count=root.files_count, bytes=root.bytes,
+                                           formats=root.formats)  # fmt: skip
 
 
 def record_new_events(root: Unit, events: list[AipEvent]) -> None:
