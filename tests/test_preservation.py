@@ -145,6 +145,11 @@ def test_office_documents_become_pdfa_beside_the_untouched_original(
     assert pdf["mime"] == "application/pdf" and pdf["validation"] == "success"
     assert "PDF/A-2b" in pdf["validation_note"]
     assert files[("preservation-1", "notiz.txt")]["validation"] == "success"  # carried over
+    # the search's format facet counts the new format (Unit.formats follows the files)
+    from magazin.catalog.models import Unit
+
+    formats = Unit.objects.get(aid=aid).formats.split()
+    assert pdf["puid"] and pdf["puid"] in formats and len(formats) >= 3, formats
     # run again: nothing to do
     again = cli.json("preserve", "run", "office-to-pdfa", "--tenant", "stadt")
     assert again["migrated"] == 0 and again["skipped"] == 1
@@ -154,6 +159,7 @@ def test_office_documents_become_pdfa_beside_the_untouched_original(
     assert {(f["representation"], f["path"]) for f in cli.json("aip", "show", aid)["files"]} == (
         set(files)
     )
+    assert Unit.objects.get(aid=aid).formats.split() == formats
 
 
 @pytest.mark.once  # the conversions: the same on both databases

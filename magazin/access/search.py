@@ -41,7 +41,8 @@ from .scope import open_to_all
 
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w]+")
-FTS = "magazin_search_fts"
+FTS = "magazin_search_fts"  # SQLite: the FTS5 table
+VECTORS = "magazin_search_vector"  # PostgreSQL: the tsvectors with their GIN index
 
 
 def fold(text: str) -> str:
@@ -93,12 +94,23 @@ def _file_names(units: list[Unit]) -> dict[int, list[str]]:
     return out
 
 
-def _write_fts(rows: list[tuple[int, str]]) -> None:
-    if connection.vendor != "sqlite" or not rows:
+def write_index(rows: list[tuple[int, int, str]]) -> None:
+    """The full-text index of these units: (unit id, tenant id, folded text). SQLite: rows of
+    the FTS5 table (rowid = unit id); PostgreSQL: their vectors in `magazin_search_vector`."""
+    if not rows:
         return
     with connection.cursor() as c:
-        c.executemany(f"DELETE FROM {FTS} WHERE rowid = %s", [(pk,) for pk, _ in rows])
-        c.executemany(f"INSERT INTO {FTS}(rowid, body) VALUES (%s, %s)", rows)
+        if connection.vendor == "sqlite":
+            c.executemany(f"DELETE FROM {FTS} WHERE rowid = %s", [(pk,) for pk, _t, _b in rows])
+            c.executemany(f"INSERT INTO {FTS}(rowid, body) VALUES (%s, %s)",
+                          [(pk, body) for pk, _t, body in rows])  # fmt: skip
+        elif connection.vendor == "postgresql":
+            c.executemany(
+                f"INSERT INTO {VECTORS} (unit_id, tenant_id, vector) "
+                "VALUES (%s, %s, to_tsvector('simple', %s)) ON CONFLICT (unit_id) "
+                "DO UPDATE SET tenant_id = EXCLUDED.tenant_id, vector = EXCLUDED.vector",
+                rows,
+            )
 
 
 def index_units(units: list[Unit]) -> None:
@@ -109,7 +121,7 @@ def index_units(units: list[Unit]) -> None:
         for u in units
     ]
     SearchDoc.objects.bulk_create(docs, batch_size=1000)
-    _write_fts([(d.unit_id, d.metadata) for d in docs])
+    write_index([(d.unit_id, d.tenant_id, d.metadata) for d in docs])
 
 
 def reindex_metadata(units: list[Unit]) -> None:
@@ -122,7 +134,7 @@ def reindex_metadata(units: list[Unit]) -> None:
             continue
         doc.metadata = _metadata_text(u, names[u.pk])
         SearchDoc.objects.filter(pk=doc.pk).update(metadata=doc.metadata)
-        _write_fts([(u.pk, f"{doc.metadata}\n{doc.content}")])
+        write_index([(u.pk, u.tenant_id, f"{doc.metadata}\n{doc.content}")])
 
 
 def extract_pending(home, limit: int = 200) -> int:
@@ -156,7 +168,7 @@ def extract_pending(home, limit: int = 200) -> int:
             SearchDoc.objects.filter(pk=doc.pk).update(
                 content=doc.content, extracted=True, text=raw[:SNIPPET_SOURCE]
             )
-            _write_fts([(doc.unit_id, f"{doc.metadata}\n{doc.content}")])
+            write_index([(doc.unit_id, doc.tenant_id, f"{doc.metadata}\n{doc.content}")])
     return len(docs)
 
 
@@ -207,6 +219,15 @@ def _facet_columns() -> tuple[str, list]:
     return ", ".join(parts), params
 
 
+def _on_the_unit_alone(units) -> bool:
+    """Whether a units queryset's conditions need no other table joined (the joins Django
+    set up and trimmed again keep a reference count of 0)."""
+    q = units.query
+    return not q.distinct and all(
+        n == 0 for alias, n in q.alias_refcount.items() if alias != Unit._meta.db_table
+    )
+
+
 class SearchResult:
     """Matches of a full-text search, best first: counted (up to CAP), sliced a page at a
     time (the units with `score`), and faceted through `matched`.
@@ -223,7 +244,7 @@ class SearchResult:
         hit = f"{FTS}.rowid" if sqlite else "m.unit_id"  # the unit id of a match
         if tenant_id is not None:  # every unit of one tenant
             where_units, unit_params = "catalog_unit.tenant_id = %s", [tenant_id]
-        elif set(units.query.alias_map) <= {Unit._meta.db_table} and not units.query.distinct:
+        elif _on_the_unit_alone(units):
             # conditions on the unit alone (a reader's scope): on the joined row itself
             compiler = units.query.get_compiler(connection=connection)
             try:
@@ -257,7 +278,7 @@ class SearchResult:
                 inner, inner_params = "TRUE", []
             self._sql = (
                 f"SELECT m.unit_id, ts_rank(m.vector, to_tsquery('simple', %s)), {columns} "
-                "FROM (SELECT d.unit_id, d.vector FROM magazin_access_searchdoc d "
+                f"FROM (SELECT d.unit_id, d.vector FROM {VECTORS} d "
                 f"WHERE d.vector @@ to_tsquery('simple', %s) AND {inner}) m "
                 f"JOIN catalog_unit ON catalog_unit.id = m.unit_id WHERE {where_units} "
                 f"LIMIT {cap}"
