@@ -157,3 +157,27 @@ def test_a_search_counts_and_ranks_at_most_cap_matches(archive, tmp_path, client
     monkeypatch.setattr(search_module, "CAP", 5)
     page = client.get("/search/?q=rede", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Mehr als 5 Treffer" in page
+
+
+def test_index_rows_go_with_their_units(archive, tmp_path):
+    """A rebuild deletes and re-creates every unit: the full-text index keeps one row per
+    unit (SQLite's FTS5 table, PostgreSQL's vectors), none left behind."""
+    from django.db import connection
+
+    from magazin.access.search import FTS, VECTORS
+    from magazin.catalog.models import Unit
+
+    archive.json("ingest", write_tree(tmp_path / "s", {"a.txt": "Hafen", "b.txt": "Elbe"}))
+
+    def rows() -> int:
+        table = FTS if connection.vendor == "sqlite" else VECTORS
+        with connection.cursor() as c:
+            c.execute(f"SELECT count(*) FROM {table}")
+            return c.fetchone()[0]
+
+    n = Unit.objects.count()
+    assert n >= 1 and rows() == n
+    found = [x["aid"] for x in archive.json("search", "a.txt")]
+    archive.json("catalog", "rebuild")
+    assert rows() == Unit.objects.count() == n
+    assert [x["aid"] for x in archive.json("search", "a.txt")] == found and found

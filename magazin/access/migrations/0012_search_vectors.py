@@ -1,4 +1,5 @@
-"""PostgreSQL: the search vectors in a table of their own, uncompressed.
+"""PostgreSQL: the search vectors in a table of their own, uncompressed. Both databases:
+an index row is deleted with its search document (by trigger).
 
 The stored vector was a generated column of the search documents, whose rows also hold the
 folded text and the snippet source: those rows are wide, and PostgreSQL compressed the
@@ -9,9 +10,19 @@ compressed, moved out of line only when large) a vector is read as it lies."""
 from django.db import migrations
 
 CREATE = [
+    # no foreign key (TRUNCATE of the catalog, as Django's test flush does it, would refuse
+    # it): a vector goes with its search document, by trigger
     "CREATE TABLE magazin_search_vector ("
-    " unit_id bigint PRIMARY KEY REFERENCES catalog_unit (id) ON DELETE CASCADE,"
-    " tenant_id bigint NOT NULL, vector tsvector NOT NULL)",
+    " unit_id bigint PRIMARY KEY, tenant_id bigint NOT NULL, vector tsvector NOT NULL)",
+    "CREATE FUNCTION magazin_search_vector_forget() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN DELETE FROM magazin_search_vector WHERE unit_id = OLD.unit_id; RETURN NULL; "
+    "END $$",
+    "CREATE TRIGGER magazin_search_vector_forget AFTER DELETE ON magazin_access_searchdoc "
+    "FOR EACH ROW EXECUTE FUNCTION magazin_search_vector_forget()",
+    "CREATE FUNCTION magazin_search_vector_clear() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN TRUNCATE magazin_search_vector; RETURN NULL; END $$",
+    "CREATE TRIGGER magazin_search_vector_clear AFTER TRUNCATE ON magazin_access_searchdoc "
+    "FOR EACH STATEMENT EXECUTE FUNCTION magazin_search_vector_clear()",
     "ALTER TABLE magazin_search_vector ALTER COLUMN vector SET STORAGE EXTERNAL",
     "INSERT INTO magazin_search_vector (unit_id, tenant_id, vector) "
     "SELECT unit_id, tenant_id, to_tsvector('simple', metadata || ' ' || content) "
@@ -26,22 +37,35 @@ DROP = [
     "GENERATED ALWAYS AS (to_tsvector('simple', metadata || ' ' || content)) STORED",
     "CREATE INDEX IF NOT EXISTS magazin_search_gin ON magazin_access_searchdoc "
     "USING gin (vector)",
+    "DROP TRIGGER IF EXISTS magazin_search_vector_forget ON magazin_access_searchdoc",
+    "DROP TRIGGER IF EXISTS magazin_search_vector_clear ON magazin_access_searchdoc",
+    "DROP FUNCTION IF EXISTS magazin_search_vector_forget()",
+    "DROP FUNCTION IF EXISTS magazin_search_vector_clear()",
     "DROP TABLE IF EXISTS magazin_search_vector",
 ]
 
 
-def _run(schema_editor, statements: list[str]) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in statements:
-            schema_editor.execute(sql)
+# SQLite: the FTS5 row goes with its search document too (a rebuild left them behind)
+SQLITE_CREATE = [
+    "CREATE TRIGGER magazin_search_fts_forget AFTER DELETE ON magazin_access_searchdoc "
+    "BEGIN DELETE FROM magazin_search_fts WHERE rowid = OLD.unit_id; END",
+    "DELETE FROM magazin_search_fts WHERE rowid NOT IN "
+    "(SELECT unit_id FROM magazin_access_searchdoc)",
+]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS magazin_search_fts_forget"]
+
+
+def _run(schema_editor, statements: dict[str, list[str]]) -> None:
+    for sql in statements.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(sql)
 
 
 def forwards(apps, schema_editor):
-    _run(schema_editor, CREATE)
+    _run(schema_editor, {"postgresql": CREATE, "sqlite": SQLITE_CREATE})
 
 
 def backwards(apps, schema_editor):
-    _run(schema_editor, DROP)
+    _run(schema_editor, {"postgresql": DROP, "sqlite": SQLITE_DROP})
 
 
 class Migration(migrations.Migration):
