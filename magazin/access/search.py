@@ -199,18 +199,22 @@ def id_list(ids: list[int]) -> RawSQL:
     return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
+def _facet_values() -> dict:
+    """What the facets count of a unit besides its fonds and formats: the decade of its date
+    range's start, and whether it is open to all readers today (scope.open_to_all)."""
+    return {
+        "decade": ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
+        "is_open": Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
+    }
+
+
 def _facet_columns() -> tuple[str, list]:
     """The SQL of what each match carries for the facets, read from its joined
-    `catalog_unit` row: fonds, decade of the date range's start, open to all readers today
-    (scope.open_to_all, compiled by Django), formats."""
+    `catalog_unit` row: fonds, decade, open to all, formats (compiled by Django)."""
     query = Unit.objects.all().query
     compiler = query.get_compiler(connection=connection)
-    columns = (
-        F("fonds_id"),
-        ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
-        Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
-        F("formats"),
-    )
+    values = _facet_values()
+    columns = (F("fonds_id"), values["decade"], values["is_open"], F("formats"))
     parts, params = [], []
     for expr in columns:
         sql, p = compiler.compile(expr.resolve_expression(query))
@@ -411,10 +415,7 @@ def facets(qs) -> dict:
     else:
         groups = (
             qs.order_by()
-            .annotate(
-                decade=ExpressionWrapper(F("year_from") / 10 * 10, IntegerField()),
-                is_open=Case(When(open_to_all(dt.date.today()), then=Value(1)), default=Value(0)),
-            )
+            .annotate(**_facet_values())
             .values_list("fonds__code", "decade", "is_open", "formats")
             .annotate(n=Count("id"))
         )

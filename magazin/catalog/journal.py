@@ -64,18 +64,19 @@ def _indexable(e: dict) -> bool:
 
 def index_journal(home: Home, tenant: Tenant) -> int:
     """Index the entries stored since the newest indexed one (reading only the segments
-    after it); returns how many were added."""
+    after it); returns the number of the newest indexed entry (0: none)."""
     last = JournalEntry.objects.filter(tenant=tenant).aggregate(m=Max("seq"))["m"] or 0
-    added, batch = 0, []
+    batch: list[dict] = []
     for e in archive_storage(home).journal(tenant.slug).stored(since=last):
         if _indexable(e):
             batch.append(e)
         if len(batch) >= INDEX_BATCH:
             _store_index(tenant, batch)
-            added, batch = added + len(batch), []
+            last, batch = max(last, int(batch[-1]["seq"])), []
     if batch:
         _store_index(tenant, batch)
-    return added + len(batch)
+        last = max(last, int(batch[-1]["seq"]))
+    return last
 
 
 class JournalRows(Sequence):
@@ -120,13 +121,14 @@ def journal_entries(home: Home, tenant: Tenant, since: dt.date | None = None,
         unit = Unit.objects.filter(aid=aid).first()
         keys = {aid, unit_root(unit).ocfl_id if unit else ocfl_id_for(*parse_aid(aid))}
     start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
-    index_journal(home, tenant)
-    last = JournalEntry.objects.filter(tenant=tenant).aggregate(m=Max("seq"))["m"] or 0
+    last = index_journal(home, tenant)
     fresh = [e for e in archive_storage(home).journal(tenant.slug).entries(since=last)
              if _indexable(e) and int(e["seq"]) > last
              and (start is None or parse_time(e["time"]) >= start)
              and (keys is None or keys & _mentions(e))]  # fmt: skip
-    indexed = JournalEntry.objects.filter(tenant=tenant)
+    # up to `last` from the index, the rest from storage (another process may index more
+    # meanwhile: read once, not twice)
+    indexed = JournalEntry.objects.filter(tenant=tenant, seq__lte=last)
     if start:
         indexed = indexed.filter(time__gte=start)
     if keys:

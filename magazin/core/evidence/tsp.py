@@ -276,6 +276,11 @@ def _fetch(url: str, timeout: float) -> bytes:
     return data
 
 
+def _issued_by(crl: cx509.CertificateRevocationList, issuer: cx509.Certificate) -> bool:
+    """Whether `issuer` issued and signed this revocation list."""
+    return crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())
+
+
 @dataclass
 class Revocation:
     """The revocation data of a certificate chain: the CRLs had (DER, each signed by the
@@ -298,7 +303,7 @@ def revocation_data(chain: list[bytes], timeout: float = TIMEOUT) -> Revocation:
                 out.unavailable.append(str(e) if isinstance(e, TimestampError)
                                        else f"{url}: no DER CRL: {e}")  # fmt: skip
                 continue
-            if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+            if not _issued_by(crl, issuer):
                 out.unavailable.append(f"{url}: the list is not signed by {issuer.subject}")
                 continue
             out.crls.append(crl.public_bytes(serialization.Encoding.DER))
@@ -313,7 +318,7 @@ def check_revocation(chain: list[bytes], crls: list[bytes], at: dt.datetime) -> 
     lists = [cx509.load_der_x509_crl(d) for d in crls]
     for cert, issuer in zip(certs, certs[1:], strict=False):
         for crl in lists:
-            if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+            if not _issued_by(crl, issuer):
                 continue
             revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
             if revoked is None:
