@@ -232,6 +232,7 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=60)
     ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--pg-shared-buffers", default="4GB", help="PostgreSQL's shared_buffers")
     ap.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -247,6 +248,9 @@ def main() -> None:
         _show(subprocess.run(me, env=env, capture_output=True, text=True))
         if not args.skip_postgres:
             env["MAGAZIN_HOME"] = str(Path(tmp) / "pg")
+            # a server sized for its data, as one is in production (PostgreSQL's docs
+            # advise a quarter of the memory for shared_buffers; the default is 128 MB)
+            env["MAGAZIN_PGOPTS"] = f"-c shared_buffers={args.pg_shared_buffers}"
             (Path(tmp) / "pg").mkdir()
             script = (
                 ". scripts/postgres.sh && trap pg_stop EXIT && "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start a throw-away PostgreSQL server for the test suite (Debian's `postgresql`, installed
 # if missing) and export DATABASE_URL. Source it: `. scripts/postgres.sh`; stop with pg_stop.
+# MAGAZIN_PGOPTS: more server options (bench/search.py: "-c shared_buffers=4GB").
 set -euo pipefail
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
@@ -21,7 +22,8 @@ as_pg() {
 [ "$(id -u)" = 0 ] && chown postgres "$PGDATA"
 as_pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
-  -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c fsync=off ${MAGAZIN_PGOPTS:-}" \
+  start >/dev/null
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/magazin"
 export MAGAZIN_PGDATA="$PGDATA"
 pg_stop() {

@@ -181,3 +181,50 @@ def test_index_rows_go_with_their_units(archive, tmp_path):
     archive.json("catalog", "rebuild")
     assert rows() == Unit.objects.count() == n
     assert [x["aid"] for x in archive.json("search", "a.txt")] == found and found
+
+
+def test_postgresql_asks_bucket_by_bucket_with_the_same_answer(archive, tmp_path, monkeypatch):
+    """PostgreSQL looks a query's words up in its index of prefixes for all units at once,
+    or bucket by bucket (units by id, 65,536 to a bucket) when they are in many units: both
+    give the same matches, scores and facets, across buckets, and a word longer than the
+    indexed prefixes matches only the words it begins."""
+    from django.db import connection
+
+    from magazin.access import search as search_module
+    from magazin.catalog.models import Unit
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index of prefixes (SQLite: FTS5 prefix indexes)")
+    texts = {"a": "Hafenrundfahrt Elbe", "b": "Hafenrundfunk Elbe", "c": "Hafen"}
+    for part in ("first", "second"):
+        for name, text in texts.items():
+            sip = write_tree(tmp_path / f"{part}-{name}", {f"{name}.txt": f"{text} {part}"})
+            archive.json("ingest", sip)
+        if part == "first":  # the next units in the second bucket
+            with connection.cursor() as c:
+                c.execute("SELECT setval(pg_get_serial_sequence('catalog_unit', 'id'), 70000)")
+    archive.json("index")
+    ids = sorted(Unit.objects.values_list("pk", flat=True))
+    assert ids[0] >> search_module.BUCKET_BITS == 0 and ids[-1] >> search_module.BUCKET_BITS == 1
+
+    def answer(q: str) -> tuple:
+        found = search_module.search(Unit.objects.all(), q)
+        page = [(u.aid, round(u.score, 6)) for u in found[:100]]
+        return found.count(), page, search_module.facets(found)
+
+    for by_bucket in (False, True):
+        monkeypatch.setattr(search_module, "_by_bucket", lambda *a, b=by_bucket: b)
+        results = {q: answer(q) for q in ("hafen", "Hafenrundfahrt", "hafenrundf", "elbe hafen")}
+        if not by_bucket:
+            at_once = results
+    assert results == at_once
+    assert at_once["hafen"][0] == Unit.objects.count()
+    hits = {aid for aid, _score in at_once["Hafenrundfahrt"][1]}
+    assert sorted(Unit.objects.get(aid=a).title for a in hits) == ["first-a", "second-a"]
+    assert at_once["hafenrundf"][0] == 4
+    # asked by bucket when the planner expects more matches than sqrt(CAP * units)
+    monkeypatch.undo()
+    with connection.cursor() as c:
+        c.execute("ANALYZE magazin_search_vector")
+        assert search_module._by_bucket(c, "'hafen'", 6, cap=1)
+        assert not search_module._by_bucket(c, "'hafen'", 6, cap=10_000)

@@ -12,7 +12,6 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from contextlib import nullcontext
 from operator import itemgetter
 from pathlib import Path
 
@@ -43,6 +42,7 @@ _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w]+")
 FTS = "magazin_search_fts"  # SQLite: the FTS5 table
 VECTORS = "magazin_search_vector"  # PostgreSQL: the tsvectors with their GIN index
+UNIT_FACETS = "catalog_unit_search_facets"  # what a search reads of a unit (catalog 0016)
 
 
 def fold(text: str) -> str:
@@ -208,19 +208,32 @@ def _facet_values() -> dict:
     }
 
 
-def _facet_columns() -> tuple[str, list]:
+def _facet_key() -> tuple[str, list]:
     """The SQL of what each match carries for the facets, read from its joined
-    `catalog_unit` row: fonds, decade, open to all, formats (compiled by Django)."""
+    `catalog_unit` row, as one string (compiled by Django): "<fonds id> <decade> <open to
+    all: 1/0> <formats>", empty where unknown. One column, not four: ten thousand matches
+    leave the database faster, and are counted by one Counter over few distinct keys."""
     query = Unit.objects.all().query
     compiler = query.get_compiler(connection=connection)
     values = _facet_values()
-    columns = (F("fonds_id"), values["decade"], values["is_open"], F("formats"))
     parts, params = [], []
-    for expr in columns:
+    for expr in (F("fonds_id"), values["decade"], values["is_open"]):
         sql, p = compiler.compile(expr.resolve_expression(query))
-        parts.append(sql)
+        parts.append(f"COALESCE(CAST(({sql}) AS text), '')")
         params += p
-    return ", ".join(parts), params
+    return " || ' ' || ".join([*parts, '"catalog_unit"."formats"']), params
+
+
+def _facet_groups(rows: list[tuple]) -> list[tuple]:
+    """(fonds code, decade, open to all, formats, matches) from a search's rows."""
+    keys = Counter(map(itemgetter(2), rows))
+    split = [(key.split(" ", 3), n) for key, n in keys.items()]
+    fonds_ids = {int(f) for (f, *_rest), _n in split if f}
+    codes = dict(Fonds.objects.filter(pk__in=fonds_ids).values_list("pk", "code"))
+    return [
+        (codes.get(int(f)) if f else None, int(d) if d else None, o == "1", formats, n)
+        for (f, d, o, formats), n in split
+    ]
 
 
 def _on_the_unit_alone(units) -> bool:
@@ -230,6 +243,47 @@ def _on_the_unit_alone(units) -> bool:
     return not q.distinct and all(
         n == 0 for alias, n in q.alias_refcount.items() if alias != Unit._meta.db_table
     )
+
+
+# PostgreSQL's index of prefixes (migration 0013, magazin_search_terms): each word's
+# prefixes of up to INDEXED_PREFIX letters, and the unit's bucket (id >> BUCKET_BITS)
+INDEXED_PREFIX = 10
+BUCKET_BITS = 16
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _postgresql_terms(cursor, tsquery: str) -> tuple[str, str, int | None, int | None]:
+    """The query for the index of prefixes (its words as PostgreSQL parses them, cut to
+    INDEXED_PREFIX letters), the recheck on the vector a longer word needs, and the first
+    and last unit id indexed."""
+    cursor.execute(
+        f"SELECT to_tsquery('simple', %s)::text, min(unit_id), max(unit_id) FROM {VECTORS}",
+        [tsquery],
+    )
+    parsed, first, last = cursor.fetchone()
+    lexemes = [m.replace("''", "'") for m in _LEXEME.findall(parsed)]
+    quoted = [w[:INDEXED_PREFIX].replace("\\", "\\\\").replace("'", "''") for w in lexemes]
+    terms = " & ".join(f"'{w}'" for w in quoted) or "''"
+    longer = any(len(w) > INDEXED_PREFIX for w in lexemes)
+    recheck = " AND d.vector @@ to_tsquery('simple', %s)" if longer else ""
+    return terms, recheck, first, last
+
+
+def _by_bucket(cursor, terms: str, units: int, cap: int) -> bool:
+    """Whether to ask bucket by bucket. A GIN scan reads every posting of its words, so a
+    query matching E units costs about E; asked by bucket, each bucket costs about its size
+    B, and CAP matches take about CAP / (E / units * B) buckets. Buckets are cheaper when E
+    exceeds the square root of CAP times the units (E: the planner's estimate, from the
+    statistics ANALYZE keeps of the index)."""
+    cursor.execute(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {VECTORS} d "
+        "WHERE magazin_search_terms(d.vector, d.unit_id) @@ %s::tsquery",
+        [terms],
+    )
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    expected = plan[0]["Plan"]["Plan Rows"]
+    return expected * expected > cap * units
 
 
 class SearchResult:
@@ -260,7 +314,7 @@ class SearchResult:
             one = units.order_by().extra(where=[f"catalog_unit.id = {hit}"]).values("pk")
             sql, unit_params = one.query.sql_with_params()
             where_units = f"EXISTS ({sql})"
-        columns, column_params = _facet_columns()
+        columns, column_params = _facet_key()
         if sqlite:
             # FTS5 ranks (BM25, lower is better) only the rows it returns, so the first CAP
             # matches cost their ranking and no more. CROSS JOIN keeps FTS5 the outer loop:
@@ -268,49 +322,73 @@ class SearchResult:
             # would make FTS5 run the full-text query once per unit).
             self._sql = (
                 f"SELECT {FTS}.rowid, -{FTS}.rank, {columns} FROM {FTS} "
-                f"CROSS JOIN catalog_unit ON catalog_unit.id = {FTS}.rowid "
+                f"CROSS JOIN catalog_unit INDEXED BY {UNIT_FACETS} "
+                f"ON catalog_unit.id = {FTS}.rowid "
                 f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
             )
             self._params = [*column_params, " ".join(f'"{w}"*' for w in ws), *unit_params]
         else:
             # the first CAP matches, then ranked: each vector is read once
-            tsq = " & ".join(f"{w}:*" for w in ws)
+            self._tsquery = " & ".join(f"{w}:*" for w in ws)
             if tenant_id is not None:  # the index knows the tenant: no join to filter
                 inner, inner_params, where_units, unit_params = (
                     "d.tenant_id = %s", [tenant_id], "TRUE", [])  # fmt: skip
             else:
                 inner, inner_params = "TRUE", []
+            # {terms}: the condition on the index of prefixes (see _postgresql_terms)
             self._sql = (
                 f"SELECT m.unit_id, ts_rank(m.vector, to_tsquery('simple', %s)), {columns} "
-                f"FROM (SELECT d.unit_id, d.vector FROM {VECTORS} d "
-                f"WHERE d.vector @@ to_tsquery('simple', %s) AND {inner}) m "
+                f"FROM {{buckets}}(SELECT d.unit_id, d.vector FROM {VECTORS} d "
+                f"WHERE {{terms}} AND {inner}) m "
                 f"JOIN catalog_unit ON catalog_unit.id = m.unit_id WHERE {where_units} "
                 f"LIMIT {cap}"
             )
-            self._params = [tsq, *column_params, tsq, *inner_params, *unit_params]
+            # the parameters before and after those of {buckets} and {terms}
+            self._params = [self._tsquery, *column_params]
+            self._params_after = [*inner_params, *unit_params]
         self._hits: list[tuple] | None = None
 
     def _ranked(self) -> list[tuple]:
-        """(unit id, score, fonds id, decade, open to all, formats) of every match, best
-        first."""
+        """(unit id, score, facet key: see _facet_key) of every match, best first."""
         if self._hits is None:
-            pg = connection.vendor == "postgresql"
-            # SET LOCAL needs a transaction; on SQLite a transaction would take the write lock
-            with transaction.atomic() if pg else nullcontext(), connection.cursor() as c:
-                if pg:
-                    # the planner overestimates prefix matches and would scan every unit to
-                    # join them; a few thousand key look-ups are far cheaper, and no parallel
-                    # workers (nor compiling it: JIT) for a query of some milliseconds
-                    c.execute(
-                        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-                        "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
-                    )
-                c.execute(self._sql, self._params)
-                rows = c.fetchall()
+            if connection.vendor == "postgresql":
+                rows = self._postgresql_rows()
+            else:
+                with connection.cursor() as c:
+                    c.execute(self._sql, self._params)
+                    rows = c.fetchall()
             rows.sort(key=itemgetter(0))  # then by score, best first: ties stay by id
             rows.sort(key=itemgetter(1), reverse=True)
             self._hits = rows
         return self._hits
+
+    def _postgresql_rows(self) -> list[tuple]:
+        """The matches on PostgreSQL: looked up in the index of prefixes (migration 0013) for
+        all units at once, or bucket by bucket when the query's words are in so many units
+        that reading all their postings would cost more than the first buckets do."""
+        # SET LOCAL needs a transaction (SQLite's would take the write lock: not there)
+        with transaction.atomic(), connection.cursor() as c:
+            # the planner overestimates prefix matches and would scan every unit to join
+            # them; a few thousand key look-ups are far cheaper. No parallel workers (nor
+            # compiling it: JIT) for a query of some milliseconds; bitmaps kept exact (a
+            # lossy one rechecks whole pages by computing their prefixes again).
+            c.execute(
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
+                "SET LOCAL work_mem = '64MB'"
+            )
+            terms, recheck, first, last = _postgresql_terms(c, self._tsquery)
+            index = "magazin_search_terms(d.vector, d.unit_id) @@ "
+            condition, buckets, bucket_params = f"{index}%s::tsquery{recheck}", "", []
+            if first is not None and _by_bucket(c, terms, last - first + 1, self.cap):
+                buckets = "generate_series(%s, %s) b CROSS JOIN LATERAL "
+                bucket_params = [first >> BUCKET_BITS, last >> BUCKET_BITS]
+                bucket = "('''§' || b || '''')::tsquery"  # the lexeme '§<b>'
+                condition = f"{index}(%s::tsquery && {bucket}){recheck}"
+            params = [terms] + ([self._tsquery] if recheck else [])
+            sql = self._sql.replace("{buckets}", buckets).replace("{terms}", condition)
+            c.execute(sql, [*self._params, *bucket_params, *params, *self._params_after])
+            return c.fetchall()
 
     @property
     def ids(self) -> list[int]:
@@ -406,12 +484,7 @@ def facets(qs) -> dict:
     a result set. A search's are counted from the rows its one query returned; any other
     queryset's in one grouped query."""
     if isinstance(qs, SearchResult):
-        rows = qs._ranked()
-        codes = dict(Fonds.objects.filter(pk__in={r[2] for r in rows})
-                     .values_list("pk", "code"))  # fmt: skip
-        counted = Counter(map(itemgetter(2, 3, 4, 5), rows))
-        groups = [(codes.get(fonds), decade, is_open, formats, n)
-                  for (fonds, decade, is_open, formats), n in counted.items()]  # fmt: skip
+        groups = _facet_groups(qs._ranked())
     else:
         groups = (
             qs.order_by()
