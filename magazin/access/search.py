@@ -335,11 +335,14 @@ class SearchResult:
                     "d.tenant_id = %s", [tenant_id], "TRUE", [])  # fmt: skip
             else:
                 inner, inner_params = "TRUE", []
-            # {terms}: the condition on the index of prefixes (see _postgresql_terms)
+            # {terms}: the condition on the index of prefixes (see _postgresql_terms).
+            # OFFSET 0 keeps the matches a query of their own, read from that index first:
+            # the planner would otherwise go through the units and compute each one's
+            # prefixes to test it (it cannot know that an exact bitmap needs no recheck)
             self._sql = (
                 f"SELECT m.unit_id, ts_rank(m.vector, to_tsquery('simple', %s)), {columns} "
                 f"FROM {{buckets}}(SELECT d.unit_id, d.vector FROM {VECTORS} d "
-                f"WHERE {{terms}} AND {inner}) m "
+                f"WHERE {{terms}} AND {inner} OFFSET 0) m "
                 f"JOIN catalog_unit ON catalog_unit.id = m.unit_id WHERE {where_units} "
                 f"LIMIT {cap}"
             )
@@ -371,11 +374,12 @@ class SearchResult:
             # the planner overestimates prefix matches and would scan every unit to join
             # them; a few thousand key look-ups are far cheaper. No parallel workers (nor
             # compiling it: JIT) for a query of some milliseconds; bitmaps kept exact (a
-            # lossy one rechecks whole pages by computing their prefixes again).
+            # lossy one rechecks whole pages by computing their prefixes again), and never
+            # the prefixes computed unit by unit instead of reading their index.
             c.execute(
                 "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
                 "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
-                "SET LOCAL work_mem = '64MB'"
+                "SET LOCAL work_mem = '64MB'; SET LOCAL enable_seqscan = off"
             )
             terms, recheck, first, last = _postgresql_terms(c, self._tsquery)
             index = "magazin_search_terms(d.vector, d.unit_id) @@ "
