@@ -249,6 +249,7 @@ def _on_the_unit_alone(units) -> bool:
 # prefixes of up to INDEXED_PREFIX letters, and the unit's bucket (id >> BUCKET_BITS)
 INDEXED_PREFIX = 10
 BUCKET_BITS = 16
+TERMS_OF = "magazin_search_terms(d.vector, d.unit_id)"  # of a vector row `d`: as indexed
 _LEXEME = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -276,8 +277,7 @@ def _by_bucket(cursor, terms: str, units: int, cap: int) -> bool:
     exceeds the square root of CAP times the units (E: the planner's estimate, from the
     statistics ANALYZE keeps of the index)."""
     cursor.execute(
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {VECTORS} d "
-        "WHERE magazin_search_terms(d.vector, d.unit_id) @@ %s::tsquery",
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {VECTORS} d WHERE {TERMS_OF} @@ %s::tsquery",
         [terms],
     )
     plan = cursor.fetchone()[0]
@@ -319,7 +319,8 @@ class SearchResult:
             # FTS5 ranks (BM25, lower is better) only the rows it returns, so the first CAP
             # matches cost their ranking and no more. CROSS JOIN keeps FTS5 the outer loop:
             # each match's unit is looked up by key (a rowid IN (…) or a unit-first plan
-            # would make FTS5 run the full-text query once per unit).
+            # would make FTS5 run the full-text query once per unit), in the index of the
+            # unit's search columns (INDEXED BY, catalog 0016), not its wide row.
             self._sql = (
                 f"SELECT {FTS}.rowid, -{FTS}.rank, {columns} FROM {FTS} "
                 f"CROSS JOIN catalog_unit INDEXED BY {UNIT_FACETS} "
@@ -382,13 +383,12 @@ class SearchResult:
                 "SET LOCAL work_mem = '64MB'; SET LOCAL enable_seqscan = off"
             )
             terms, recheck, first, last = _postgresql_terms(c, self._tsquery)
-            index = "magazin_search_terms(d.vector, d.unit_id) @@ "
-            condition, buckets, bucket_params = f"{index}%s::tsquery{recheck}", "", []
+            condition, buckets, bucket_params = f"{TERMS_OF} @@ %s::tsquery{recheck}", "", []
             if first is not None and _by_bucket(c, terms, last - first + 1, self.cap):
                 buckets = "generate_series(%s, %s) b CROSS JOIN LATERAL "
                 bucket_params = [first >> BUCKET_BITS, last >> BUCKET_BITS]
                 bucket = "('''§' || b || '''')::tsquery"  # the lexeme '§<b>'
-                condition = f"{index}(%s::tsquery && {bucket}){recheck}"
+                condition = f"{TERMS_OF} @@ (%s::tsquery && {bucket}){recheck}"
             params = [terms] + ([self._tsquery] if recheck else [])
             sql = self._sql.replace("{buckets}", buckets).replace("{terms}", condition)
             c.execute(sql, [*self._params, *bucket_params, *params, *self._params_after])
