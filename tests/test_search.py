@@ -228,3 +228,66 @@ def test_postgresql_asks_bucket_by_bucket_with_the_same_answer(archive, tmp_path
         c.execute("ANALYZE magazin_search_vector")
         assert search_module._by_bucket(c, "'hafen'", 6, cap=1)
         assert not search_module._by_bucket(c, "'hafen'", 6, cap=10_000)
+
+
+def test_a_changed_unit_is_searched_as_it_is_now(archive, tmp_path):
+    """What a search reads of a unit - fonds, years, closure and formats, for the facets and
+    a reader's scope - is the unit as it is now, however it was changed (PostgreSQL reads
+    them from the vector rows, whose copies triggers keep: access migration 0014)."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from magazin.access import search as search_module
+    from magazin.access.scope import Scope
+    from magazin.catalog.models import Fonds, Unit
+
+    for name in ("a", "b"):
+        archive.json("ingest", write_tree(tmp_path / name, {f"{name}.txt": "Hafen"}))
+    archive.json("index")  # the file text
+    make_user(archive, "anna", "stadt", "archivist")
+    make_user(archive, "rita", "stadt", "reader")
+    users = get_user_model().objects
+    staff, reader = Scope.of(users.get(username="anna")), Scope.of(users.get(username="rita"))
+    assert staff.whole_tenant is not None and reader.whole_tenant is None
+    today = dt.date.today()
+
+    def found(scope, **filters) -> tuple[list[str], dict]:
+        r = search_module.search(scope.units(), "hafen", filters, scope.whole_tenant)
+        if not isinstance(r, search_module.SearchResult):
+            return [], {}
+        return sorted(u.title for u in r), search_module.facets(r)
+
+    a, b = Unit.objects.order_by("title")
+    Unit.objects.filter(pk__in=[a.pk, b.pk]).update(open_from=today + dt.timedelta(days=1))
+    assert found(reader)[0] == []
+    assert found(staff)[1]["access"] == {"open": 0, "closed": 2}
+    other = Fonds.objects.create(tenant=a.tenant, code="Hafenamt", title="Hafenamt",
+                                 created=a.created)  # fmt: skip
+    Unit.objects.filter(pk=a.pk).update(
+        open_from=today, fonds=other, year_from=1991, year_to=1992, formats="fmt/1 fmt/2"
+    )
+    titles, facets = found(staff)
+    assert titles == ["a", "b"]
+    assert facets["access"] == {"open": 1, "closed": 1}
+    assert facets["fonds"] == {"Hafenamt": 1, b.fonds.code: 1}
+    assert facets["date"]["1990"] == 1
+    assert facets["format"]["fmt/1"] == facets["format"]["fmt/2"] == 1
+    titles, facets_read = found(reader)
+    assert titles == ["a"] and facets_read["access"] == {"open": 1, "closed": 0}
+    assert found(reader, **{"from": 1993})[0] == [] and found(reader, to=1991)[0] == ["a"]
+    # written again (a description corrected, the text extracted): the same
+    search_module.reindex_metadata([Unit.objects.get(pk=a.pk)])
+    assert found(staff)[1] == facets
+    Unit.objects.filter(pk=a.pk).update(open_from=today + dt.timedelta(days=365))
+    assert found(reader)[0] == []
+    if connection.vendor == "postgresql":  # the copies themselves
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT count(*) FROM magazin_search_vector v JOIN catalog_unit u "
+                "ON u.id = v.unit_id WHERE (v.tenant_id, v.fonds_id, v.year_from, v.year_to, "
+                "v.open_from, v.formats) IS NOT DISTINCT FROM (u.tenant_id, u.fonds_id, "
+                "u.year_from, u.year_to, u.open_from, u.formats)"
+            )
+            assert c.fetchone()[0] == Unit.objects.count()

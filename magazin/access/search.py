@@ -250,6 +250,11 @@ def _on_the_unit_alone(units) -> bool:
 INDEXED_PREFIX = 10
 BUCKET_BITS = 16
 TERMS_OF = "magazin_search_terms(d.vector, d.unit_id)"  # of a vector row `d`: as indexed
+# the columns of its unit a vector row carries (migration 0014), by their names in
+# catalog_unit (the unit's id is the row's unit_id)
+VECTOR_UNIT_COLUMNS = ("id", "tenant_id", "fonds_id", "year_from", "year_to", "open_from",
+                       "formats")  # fmt: skip
+_UNIT_COLUMN = re.compile(r'"?catalog_unit"?\."?(\w+)"?')  # a unit's column, in SQL
 _LEXEME = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -275,7 +280,7 @@ def _by_bucket(cursor, terms: str, units: int, cap: int) -> bool:
     query matching E units costs about E; asked by bucket, each bucket costs about its size
     B, and CAP matches take about CAP / (E / units * B) buckets. Buckets are cheaper when E
     exceeds the square root of CAP times the units (E: the planner's estimate, from the
-    statistics ANALYZE keeps of the index)."""
+    statistics ANALYZE keeps of the index: its 10,000 most common lexemes, migration 0014)."""
     cursor.execute(
         f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {VECTORS} d WHERE {TERMS_OF} @@ %s::tsquery",
         [terms],
@@ -299,9 +304,11 @@ class SearchResult:
     def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
         self.units, self.cap = units, cap
         sqlite = connection.vendor == "sqlite"
-        hit = f"{FTS}.rowid" if sqlite else "m.unit_id"  # the unit id of a match
+        hit = f"{FTS}.rowid" if sqlite else "m.id"  # the unit id of a match (joined)
+        self._own_row = False  # PostgreSQL: the scope read from the vector row (see below)
         if tenant_id is not None:  # every unit of one tenant
             where_units, unit_params = "catalog_unit.tenant_id = %s", [tenant_id]
+            self._own_row = True
         elif _on_the_unit_alone(units):
             # conditions on the unit alone (a reader's scope): on the joined row itself
             compiler = units.query.get_compiler(connection=connection)
@@ -310,6 +317,7 @@ class SearchResult:
                 unit_params = list(unit_params)
             except FullResultSet:  # no condition: every unit
                 where_units, unit_params = "1 = 1", []
+            self._own_row = set(_UNIT_COLUMN.findall(where_units)) <= set(VECTOR_UNIT_COLUMNS)
         else:  # the match must be one of `units` (joins: filters): looked up match by match
             one = units.order_by().extra(where=[f"catalog_unit.id = {hit}"]).values("pk")
             sql, unit_params = one.query.sql_with_params()
@@ -328,28 +336,11 @@ class SearchResult:
                 f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
             )
             self._params = [*column_params, " ".join(f'"{w}"*' for w in ws), *unit_params]
-        else:
-            # the first CAP matches, then ranked: each vector is read once
+        else:  # put together when it runs (it depends on the index): _postgresql_rows
             self._tsquery = " & ".join(f"{w}:*" for w in ws)
-            if tenant_id is not None:  # the index knows the tenant: no join to filter
-                inner, inner_params, where_units, unit_params = (
-                    "d.tenant_id = %s", [tenant_id], "TRUE", [])  # fmt: skip
-            else:
-                inner, inner_params = "TRUE", []
-            # {terms}: the condition on the index of prefixes (see _postgresql_terms).
-            # OFFSET 0 keeps the matches a query of their own, read from that index first:
-            # the planner would otherwise go through the units and compute each one's
-            # prefixes to test it (it cannot know that an exact bitmap needs no recheck)
-            self._sql = (
-                f"SELECT m.unit_id, ts_rank(m.vector, to_tsquery('simple', %s)), {columns} "
-                f"FROM {{buckets}}(SELECT d.unit_id, d.vector FROM {VECTORS} d "
-                f"WHERE {{terms}} AND {inner} OFFSET 0) m "
-                f"JOIN catalog_unit ON catalog_unit.id = m.unit_id WHERE {where_units} "
-                f"LIMIT {cap}"
-            )
-            # the parameters before and after those of {buckets} and {terms}
-            self._params = [self._tsquery, *column_params]
-            self._params_after = [*inner_params, *unit_params]
+            self._tenant_id = tenant_id
+            self._columns, self._column_params = columns, column_params
+            self._where_units, self._unit_params = where_units, unit_params
         self._hits: list[tuple] | None = None
 
     def _ranked(self) -> list[tuple]:
@@ -367,9 +358,15 @@ class SearchResult:
         return self._hits
 
     def _postgresql_rows(self) -> list[tuple]:
-        """The matches on PostgreSQL: looked up in the index of prefixes (migration 0013) for
-        all units at once, or bucket by bucket when the query's words are in so many units
-        that reading all their postings would cost more than the first buckets do."""
+        """The matches on PostgreSQL, the first CAP of them ranked (each vector read once).
+
+        They are looked up in the index of prefixes (migration 0013) for all units at once,
+        or bucket by bucket when the query's words are in so many units that reading all
+        their postings would cost more than the first buckets do. Where the scope and the
+        facets need no more of a unit than its vector row carries (migration 0014: a staff
+        member's tenant, a reader's closure periods), the matches are read under the name
+        `catalog_unit`, and the conditions compiled for units apply to them as they are;
+        otherwise each match's unit is joined."""
         # SET LOCAL needs a transaction (SQLite's would take the write lock: not there)
         with transaction.atomic(), connection.cursor() as c:
             # the planner overestimates prefix matches and would scan every unit to join
@@ -383,15 +380,35 @@ class SearchResult:
                 "SET LOCAL work_mem = '64MB'; SET LOCAL enable_seqscan = off"
             )
             terms, recheck, first, last = _postgresql_terms(c, self._tsquery)
+            recheck_params = [self._tsquery] if recheck else []
             condition, buckets, bucket_params = f"{TERMS_OF} @@ %s::tsquery{recheck}", "", []
             if first is not None and _by_bucket(c, terms, last - first + 1, self.cap):
                 buckets = "generate_series(%s, %s) b CROSS JOIN LATERAL "
                 bucket_params = [first >> BUCKET_BITS, last >> BUCKET_BITS]
                 bucket = "('''§' || b || '''')::tsquery"  # the lexeme '§<b>'
                 condition = f"{TERMS_OF} @@ (%s::tsquery && {bucket}){recheck}"
-            params = [terms] + ([self._tsquery] if recheck else [])
-            sql = self._sql.replace("{buckets}", buckets).replace("{terms}", condition)
-            c.execute(sql, [*self._params, *bucket_params, *params, *self._params_after])
+            inner, inner_params = "TRUE", []
+            where_units, unit_params = self._where_units, self._unit_params
+            if self._tenant_id is not None:  # the vector row knows the tenant
+                inner, inner_params, where_units, unit_params = (
+                    "d.tenant_id = %s", [self._tenant_id], "TRUE", [])  # fmt: skip
+            if self._own_row:
+                row, join = "catalog_unit", ""
+                carried = "".join(f", d.{c}" for c in VECTOR_UNIT_COLUMNS[1:])
+            else:
+                row, join, carried = "m", "JOIN catalog_unit ON catalog_unit.id = m.id", ""
+            # OFFSET 0 keeps the matches a query of their own, read from the index of
+            # prefixes first: the planner would otherwise go through the units and compute
+            # each one's prefixes to test it (it cannot know that an exact bitmap needs no
+            # recheck)
+            sql = (
+                f"SELECT {row}.id, ts_rank({row}.vector, to_tsquery('simple', %s)), "
+                f"{self._columns} FROM {buckets}(SELECT d.unit_id AS id, d.vector{carried} "
+                f"FROM {VECTORS} d WHERE {condition} AND {inner} OFFSET 0) {row} {join} "
+                f"WHERE {where_units} LIMIT {self.cap}"
+            )
+            c.execute(sql, [self._tsquery, *self._column_params, *bucket_params, terms,
+                            *recheck_params, *inner_params, *unit_params])  # fmt: skip
             return c.fetchall()
 
     @property
