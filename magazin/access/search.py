@@ -249,6 +249,11 @@ def _on_the_unit_alone(units) -> bool:
 # prefixes of up to INDEXED_PREFIX letters, and the unit's bucket (id >> BUCKET_BITS)
 INDEXED_PREFIX = 10
 BUCKET_BITS = 16
+# a bucket's posting costs about a ninth of a word's when both are read for one query (GIN
+# skips through the bucket's with the word's). Measured at a million units: words in 1.3 %
+# of them took 59-66 ms at once, 83-95 ms by bucket; words in 6 % 91-105 ms at once, 78-93
+# ms by bucket; in 14 % and more 140-250 at once, 57-79 by bucket (see _by_bucket)
+BUCKET_POSTING_COST = 1 / 9
 TERMS_OF = "magazin_search_terms(d.vector, d.unit_id)"  # of a vector row `d`: as indexed
 # the columns of its unit a vector row carries (migration 0014), by their names in
 # catalog_unit (the unit's id is the row's unit_id)
@@ -279,7 +284,8 @@ def _by_bucket(cursor, terms: str, units: int, cap: int) -> bool:
     """Whether to ask bucket by bucket. A GIN scan reads every posting of its words, so a
     query matching E units costs about E; asked by bucket, each bucket costs about its size
     B, and CAP matches take about CAP / (E / units * B) buckets. Buckets are cheaper when E
-    exceeds the square root of CAP times the units (E: the planner's estimate, from the
+    exceeds the square root of CAP times the units times the cost of a bucket's posting
+    relative to a word's (BUCKET_POSTING_COST; E: the planner's estimate, from the
     statistics ANALYZE keeps of the index: its 10,000 most common lexemes, migration 0014)."""
     cursor.execute(
         f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {VECTORS} d WHERE {TERMS_OF} @@ %s::tsquery",
@@ -288,7 +294,7 @@ def _by_bucket(cursor, terms: str, units: int, cap: int) -> bool:
     plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
     expected = plan[0]["Plan"]["Plan Rows"]
-    return expected * expected > cap * units
+    return expected * expected > cap * units * BUCKET_POSTING_COST
 
 
 class SearchResult:
