@@ -1953,6 +1953,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _database_unreachable(error: Exception) -> str:
+    """Which database could not be reached and why (DATABASE_URL without its password)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    where = f"{db.get('NAME')} on {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"error: cannot reach the database {where} (DATABASE_URL): {reason}"
+
+
 def _version() -> str:
     from magazin import __version__
 
@@ -1964,6 +1974,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _setup_django()
+        from django.db import OperationalError
+
         from magazin.archive import init_archive, open_archive
         from magazin.core.config import ConfigError
 
@@ -1971,6 +1983,9 @@ def main(argv: list[str] | None = None) -> int:
             home = init_archive() if args.fn is cmd_init else open_archive()
         except ConfigError as e:
             print(f"magazin: {e}", file=sys.stderr)
+            return EXIT_FAIL
+        except OperationalError as e:  # PostgreSQL not there, or the database not made
+            print(f"magazin: {_database_unreachable(e)}", file=sys.stderr)
             return EXIT_FAIL
         code = args.fn(args, home)
         sys.stdout.flush()  # a closed pipe shows here, not at exit

@@ -125,3 +125,13 @@ def test_serve_lists_fonds_and_aips(env, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_an_unreachable_database_is_named(blank_env, tmp_path):
+    """DATABASE_URL pointing at no server (or a database not made): exit 1 naming the
+    database and why, without the password and without a traceback."""
+    e = {**blank_env, "DATABASE_URL": f"postgres://magazin:geheim@127.0.0.1:{free_port()}/archiv"}
+    for argv in (("init",), ("aip", "list", "--json")):
+        r = run(e, *argv, check=1)
+        assert "archiv on 127.0.0.1" in r.stderr and "DATABASE_URL" in r.stderr, r.stderr
+        assert "geheim" not in r.stderr and "Traceback" not in r.stderr
