@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections
 
-from magazin.access.search import extract_pending
+from magazin.access.search import catch_up, extract_pending
 from magazin.catalog.audit import scheduled_audit
 from magazin.catalog.evidence import run_due
 from magazin.catalog.journal import flush_due
@@ -42,6 +42,8 @@ def round_of_work(home: Home, user: str, interval: float = 60.0) -> list:
     while n := extract_pending(home):
         log.info("text of %d unit(s) extracted for the search", n)
         run_pending()
+    if n := catch_up(prune=True):
+        log.info("full-text index: %d unit(s) indexed", n)
     report = scheduled_audit(home, user, interval, budget_seconds=max(interval, 5.0))
     if report["checked"]:
         log.info("fixity: %d copies checked, %d problem(s), %d repaired", report["checked"],

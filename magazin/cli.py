@@ -1013,12 +1013,14 @@ def cmd_location(args, home):
 
 
 def cmd_rebuild(args, home):
+    from magazin.access.search import catch_up
     from magazin.catalog.rebuild import RebuildError, rebuild
 
     try:
         counts = rebuild(home, _progress(args))
     except RebuildError as e:
         raise Failure(str(e)) from None
+    catch_up(prune=True)  # the full-text index of the units as they are now, before a search
     _out(
         args,
         counts,
@@ -1487,15 +1489,17 @@ def cmd_search(args, home):
 
 
 def cmd_index(args, home):
-    """Extract the text of the files not yet in the full-text index (the background step)."""
-    from magazin.access.search import extract_pending, pending
+    """Extract the text of the files not yet in the full-text index (the background step),
+    and bring the embedded default's index up to date (`indexed`: units (re)indexed)."""
+    from magazin.access.search import catch_up, extract_pending, pending
 
     done = 0
     while n := extract_pending(home):
         done += n
+    indexed = catch_up(prune=True)
     _out(
         args,
-        {"extracted": done, "pending": pending()},
+        {"extracted": done, "pending": pending(), "indexed": indexed},
         lambda d: print(f"{d['extracted']} unit(s) indexed"),
     )
     return EXIT_OK
@@ -1929,7 +1933,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--to", dest="date_to", type=int, metavar="YEAR",
                    help="date range starts this year or earlier")  # fmt: skip
-    cmd(sub, "index", cmd_index, "extract the text of new files for the search now")
+    cmd(
+        sub,
+        "index",
+        cmd_index,
+        "extract the text of new files for the search now and bring the full-text index up to date",
+    )
     c = cmd(
         sub,
         "worker",

@@ -3,7 +3,10 @@ once, file text after the background step; case, umlauts and ß folded, prefixes
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -160,19 +163,22 @@ def test_a_search_counts_and_ranks_at_most_cap_matches(archive, tmp_path, client
 
 
 def test_index_rows_go_with_their_units(archive, tmp_path):
-    """A rebuild deletes and re-creates every unit: the full-text index keeps one row per
-    unit (SQLite's FTS5 table, PostgreSQL's vectors), none left behind."""
+    """A rebuild deletes and re-creates every unit: the full-text index keeps one document
+    per unit (SQLite: tantivy's, PostgreSQL: the vectors), none left behind."""
     from django.db import connection
 
-    from magazin.access.search import FTS, VECTORS
+    from magazin.access.fulltext import index_in
+    from magazin.access.search import VECTORS
     from magazin.catalog.models import Unit
+    from magazin.core.config import home_path
 
     archive.json("ingest", write_tree(tmp_path / "s", {"a.txt": "Hafen", "b.txt": "Elbe"}))
 
     def rows() -> int:
-        table = FTS if connection.vendor == "sqlite" else VECTORS
+        if connection.vendor == "sqlite":
+            return index_in(home_path()).documents()
         with connection.cursor() as c:
-            c.execute(f"SELECT count(*) FROM {table}")
+            c.execute(f"SELECT count(*) FROM {VECTORS}")
             return c.fetchone()[0]
 
     n = Unit.objects.count()
@@ -194,7 +200,7 @@ def test_postgresql_asks_bucket_by_bucket_with_the_same_answer(archive, tmp_path
     from magazin.catalog.models import Unit
 
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's index of prefixes (SQLite: FTS5 prefix indexes)")
+        pytest.skip("PostgreSQL's index of prefixes (SQLite: tantivy's prefix terms)")
     texts = {"a": "Hafenrundfahrt Elbe", "b": "Hafenrundfunk Elbe", "c": "Hafen"}
     for part in ("first", "second"):
         for name, text in texts.items():
@@ -254,7 +260,8 @@ def test_a_changed_unit_is_searched_as_it_is_now(archive, tmp_path):
     today = dt.date.today()
 
     def found(scope, **filters) -> tuple[list[str], dict]:
-        r = search_module.search(scope.units(), "hafen", filters, scope.whole_tenant)
+        r = search_module.search(scope.units(), "hafen", filters, scope.whole_tenant,
+                                 scope.reader)  # fmt: skip
         if not isinstance(r, search_module.SearchResult):
             return [], {}
         return sorted(u.title for u in r), search_module.facets(r)
@@ -291,3 +298,207 @@ def test_a_changed_unit_is_searched_as_it_is_now(archive, tmp_path):
                 "u.year_from, u.year_to, u.open_from, u.formats)"
             )
             assert c.fetchone()[0] == Unit.objects.count()
+
+
+def test_a_long_word_matches_only_the_words_it_begins(archive, tmp_path):
+    """Prefixes are indexed up to ten letters; a longer query word still matches only the
+    words it begins (SQLite: checked against the whole words; PostgreSQL: the vector)."""
+    texts = {"a": "Hafenrundfahrt", "b": "Hafenrundfunk", "c": "Hafenrundfahrten"}
+    for name, text in texts.items():
+        archive.json("ingest", write_tree(tmp_path / name, {f"{name}.txt": text}))
+    archive.json("index")
+    titles = lambda q: sorted(x["title"] for x in archive.json("search", q))  # noqa: E731
+    assert titles("Hafenrundfahrt") == ["a", "c"]
+    assert titles("hafenrundfahrten") == ["c"]
+    assert titles("Hafenrundf") == ["a", "b", "c"]
+    assert titles("Hafenrundfunkhaus") == []
+
+
+def test_a_reader_finds_what_is_open_released_or_granted_to_them(archive, tmp_path):
+    """The reader's scope, as the index filters it: closure period over, released, or
+    granted to this reader (not to another, not expired, not revoked)."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from magazin.access import search as search_module
+    from magazin.access.models import Grant, Release
+    from magazin.access.scope import Scope
+    from magazin.catalog.models import Unit
+
+    for name in ("offen", "frei", "erlaubt", "fremd", "abgelaufen", "zu"):
+        archive.json("ingest", write_tree(tmp_path / name, {f"hafen-{name}.txt": "Hafen"}))
+    make_user(archive, "rita", "stadt", "reader")
+    make_user(archive, "otto", "stadt", "reader")
+    users = get_user_model().objects
+    rita, otto = users.get(username="rita"), users.get(username="otto")
+    today = dt.date.today()
+    unit = {f"{u.title}.txt": u for u in Unit.objects.all()}
+    Unit.objects.update(open_from=today + dt.timedelta(days=30))
+    Unit.objects.filter(pk=unit["offen.txt"].pk).update(open_from=today)
+    Unit.objects.filter(pk=unit["abgelaufen.txt"].pk).update(open_from=None)  # undecided
+    archive.json("access", "release", unit["frei.txt"].aid, "--reason", "frei")
+    for title, reader, expires in (("erlaubt.txt", rita, 1), ("fremd.txt", otto, 1),
+                                   ("abgelaufen.txt", rita, -1)):  # fmt: skip
+        Grant.objects.create(unit=unit[title], reader=reader, created=unit[title].created,
+                             expires=today + dt.timedelta(days=expires))  # fmt: skip
+    scope = Scope.of(rita)
+
+    def titles() -> list[str]:
+        r = search_module.search(scope.units(), "hafen", None, None, scope.reader)
+        by_queryset = search_module.search(scope.units(), "hafen")  # checked in the catalog
+        assert sorted(u.title for u in by_queryset) == sorted(u.title for u in r)
+        return sorted(f"{u.title}.txt" for u in r)
+
+    assert titles() == ["erlaubt.txt", "frei.txt", "offen.txt"]
+    facets = search_module.facets(search_module.search(scope.units(), "hafen", None, None,
+                                                       scope.reader))  # fmt: skip
+    assert facets["access"] == {"open": 2, "closed": 1}  # the grant opens it to rita only
+
+    def filtered(**filters) -> list[str]:
+        r = search_module.search(scope.units(), "hafen", filters, None, scope.reader)
+        return sorted(f"{u.title}.txt" for u in r) if r else []
+
+    assert filtered(access="closed") == ["erlaubt.txt"]
+    assert filtered(access="open") == ["frei.txt", "offen.txt"]
+    assert filtered(fonds="OB-Reden", access="open") == ["frei.txt", "offen.txt"]
+    assert filtered(fonds="Nope") == []
+    Grant.objects.filter(unit=unit["erlaubt.txt"]).update(revoked=dt.datetime.now(dt.UTC))
+    assert titles() == ["frei.txt", "offen.txt"]
+    Release.objects.filter(unit=unit["frei.txt"]).update(withdrawn=dt.datetime.now(dt.UTC))
+    assert titles() == ["offen.txt"]
+    Release.objects.create(unit=unit["zu.txt"], by="archivarin", reason="frei",
+                           created=unit["zu.txt"].created)  # fmt: skip
+    assert titles() == ["offen.txt", "zu.txt"]
+    Release.objects.filter(unit=unit["zu.txt"]).delete()
+    assert titles() == ["offen.txt"]
+
+
+def _sqlite_only():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the embedded default's tantivy index (PostgreSQL searches in itself)")
+
+
+def test_the_index_is_built_again_from_the_catalog(archive, tmp_path):
+    """The tantivy index is derived: deleted, or built from another catalog (rebuilt or
+    restored), it is built afresh from the catalog's search documents at the next search,
+    into a new folder that replaces the old one."""
+    from django.db import connection
+
+    from magazin.access import fulltext
+    from magazin.core.config import home_path
+
+    _sqlite_only()
+    for name in ("a", "b"):
+        archive.json("ingest", write_tree(tmp_path / name, {f"{name}.txt": "Hafen"}))
+    found = sorted(x["aid"] for x in archive.json("search", "txt"))
+    assert len(found) == 2
+    folder = home_path() / "search"
+    shutil.rmtree(folder)
+    assert sorted(x["aid"] for x in archive.json("search", "txt")) == found
+    (first,) = folder.glob("index-*")
+    with connection.cursor() as c:  # as if the catalog were another one
+        c.execute("UPDATE magazin_search_catalog SET identity = 'another'")
+    assert sorted(x["aid"] for x in archive.json("search", "txt")) == found
+    (second,) = folder.glob("index-*")
+    assert second != first
+    assert json.loads((folder / "state.json").read_text())["catalog"] == "another"
+    shutil.rmtree(second)  # its folder gone, the state left
+    assert sorted(x["aid"] for x in archive.json("search", "txt")) == found
+    (third,) = folder.glob("index-*")
+    (third / "meta.json").write_text("{damaged")  # damaged, seen by a process opening it
+    fulltext._INDEXES.clear()
+    assert sorted(x["aid"] for x in archive.json("search", "txt")) == found
+    assert [p.name for p in folder.glob("index-*")] != [third.name]
+
+
+def test_the_journal_is_kept_by_triggers(archive, tmp_path):
+    """Every change of what the index holds is noted by a trigger (access migration 0015);
+    a later migration that remakes `catalog_unit` or the search documents on SQLite (Django
+    copies the table) would drop them, and must create them again."""
+    from django.db import connection
+
+    _sqlite_only()
+    with connection.cursor() as c:
+        c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                  "AND name LIKE 'magazin_search_%' ORDER BY name")  # fmt: skip
+        names = [n for (n,) in c.fetchall()]
+    assert names == ["magazin_search_doc_added", "magazin_search_doc_changed",
+                     "magazin_search_doc_removed", "magazin_search_release_added",
+                     "magazin_search_release_changed", "magazin_search_release_removed",
+                     "magazin_search_unit_changed", "magazin_search_unit_removed"]  # fmt: skip
+    archive.json("ingest", write_tree(tmp_path / "s", {"a.txt": "Hafen"}))
+    r = archive.json("index")
+    assert r["indexed"] == 1 and archive.json("index")["indexed"] == 0
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM magazin_search_journal")
+        assert c.fetchone()[0] == 0  # what the index has is dropped from the journal
+        c.execute("UPDATE catalog_unit SET title = title || ' '")  # not indexed: no entry
+        c.execute("SELECT count(*) FROM magazin_search_journal")
+        assert c.fetchone()[0] == 0
+        c.execute("DELETE FROM magazin_access_searchdoc")
+    assert archive.json("search", "hafen") == []
+
+
+KILL_AT = """
+import os, signal, sys
+from magazin.access import fulltext
+
+def die(*a, **k):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if sys.argv[1] == "adding":  # documents half added, nothing committed
+    fulltext.FullTextIndex._add = staticmethod(die)
+else:  # committed, the position reached not yet recorded
+    write = fulltext._write_json
+    fulltext._write_json = lambda p, d: die() if p.name == "state.json" else write(p, d)
+from magazin.cli import main
+sys.exit(main(["search", "hafen", "--json"]))
+"""
+
+
+@pytest.mark.parametrize("moment", ["adding", "committed"])
+def test_indexing_killed_then_searched(env, tmp_path, moment):
+    """`magazin search` killed (SIGKILL) while it brings the index up to date, first from
+    nothing, then with new units: the next search finds every unit once, and a single
+    index folder is left."""
+    import subprocess
+    import sys
+
+    from .conftest import run
+
+    _sqlite_only()
+    run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv")
+    run(env, "fonds", "create", "stadt", "OB", "--title", "Reden")
+    folder = Path(env["MAGAZIN_HOME"]) / "search"
+    for part in ("first", "second"):
+        for i in range(3):
+            run(env, "ingest", write_tree(tmp_path / f"{part}-{i}", {f"hafen-{i}.txt": part}))
+        killed = subprocess.run([sys.executable, "-c", KILL_AT, moment], env=env,
+                                capture_output=True, timeout=120)  # fmt: skip
+        assert killed.returncode == -9, killed.stderr.decode()
+        found = json.loads(run(env, "search", "hafen", "--json").stdout)
+        titles = sorted(x["title"] for x in found)
+        want = 3 if part == "first" else 6
+        assert len(titles) == len(set(titles)) == want, titles
+        assert len(list(folder.glob("index-*"))) == 1
+        run(env, "index")  # the files' text: the units indexed once more
+        state = json.loads((folder / "state.json").read_text())
+        assert json.loads(run(env, "index", "--json").stdout)["indexed"] == 0
+        assert json.loads((folder / "state.json").read_text()) == state
+
+
+def test_each_tenant_finds_its_own(archive, tmp_path):
+    """Two tenants' units in one index: each tenant's staff find their own only."""
+    archive.json("tenant", "create", "land", "--name", "Landesarchiv")
+    archive.json("fonds", "create", "land", "Akten", "--title", "Akten")
+    sip = write_tree(tmp_path / "a", {"hafen-stadt.txt": "a"})
+    archive.json("ingest", sip, "--tenant", "stadt", "--fonds", "OB-Reden")
+    sip = write_tree(tmp_path / "b", {"hafen-land.txt": "b"})
+    archive.json("ingest", sip, "--tenant", "land", "--fonds", "Akten")
+    for tenant in ("stadt", "land"):
+        found = archive.json("search", "hafen", "--tenant", tenant)
+        assert [x["title"] for x in found] == ["a" if tenant == "stadt" else "b"]
+    assert len(archive.json("search", "hafen")) == 2

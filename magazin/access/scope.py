@@ -21,18 +21,26 @@ from magazin.catalog.models import Fonds, Tenant, Unit
 from .models import Grant, Membership, Release
 
 
+def releases():
+    """Releases in force (not withdrawn): their units are open to every reader."""
+    return Release.objects.filter(withdrawn__isnull=True)
+
+
+def grants(user, day: dt.date):
+    """The grants of this reader in force on `day` (not expired, not revoked)."""
+    return Grant.objects.filter(reader=user, expires__gte=day, revoked__isnull=True)
+
+
 def open_to_all(day: dt.date) -> Q:
     """Units open to every reader on `day`: closure period over, or released (a release not
     withdrawn). A condition on each unit (EXISTS), not a join: it neither repeats a unit nor
     makes the database list every open unit first."""
-    released = Release.objects.filter(unit=OuterRef("pk"), withdrawn__isnull=True)
-    return Q(open_from__lte=day) | Q(Exists(released))
+    return Q(open_from__lte=day) | Q(Exists(releases().filter(unit=OuterRef("pk"))))
 
 
 def granted_to(user, day: dt.date) -> Q:
     """Units granted to this reader on `day` (grants not expired, not revoked)."""
-    return Q(Exists(Grant.objects.filter(unit=OuterRef("pk"), reader=user, expires__gte=day,
-                                         revoked__isnull=True)))  # fmt: skip
+    return Q(Exists(grants(user, day).filter(unit=OuterRef("pk"))))
 
 
 @dataclass
@@ -68,6 +76,14 @@ class Scope:
         a selection); lets the search use its own tenant column instead of a join."""
         if self.sees_content and self.role != Membership.READER:
             return self.tenant.pk
+        return None
+
+    @property
+    def reader(self) -> tuple[int, object] | None:
+        """(tenant key, user) when units() is a reader's selection: the search asks its own
+        index for it (the closure periods, releases and grants) instead of the catalog."""
+        if self.sees_content and self.role == Membership.READER:
+            return self.tenant.pk, self.user
         return None
 
     def units(self):

@@ -1,8 +1,8 @@
 """Full-text search over units: metadata at once, file text (the formats core/text.py reads)
-after the background step has extracted it. SQLite FTS5 on the embedded default, PostgreSQL
-full-text search in production; both see the same folded text, so both match
-case-insensitively, fold umlauts and ß (Müller, Mueller and Muller are one word), and match
-prefixes.
+after the background step has extracted it. A tantivy index beside the catalog on the
+embedded default (fulltext.py), PostgreSQL's full-text search in production; both see the
+same folded text, so both match case-insensitively, fold umlauts and ß (Müller, Mueller and
+Muller are one word), and match prefixes.
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ from django.db.models.expressions import RawSQL
 from magazin.catalog.models import File, Fonds, Unit
 from magazin.catalog.services import unit_files, unit_root
 from magazin.catalog.storage import archive_storage
+from magazin.core.config import home_path
 from magazin.core.storage.ocfl import OcflError
 from magazin.core.text import extract_text, kind_of
 
+from . import fulltext
 from .models import SearchDoc
-from .scope import open_to_all
+from .scope import grants, open_to_all
 
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w]+")
-FTS = "magazin_search_fts"  # SQLite: the FTS5 table
 VECTORS = "magazin_search_vector"  # PostgreSQL: the tsvectors with their GIN index
 UNIT_FACETS = "catalog_unit_search_facets"  # what a search reads of a unit (catalog 0016)
 
@@ -95,16 +96,13 @@ def _file_names(units: list[Unit]) -> dict[int, list[str]]:
 
 
 def write_index(rows: list[tuple[int, int, str]]) -> None:
-    """The full-text index of these units: (unit id, tenant id, folded text). SQLite: rows of
-    the FTS5 table (rowid = unit id); PostgreSQL: their vectors in `magazin_search_vector`."""
+    """The full-text index of these units: (unit id, tenant id, folded text). PostgreSQL:
+    their vectors in `magazin_search_vector`. SQLite: nothing to do here; the search
+    documents' triggers have noted the units for the tantivy index (fulltext.catch_up)."""
     if not rows:
         return
     with connection.cursor() as c:
-        if connection.vendor == "sqlite":
-            c.executemany(f"DELETE FROM {FTS} WHERE rowid = %s", [(pk,) for pk, _t, _b in rows])
-            c.executemany(f"INSERT INTO {FTS}(rowid, body) VALUES (%s, %s)",
-                          [(pk, body) for pk, _t, body in rows])  # fmt: skip
-        elif connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":
             c.executemany(
                 f"INSERT INTO {VECTORS} (unit_id, tenant_id, vector) "
                 "VALUES (%s, %s, to_tsvector('simple', %s)) ON CONFLICT (unit_id) "
@@ -176,6 +174,14 @@ def pending() -> int:
     return SearchDoc.objects.filter(extracted=False).count()
 
 
+def catch_up(wait: float = 30.0, prune: bool = False) -> int:
+    """SQLite: bring the tantivy index to the catalog's state (fulltext.FullTextIndex);
+    PostgreSQL's index follows in the same transaction. How many units were (re)indexed."""
+    if connection.vendor != "sqlite":
+        return 0
+    return fulltext.index_in(home_path()).catch_up(wait, prune)
+
+
 # -- searching ------------------------------------------------------------------------------
 
 # how much of a unit's text is kept as written, for the snippets of its hits
@@ -234,6 +240,17 @@ def _facet_groups(rows: list[tuple]) -> list[tuple]:
         (codes.get(int(f)) if f else None, int(d) if d else None, o == "1", formats, n)
         for (f, d, o, formats), n in split
     ]
+
+
+def _every_unit(units) -> bool:
+    """Whether a units queryset has no condition at all."""
+    if units.query.is_empty():
+        return False
+    try:
+        units.query.get_compiler(connection=connection).compile(units.query.where)
+    except FullResultSet:
+        return True
+    return False
 
 
 def _on_the_unit_alone(units) -> bool:
@@ -302,16 +319,29 @@ class SearchResult:
     time (the units with `score`), and faceted through `matched`.
 
     One query does it all: the full-text index yields the matches in the scope (at most CAP)
-    with their scores and what the facets count (read from each match's unit row, which the
-    scope check reads anyway); only these leave the database, and they are ranked here. The
-    count, every page and the facets come from those rows, so the full-text query runs once
-    per request, however the result is used."""
+    with their scores and what the facets count; only these leave the index, and the count,
+    every page and the facets come from them, so the full-text query runs once per request,
+    however the result is used.
 
-    def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None):
+    SQLite (tantivy, fulltext.py): the best CAP of all matches, the scope a filter in the
+    index where it is a staff member's tenant or a reader's (closure periods, releases and
+    grants); any other scope (filters, a queryset of the caller's) is checked in the catalog
+    for the best matches, a batch at a time, until CAP are in it. PostgreSQL: the first CAP
+    matches the index yields, ranked (see _postgresql_rows). `every_unit`: `units` had no
+    condition before the filters."""
+
+    def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None,
+                 reader: tuple[int, object] | None = None, filters: dict | None = None,
+                 every_unit: bool = False):  # fmt: skip
         self.units, self.cap = units, cap
-        sqlite = connection.vendor == "sqlite"
-        hit = f"{FTS}.rowid" if sqlite else "m.id"  # the unit id of a match (joined)
-        self._own_row = False  # PostgreSQL: the scope read from the vector row (see below)
+        self._hits: list[tuple] | None = None
+        filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+        if connection.vendor == "sqlite":
+            self._within_index(ws, tenant_id, reader, filters, every_unit)
+            return
+        if filters:
+            tenant_id = None  # the filters are on the units
+        self._own_row = False  # the scope read from the vector row (see _postgresql_rows)
         if tenant_id is not None:  # every unit of one tenant
             where_units, unit_params = "catalog_unit.tenant_id = %s", [tenant_id]
             self._own_row = True
@@ -325,43 +355,81 @@ class SearchResult:
                 where_units, unit_params = "1 = 1", []
             self._own_row = set(_UNIT_COLUMN.findall(where_units)) <= set(VECTOR_UNIT_COLUMNS)
         else:  # the match must be one of `units` (joins: filters): looked up match by match
-            one = units.order_by().extra(where=[f"catalog_unit.id = {hit}"]).values("pk")
+            one = units.order_by().extra(where=["catalog_unit.id = m.id"]).values("pk")
             sql, unit_params = one.query.sql_with_params()
             where_units = f"EXISTS ({sql})"
-        columns, column_params = _facet_key()
-        if sqlite:
-            # FTS5 ranks (BM25, lower is better) only the rows it returns, so the first CAP
-            # matches cost their ranking and no more. CROSS JOIN keeps FTS5 the outer loop:
-            # each match's unit is looked up by key (a rowid IN (…) or a unit-first plan
-            # would make FTS5 run the full-text query once per unit), in the index of the
-            # unit's search columns (INDEXED BY, catalog 0016), not its wide row.
-            self._sql = (
-                f"SELECT {FTS}.rowid, -{FTS}.rank, {columns} FROM {FTS} "
-                f"CROSS JOIN catalog_unit INDEXED BY {UNIT_FACETS} "
-                f"ON catalog_unit.id = {FTS}.rowid "
-                f"WHERE {FTS} MATCH %s AND {where_units} LIMIT {cap}"
-            )
-            self._params = [*column_params, " ".join(f'"{w}"*' for w in ws), *unit_params]
-        else:  # put together when it runs (it depends on the index): _postgresql_rows
-            self._tsquery = " & ".join(f"{w}:*" for w in ws)
-            self._tenant_id = tenant_id
-            self._columns, self._column_params = columns, column_params
-            self._where_units, self._unit_params = where_units, unit_params
-        self._hits: list[tuple] | None = None
+        self._tsquery = " & ".join(f"{w}:*" for w in ws)
+        self._tenant_id = tenant_id
+        self._columns, self._column_params = _facet_key()
+        self._where_units, self._unit_params = where_units, unit_params
+
+    def _within_index(self, ws, tenant_id, reader, filters: dict, every_unit: bool) -> None:
+        """SQLite: what the tantivy index selects by (the scope and filters as _filter and
+        scope.Scope.units define them), and whether the catalog must check the matches (a
+        scope the caller made, a format: its files' formats, which a part does not have)."""
+        self._ws, self._today = ws, dt.date.today()
+        tenant, granted = tenant_id, None
+        if reader is not None:  # open to every reader, or granted to this one
+            tenant, user = reader
+            # (a grant of another tenant's unit would find nothing: the index asks the tenant)
+            granted = frozenset(grants(user, self._today).values_list("unit_id", flat=True))
+        fonds = None
+        if filters.get("fonds"):
+            of = Fonds.objects.filter(code=filters["fonds"])
+            fonds = frozenset((of if tenant is None else of.filter(tenant_id=tenant))
+                              .values_list("pk", flat=True))  # fmt: skip
+        access = filters.get("access")
+        self._within = fulltext.Within(
+            tenant, self._today, granted, fonds,
+            (_year(filters.get("from")), _year(filters.get("to"))),
+            access == "open" if access in ("open", "closed") else None)  # fmt: skip
+        known = tenant_id is not None or reader is not None or every_unit
+        self._checked = not known or bool(filters.get("format"))
 
     def _ranked(self) -> list[tuple]:
-        """(unit id, score, facet key: see _facet_key) of every match, best first."""
+        """(unit id, score, …) of every match, best first: on PostgreSQL the facet key (see
+        _facet_key); on SQLite the fonds, decade, opening day and formats."""
         if self._hits is None:
             if connection.vendor == "postgresql":
                 rows = self._postgresql_rows()
             else:
-                with connection.cursor() as c:
-                    c.execute(self._sql, self._params)
-                    rows = c.fetchall()
+                rows = self._index_rows()
             rows.sort(key=itemgetter(0))  # then by score, best first: ties stay by id
             rows.sort(key=itemgetter(1), reverse=True)
             self._hits = rows
         return self._hits
+
+    def _index_rows(self) -> list[tuple]:
+        """The best CAP matches in the scope, from the tantivy index brought up to date."""
+        index = fulltext.index_in(home_path())
+        index.catch_up()
+        step = self.cap if not self._checked else max(2 * self.cap, 1000)
+        rows, offset = [], 0
+        while True:
+            m = index.matches(self._ws, self._within, step, offset)
+            found = zip(m.units, m.scores, m.fonds, m.decade, m.open_from, m.formats,
+                        strict=True)  # fmt: skip
+            if self._checked:
+                inside = self.units.filter(pk__in=id_list(m.units)).values_list("pk", flat=True)
+                inside = set(inside)
+                found = (r for r in found if r[0] in inside)
+            rows += found
+            offset += step
+            if len(rows) >= self.cap or offset >= m.total:
+                return rows[: self.cap]
+
+    def facet_groups(self) -> list[tuple]:
+        """(fonds code, decade, open to all, formats, matches) of the matches."""
+        if connection.vendor == "postgresql":
+            return _facet_groups(self._ranked())
+        rows = self._ranked()
+        # open to all from its day on (fulltext._UNIT_ROWS); counted by C, not a Python loop
+        is_open = map(self._today.toordinal().__ge__, map(itemgetter(4), rows))
+        fonds, decades, formats = (map(itemgetter(i), rows) for i in (2, 3, 5))
+        keys = Counter(zip(fonds, decades, is_open, formats, strict=True))
+        codes = dict(Fonds.objects.filter(pk__in={k[0] for k in keys if k[0] is not None})
+                     .values_list("pk", "code"))  # fmt: skip
+        return [(codes.get(f), d, o, formats, n) for (f, d, o, formats), n in keys.items()]
 
     def _postgresql_rows(self) -> list[tuple]:
         """The matches on PostgreSQL, the first CAP of them ranked (each vector read once).
@@ -463,21 +531,27 @@ class SearchResult:
 
 
 def search(
-    units, query: str, filters: dict | None = None, tenant_id: int | None = None
+    units,
+    query: str,
+    filters: dict | None = None,
+    tenant_id: int | None = None,
+    reader: tuple[int, object] | None = None,
 ) -> SearchResult | QuerySet:
     """The units of `units` (a scope's queryset) matching every word of `query` as a prefix,
     best first, each with `score` (higher is better). `tenant_id`: the caller's promise that
-    `units` are all units of that tenant (a staff scope), which spares a join."""
+    `units` are all units of that tenant (a staff scope); `reader`: that they are the units
+    open to this reader of this tenant (Scope.reader). Either spares looking up the matches'
+    units."""
     from django.core.exceptions import EmptyResultSet
 
     ws = words(query)
     if not ws:
         return units.none()
     base = _filter(units, filters or {})
-    if any(v not in (None, "") for v in (filters or {}).values()):
-        tenant_id = None  # the filters are on the units
+    if base.query.is_empty():  # the scope holds nothing (an operator, say)
+        return units.none()
     try:
-        return SearchResult(base, ws, CAP, tenant_id)
+        return SearchResult(base, ws, CAP, tenant_id, reader, filters, _every_unit(units))
     except EmptyResultSet:  # the scope holds nothing (an operator, say)
         return units.none()
 
@@ -511,7 +585,7 @@ def facets(qs) -> dict:
     a result set. A search's are counted from the rows its one query returned; any other
     queryset's in one grouped query."""
     if isinstance(qs, SearchResult):
-        groups = _facet_groups(qs._ranked())
+        groups = qs.facet_groups()
     else:
         groups = (
             qs.order_by()

@@ -119,6 +119,7 @@ class Search(APIView):
             p.get("q", ""),
             filters,
             scope.whole_tenant,
+            scope.reader,
         )
         pager = PageNumberPagination()
         page = pager.paginate_queryset(qs, request, view=self)

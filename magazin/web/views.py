@@ -209,9 +209,8 @@ def search_page(request):
     pager_link = ""
     if q:
         log_search(request, scope.tenant.slug, q)
-        found = search(
-            scope.units().select_related("fonds", "parent"), q, filters, scope.whole_tenant
-        )
+        found = search(scope.units().select_related("fonds", "parent"), q, filters,
+                       scope.whole_tenant, scope.reader)  # fmt: skip
         page = Paginator(ordered(found, order), 25).get_page(request.GET.get("page"))
         pieces = find_snippets(list(page), q)
 
@@ -354,7 +353,7 @@ def bulk_access(request):
             "tenant", "fonds"))  # fmt: skip
     elif target == "search":
         filters = {k: p.get(k) for k in FILTERS if p.get(k)}
-        found = search(scope.units(), p.get("q", ""), filters, scope.whole_tenant)
+        found = search(scope.units(), p.get("q", ""), filters, scope.whole_tenant, scope.reader)
         units = with_descendants(list(getattr(found, "matched", found).select_related(
             "tenant", "fonds")))  # fmt: skip
     else:
