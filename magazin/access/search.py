@@ -43,7 +43,6 @@ from .scope import grants, open_to_all
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w]+")
 VECTORS = "magazin_search_vector"  # PostgreSQL: the tsvectors with their GIN index
-UNIT_FACETS = "catalog_unit_search_facets"  # what a search reads of a unit (catalog 0016)
 
 
 def fold(text: str) -> str:

@@ -4,8 +4,9 @@ search documents, and a journal of the units whose indexed state changed since, 
 triggers on the search documents and on the unit columns the index carries (tenant, fonds,
 years, closure, formats) and on releases (a released unit is indexed as open since
 always), so that no path that changes them can forget the index. The FTS5
-table goes (at a million units 2.8 GB). PostgreSQL keeps its own full-text search: nothing
-changes there."""
+table goes (at a million units 2.8 GB), and so does the index of the units' search columns
+FTS5's matches were joined through (catalog 0016: the tantivy index holds those columns
+itself). PostgreSQL keeps its own full-text search: nothing changes there."""
 
 from django.db import migrations
 
@@ -46,8 +47,11 @@ CREATE = [
     + _note("OLD.unit_id"),
     "DROP TRIGGER IF EXISTS magazin_search_fts_forget",  # of 0012
     "DROP TABLE IF EXISTS magazin_search_fts",
+    "DROP INDEX IF EXISTS catalog_unit_search_facets",
 ]
 DROP = [
+    "CREATE INDEX IF NOT EXISTS catalog_unit_search_facets ON catalog_unit "
+    "(id, tenant_id, fonds_id, year_from, year_to, open_from, formats)",
     *(f"DROP TRIGGER IF EXISTS magazin_search_{t}" for t in
       ("doc_added", "doc_changed", "doc_removed", "unit_changed", "unit_removed",
        "release_added", "release_changed", "release_removed")),  # fmt: skip
