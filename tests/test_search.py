@@ -502,3 +502,41 @@ def test_each_tenant_finds_its_own(archive, tmp_path):
         found = archive.json("search", "hafen", "--tenant", tenant)
         assert [x["title"] for x in found] == ["a" if tenant == "stadt" else "b"]
     assert len(archive.json("search", "hafen")) == 2
+
+
+def test_a_search_waits_for_the_first_index_not_for_a_newer_one(archive, tmp_path):
+    """Another process holding the index's lock: with no index built yet a search waits for
+    it (it would find nothing), with one built it waits briefly and searches that."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    from magazin.access.fulltext import index_in
+    from magazin.core.config import home_path
+
+    _sqlite_only()
+    archive.json("ingest", write_tree(tmp_path / "a", {"hafen-a.txt": "a"}))
+    index = index_in(home_path())
+    index.folder.mkdir(parents=True, exist_ok=True)
+
+    def hold(seconds: float) -> threading.Thread:
+        fd = os.open(index.folder / "writer.lock", os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+        def release():
+            time.sleep(seconds)
+            os.close(fd)
+
+        t = threading.Thread(target=release)
+        t.start()
+        return t
+
+    holder = hold(1.0)
+    assert index.catch_up(wait=0.05) == 1  # waited past `wait` for the lock, then built it
+    holder.join()
+    archive.json("ingest", write_tree(tmp_path / "b", {"hafen-b.txt": "b"}))
+    holder = hold(1.0)
+    assert index.catch_up(wait=0.05) == 0  # the index there is searched meanwhile
+    holder.join()
+    assert index.catch_up(wait=0.05) == 1 and index.documents() == 2

@@ -52,6 +52,9 @@ VERSION = 1  # of the schema and the terms: an index of another version is built
 JOURNAL = "magazin_search_journal"  # access migration 0015
 CATALOG = "magazin_search_catalog"
 BATCH = 1000  # units read from the catalog at a time
+# how long a search waits for another process building the index from nothing (a million
+# units take about five minutes); with an index there it waits `wait` and searches that
+FIRST_BUILD_WAIT = 900.0
 _TOKEN = re.compile(r"[^\W_]+")  # as FTS5's unicode61: letters and digits, "_" separates
 
 
@@ -210,13 +213,16 @@ class FullTextIndex:
         """Index the units the journal names since the last catch-up (all units, if the
         index was built from another catalog or not at all); how many were (re)indexed.
         Another process catching up holds the lock: waited for up to `wait` seconds, then
-        the search goes on with what is committed. `prune`: drop the journal's entries the
+        the search goes on with what is committed (with nothing committed yet, for up to
+        FIRST_BUILD_WAIT). `prune`: drop the journal's entries the
         index has (a write to the catalog: not from a search)."""
         identity, seq = self._position()
         state = _read_json(self.folder / "state.json")
         done = 0
         if not self._current(state, identity, seq):
             self.folder.mkdir(parents=True, exist_ok=True)
+            if not self._usable(state, identity):  # nothing to search meanwhile: wait it out
+                wait = max(wait, FIRST_BUILD_WAIT)
             with _locked(self.folder / "writer.lock", wait) as got:
                 state = _read_json(self.folder / "state.json")
                 if got and not self._current(state, identity, seq):
@@ -232,23 +238,22 @@ class FullTextIndex:
                 c.execute(f"DELETE FROM {JOURNAL} WHERE seq <= %s", [state["seq"]])
         return done
 
-    def _current(self, state: dict | None, identity: str, seq: int) -> bool:
-        """Whether `state` is of this catalog and version, at or after `seq`, and there."""
+    def _usable(self, state: dict | None, identity: str) -> bool:
+        """Whether `state` names an index of this catalog and version that is there."""
         return (
             bool(state)
             and (state.get("version"), state.get("catalog")) == (VERSION, identity)
-            and state.get("seq", -1) >= seq
             and (self.folder / state.get("dir", "-") / "meta.json").is_file()
         )
+
+    def _current(self, state: dict | None, identity: str, seq: int) -> bool:
+        """Whether `state` is usable and at or after the journal's entry `seq`."""
+        return self._usable(state, identity) and state.get("seq", -1) >= seq
 
     def _index_changes(self, state: dict | None, identity: str, seq: int) -> tuple[dict, int]:
         """Under the writer lock: the journal's changes since `state` (or every unit into a
         new folder), committed, then the new state recorded."""
-        fresh = (
-            not state
-            or (state.get("version"), state.get("catalog")) != (VERSION, identity)
-            or not (self.folder / state.get("dir", "-") / "meta.json").is_file()
-        )
+        fresh = not self._usable(state, identity)
         if fresh:
             name = f"index-{secrets.token_hex(4)}"
             (self.folder / name).mkdir()
