@@ -426,7 +426,9 @@ def test_the_journal_is_kept_by_triggers(archive, tmp_path):
                   "AND name LIKE 'magazin_search_%' ORDER BY name")  # fmt: skip
         names = [n for (n,) in c.fetchall()]
     assert names == ["magazin_search_doc_added", "magazin_search_doc_changed",
-                     "magazin_search_doc_removed", "magazin_search_release_added",
+                     "magazin_search_doc_removed", "magazin_search_grant_added",
+                     "magazin_search_grant_changed", "magazin_search_grant_removed",
+                     "magazin_search_release_added",
                      "magazin_search_release_changed", "magazin_search_release_removed",
                      "magazin_search_unit_changed", "magazin_search_unit_removed"]  # fmt: skip
     archive.json("ingest", write_tree(tmp_path / "s", {"a.txt": "Hafen"}))

@@ -89,6 +89,7 @@ def _schema() -> tantivy.Schema:
     for name in ("unit", "tenant", "fonds", "year_from", "year_to", "decade", "open_from",
                  "formats"):  # fmt: skip
         sb.add_integer_field(name, indexed=True, fast=True)  # open_from: date.toordinal()
+    sb.add_integer_field("grants", indexed=True)  # grant_key of each grant in force
     sb.add_text_field("puids", tokenizer_name="whitespace", index_option="basic")
     sb.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("long", tokenizer_name="whitespace", index_option="basic")
@@ -100,14 +101,14 @@ SCHEMA = _schema()
 
 @dataclass(frozen=True)
 class Within:
-    """The units a search may return. Of `tenant` (any if None). When `granted` is set: open
-    to every reader on `open_on` (closure period over, or released), or one of `granted` (to
-    this reader). The search's filters: in one of `fonds`; years overlapping `years` (from,
-    to; either None); `open_to_all` on `open_on` or, if False, not."""
+    """The units a search may return. Of `tenant` (any if None). When `reader` (a user's
+    key) is set: open to every reader on `open_on` (closure period over, or released), or
+    granted to this reader then. The search's filters: in one of `fonds`; years overlapping
+    `years` (from, to; either None); `open_to_all` on `open_on` or, if False, not."""
 
     tenant: int | None = None
     open_on: dt.date = field(default_factory=dt.date.today)
-    granted: frozenset[int] | None = None
+    reader: int | None = None
     fonds: frozenset[int] | None = None
     years: tuple[int | None, int | None] = (None, None)
     open_to_all: bool | None = None
@@ -169,6 +170,13 @@ def decade(year: int | None) -> int | None:
 
 
 NEVER = dt.date.max.toordinal()
+_DAY_BITS = 22  # every day's ordinal is below 2**22
+
+
+def grant_key(reader: int, expires: int) -> int:
+    """A grant as one number: its reader, then the last day it is in force (an ordinal), so
+    that one range of numbers holds a reader's grants in force on a day."""
+    return reader << _DAY_BITS | expires
 
 
 def _day(value) -> int:
@@ -180,12 +188,15 @@ def _day(value) -> int:
 # what a unit's document is made of. Its opening day is the day it opens to every reader
 # (scope.open_to_all): its closure period's end, the first day there is if a release in
 # force opened it, the last there is if it is closed until an archivist decides (NEVER). So
-# one range of days selects the units closed today, and the facets count the open ones.
+# one range of days selects the units closed today, and the facets count the open ones. Its
+# grants not revoked, as "reader:expires" (scope.grants: in force until they expire).
 _UNIT_ROWS = (
     "SELECT d.unit_id, d.tenant_id, d.metadata, d.content, u.fonds_id, u.year_from, "
     "u.year_to, CASE WHEN EXISTS (SELECT 1 FROM magazin_access_release r WHERE "
     "r.unit_id = u.id AND r.withdrawn IS NULL) THEN '0001-01-01' ELSE u.open_from END, "
-    "u.formats FROM magazin_access_searchdoc d JOIN catalog_unit u ON u.id = d.unit_id "
+    "u.formats, (SELECT group_concat(g.reader_id || ':' || g.expires) FROM "
+    "magazin_access_grant g WHERE g.unit_id = u.id AND g.revoked IS NULL) "
+    "FROM magazin_access_searchdoc d JOIN catalog_unit u ON u.id = d.unit_id "
 )
 
 
@@ -304,7 +315,7 @@ class FullTextIndex:
 
     @staticmethod
     def _add(writer: tantivy.IndexWriter, rows, formats: dict[str, str]) -> int:
-        for unit, tenant, metadata, content, fonds, y_from, y_to, open_from, puids in rows:
+        for unit, tenant, metadata, content, fonds, y_from, y_to, open_from, puids, granted in rows:
             body, long = terms(f"{metadata}\n{content}")
             key = formats_key(puids or "")
             formats[str(key)] = puids or ""
@@ -315,6 +326,9 @@ class FullTextIndex:
             for name, value in columns.items():
                 if value is not None:
                     doc[name] = value
+            if granted:  # "reader:expires,…"
+                pairs = (g.split(":") for g in granted.split(","))
+                doc["grants"] = [grant_key(int(r), _day(e)) for r, e in pairs]
             writer.add_document(tantivy.Document(**doc))
         return len(rows)
 
@@ -386,10 +400,11 @@ class FullTextIndex:
         if w.open_to_all is not None:
             clauses.append((MustNot if w.open_to_all else Must, closed))
         parts = [clauses]
-        if w.granted is not None:  # a reader
+        if w.reader is not None:
             parts = [[*clauses, (MustNot, closed)]]
-            if w.granted and w.open_to_all is not True:
-                granted = Q.term_set_query(SCHEMA, "unit", [*w.granted])
+            if w.open_to_all is not True:  # in force today: expiring today or later
+                first, last = (grant_key(w.reader, d) for d in (w.open_on.toordinal(), NEVER))
+                granted = between("grants", first, last, inverted=True)
                 parts.append([*clauses, (Must, granted), (Must, closed)])
         return [[(o, q if o != Must else Q.const_score_query(q, 0.0)) for o, q in part]
                 for part in parts]  # fmt: skip

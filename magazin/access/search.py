@@ -38,7 +38,7 @@ from magazin.core.text import extract_text, kind_of
 
 from . import fulltext
 from .models import SearchDoc
-from .scope import grants, open_to_all
+from .scope import open_to_all
 
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w]+")
@@ -367,11 +367,10 @@ class SearchResult:
         scope.Scope.units define them), and whether the catalog must check the matches (a
         scope the caller made, a format: its files' formats, which a part does not have)."""
         self._ws, self._today = ws, dt.date.today()
-        tenant, granted = tenant_id, None
-        if reader is not None:  # open to every reader, or granted to this one
+        tenant, reader_key = tenant_id, None
+        if reader is not None:  # open to every reader, or granted to this one (in the index)
             tenant, user = reader
-            # (a grant of another tenant's unit would find nothing: the index asks the tenant)
-            granted = frozenset(grants(user, self._today).values_list("unit_id", flat=True))
+            reader_key = user.pk
         fonds = None
         if filters.get("fonds"):
             of = Fonds.objects.filter(code=filters["fonds"])
@@ -379,7 +378,7 @@ class SearchResult:
                               .values_list("pk", flat=True))  # fmt: skip
         access = filters.get("access")
         self._within = fulltext.Within(
-            tenant, self._today, granted, fonds,
+            tenant, self._today, reader_key, fonds,
             (_year(filters.get("from")), _year(filters.get("to"))),
             access == "open" if access in ("open", "closed") else None)  # fmt: skip
         known = tenant_id is not None or reader is not None or every_unit

@@ -2,8 +2,9 @@
 MAGAZIN_HOME/search (access/fulltext.py). The database keeps what it is derived from: the
 search documents, and a journal of the units whose indexed state changed since, written by
 triggers on the search documents and on the unit columns the index carries (tenant, fonds,
-years, closure, formats) and on releases (a released unit is indexed as open since
-always), so that no path that changes them can forget the index. The FTS5
+years, closure, formats), on releases (a released unit is indexed as open since always)
+and on grants (a unit carries its readers' grants in force), so that no path that changes
+them can forget the index. The FTS5
 table goes (at a million units 2.8 GB), and so does the index of the units' search columns
 FTS5's matches were joined through (catalog 0016: the tantivy index holds those columns
 itself). PostgreSQL keeps its own full-text search: nothing changes there."""
@@ -12,6 +13,7 @@ from django.db import migrations
 
 UNIT_COLUMNS = ("tenant_id", "fonds_id", "year_from", "year_to", "open_from", "formats")
 DOC_COLUMNS = ("tenant_id", "metadata", "content")
+GRANT_COLUMNS = ("unit_id", "reader_id", "expires", "revoked")
 
 
 def _changed(columns) -> str:
@@ -45,6 +47,13 @@ CREATE = [
     "BEGIN INSERT INTO magazin_search_journal (unit_id) VALUES (OLD.unit_id), (NEW.unit_id); END",
     "CREATE TRIGGER magazin_search_release_removed AFTER DELETE ON magazin_access_release "
     + _note("OLD.unit_id"),
+    "CREATE TRIGGER magazin_search_grant_added AFTER INSERT ON magazin_access_grant "
+    + _note("NEW.unit_id"),
+    "CREATE TRIGGER magazin_search_grant_changed AFTER UPDATE ON magazin_access_grant "
+    f"WHEN {_changed(GRANT_COLUMNS)} "
+    "BEGIN INSERT INTO magazin_search_journal (unit_id) VALUES (OLD.unit_id), (NEW.unit_id); END",
+    "CREATE TRIGGER magazin_search_grant_removed AFTER DELETE ON magazin_access_grant "
+    + _note("OLD.unit_id"),
     "DROP TRIGGER IF EXISTS magazin_search_fts_forget",  # of 0012
     "DROP TABLE IF EXISTS magazin_search_fts",
     "DROP INDEX IF EXISTS catalog_unit_search_facets",
@@ -54,7 +63,8 @@ DROP = [
     "(id, tenant_id, fonds_id, year_from, year_to, open_from, formats)",
     *(f"DROP TRIGGER IF EXISTS magazin_search_{t}" for t in
       ("doc_added", "doc_changed", "doc_removed", "unit_changed", "unit_removed",
-       "release_added", "release_changed", "release_removed")),  # fmt: skip
+       "release_added", "release_changed", "release_removed", "grant_added",
+       "grant_changed", "grant_removed")),  # fmt: skip
     "DROP TABLE IF EXISTS magazin_search_journal",
     "DROP TABLE IF EXISTS magazin_search_catalog",
     "CREATE VIRTUAL TABLE magazin_search_fts USING fts5("
