@@ -542,3 +542,23 @@ def test_a_search_waits_for_the_first_index_not_for_a_newer_one(archive, tmp_pat
     assert index.catch_up(wait=0.05) == 0  # the index there is searched meanwhile
     holder.join()
     assert index.catch_up(wait=0.05) == 1 and index.documents() == 2
+
+
+def test_a_tenant_with_replaced_documents_still_finds_only_its_own(archive, tmp_path):
+    """A unit indexed again leaves its old document deleted but counted in the postings
+    until segments merge: whether a tenant holds every unit must not be read from them."""
+    from magazin.access import search as search_module
+    from magazin.catalog.models import Tenant, Unit
+
+    archive.json("tenant", "create", "land", "--name", "Landesarchiv")
+    archive.json("fonds", "create", "land", "Akten", "--title", "Akten")
+    for name in ("a", "b"):
+        sip = write_tree(tmp_path / name, {f"hafen-{name}.txt": name})
+        archive.json("ingest", sip, "--tenant", "stadt", "--fonds", "OB-Reden")
+    sip = write_tree(tmp_path / "c", {"hafen-c.txt": "c"})
+    archive.json("ingest", sip, "--tenant", "land", "--fonds", "Akten")
+    stadt = Tenant.objects.get(slug="stadt")
+    for _round in range(3):  # each round replaces the documents of stadt's units
+        Unit.objects.filter(tenant=stadt).update(year_from=1990 + _round, year_to=1999)
+        r = search_module.search(Unit.objects.filter(tenant=stadt), "hafen", None, stadt.pk)
+        assert r.count() == 2 and search_module.facets(r)["fonds"] == {"OB-Reden": 2}

@@ -210,6 +210,7 @@ class FullTextIndex:
         self._index: tantivy.Index | None = None
         self._searcher: tantivy.Searcher | None = None
         self._formats: dict[int, str] = {}
+        self._sole_tenant: int | None = None  # the tenant of every live document, if one
 
     # -- following the catalog --------------------------------------------------------------
 
@@ -348,6 +349,13 @@ class FullTextIndex:
             # read after the reload: it names at least the formats of what was committed
             formats = _read_json(self.folder / state["dir"] / "formats.json") or {}
             self._formats = {int(k): v for k, v in formats.items()}
+            # counted over the live documents: a replaced one stays in the postings (and in
+            # doc_freq) until its segment is merged
+            by_tenant = self._searcher.aggregate(
+                tantivy.Query.all_query(), {"t": {"terms": {"field": "tenant", "size": 2**16}}}
+            )
+            tenants = [b["key"] for b in by_tenant["t"]["buckets"] if b["doc_count"]]
+            self._sole_tenant = int(tenants[0]) if len(tenants) == 1 else None
             self._state = state
 
     def documents(self) -> int:
@@ -371,7 +379,7 @@ class FullTextIndex:
         return Q.boolean_query(clauses)
 
     @staticmethod
-    def _parts(w: Within, searcher: tantivy.Searcher) -> list[list]:
+    def _parts(w: Within, sole_tenant: int | None) -> list[list]:
         """The scope and filters as clauses that select without changing the scores: one
         list, or two for a reader with grants (the units open to every reader, and those
         granted and closed: one query with either took three times as long).
@@ -379,7 +387,7 @@ class FullTextIndex:
         The units closed today are excluded rather than the open ones selected: a range of
         the inverted index (the closure periods' ends still to come) read into a bit set is
         tested per match in no time, a range of the column store costs a look-up per match.
-        A tenant that holds every unit indexed is no condition."""
+        The tenant of every live document is no condition."""
         Q, Must, MustNot = tantivy.Query, tantivy.Occur.Must, tantivy.Occur.MustNot  # noqa: N806
 
         def between(name: str, low: int | None, high: int | None, inverted: bool = False):
@@ -388,7 +396,7 @@ class FullTextIndex:
 
         closed = between("open_from", w.open_on.toordinal() + 1, None, inverted=True)
         clauses = []
-        if w.tenant is not None and searcher.doc_freq("tenant", w.tenant) < searcher.num_docs:
+        if w.tenant is not None and w.tenant != sole_tenant:
             clauses.append((Must, Q.term_query(SCHEMA, "tenant", w.tenant)))
         if w.fonds is not None:
             fonds = Q.term_set_query(SCHEMA, "fonds", [*w.fonds]) if w.fonds else Q.empty_query()
@@ -412,12 +420,12 @@ class FullTextIndex:
     def matches(self, ws: list[str], within: Within, limit: int, offset: int = 0) -> Matches:
         """The best `limit` matches (after `offset`) of every word of `ws` in `within`."""
         with self._guard:
-            searcher, formats = self._searcher, self._formats
+            searcher, formats, sole = self._searcher, self._formats, self._sole_tenant
         ws = query_words(ws)
         if searcher is None or not ws or limit <= 0:
             return Matches(0, [], [], [], [], [], [])
         text = (tantivy.Occur.Must, self._text(ws))
-        parts = self._parts(within, searcher)
+        parts = self._parts(within, sole)
         total, hits = 0, []
         for part in parts:  # disjoint: their counts add up
             found = searcher.search(tantivy.Query.boolean_query([text, *part]),
