@@ -14,7 +14,8 @@ indexed as terms of their own (`body`), so a prefix is one posting list; a longe
 is checked against the whole words (`long`, only words longer than PREFIX).
 
 How it follows the catalog: triggers (access migration 0015) note in a journal every unit
-whose search document or indexed columns changed, in the transaction that changed them.
+whose search document, indexed columns, releases or grants changed, in the transaction that
+changed them.
 `catch_up` brings the index to the journal's end: it re-reads those units and replaces their
 documents, commits (atomically: tantivy writes new segments, then its meta.json), and only
 then records the journal position it reached (state.json). A process killed at any point
@@ -45,6 +46,8 @@ from pathlib import Path
 
 import tantivy
 from django.db import connection
+
+from magazin.core.atomic import write_atomically
 
 PREFIX = 10  # a word's prefixes of up to this many letters are terms of their own
 LONGEST = 200  # a whole word (`long`) is kept up to this many letters (a term is < 64 KB)
@@ -149,12 +152,7 @@ def _locked(path: Path, wait: float) -> Iterator[bool]:
 
 def _write_json(path: Path, data) -> None:
     """Replace a small file whole (a reader sees the old or the new, never a part)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(data).encode(), durable=True)
 
 
 def _read_json(path: Path):
@@ -381,8 +379,8 @@ class FullTextIndex:
     @staticmethod
     def _parts(w: Within, sole_tenant: int | None) -> list[list]:
         """The scope and filters as clauses that select without changing the scores: one
-        list, or two for a reader with grants (the units open to every reader, and those
-        granted and closed: one query with either took three times as long).
+        list, or two for a reader (the units open to every reader, and those granted to the
+        reader and closed: one query with either took three times as long).
 
         The units closed today are excluded rather than the open ones selected: a range of
         the inverted index (the closure periods' ends still to come) read into a bit set is

@@ -230,15 +230,23 @@ def _facet_key() -> tuple[str, list]:
 
 
 def _facet_groups(rows: list[tuple]) -> list[tuple]:
-    """(fonds code, decade, open to all, formats, matches) from a search's rows."""
+    """(fonds code, decade, open to all, formats, matches) from a search's rows (PostgreSQL:
+    each with its facet key, see _facet_key)."""
     keys = Counter(map(itemgetter(2), rows))
-    split = [(key.split(" ", 3), n) for key, n in keys.items()]
-    fonds_ids = {int(f) for (f, *_rest), _n in split if f}
-    codes = dict(Fonds.objects.filter(pk__in=fonds_ids).values_list("pk", "code"))
-    return [
-        (codes.get(int(f)) if f else None, int(d) if d else None, o == "1", formats, n)
+    split = ((key.split(" ", 3), n) for key, n in keys.items())
+    return _with_fonds_codes(
+        ((int(f) if f else None, int(d) if d else None, o == "1", formats), n)
         for (f, d, o, formats), n in split
-    ]
+    )
+
+
+def _with_fonds_codes(groups) -> list[tuple]:
+    """((fonds id, decade, open to all, formats), matches) as (fonds code, decade, open to
+    all, formats, matches)."""
+    groups = list(groups)
+    fonds_ids = {f for (f, *_rest), _n in groups if f is not None}
+    codes = dict(Fonds.objects.filter(pk__in=fonds_ids).values_list("pk", "code"))
+    return [(codes.get(f), d, o, formats, n) for (f, d, o, formats), n in groups]
 
 
 def _every_unit(units) -> bool:
@@ -425,9 +433,7 @@ class SearchResult:
         is_open = map(self._today.toordinal().__ge__, map(itemgetter(4), rows))
         fonds, decades, formats = (map(itemgetter(i), rows) for i in (2, 3, 5))
         keys = Counter(zip(fonds, decades, is_open, formats, strict=True))
-        codes = dict(Fonds.objects.filter(pk__in={k[0] for k in keys if k[0] is not None})
-                     .values_list("pk", "code"))  # fmt: skip
-        return [(codes.get(f), d, o, formats, n) for (f, d, o, formats), n in keys.items()]
+        return _with_fonds_codes(keys.items())
 
     def _postgresql_rows(self) -> list[tuple]:
         """The matches on PostgreSQL, the first CAP of them ranked (each vector read once).
@@ -549,7 +555,8 @@ def search(
     if base.query.is_empty():  # the scope holds nothing (an operator, say)
         return units.none()
     try:
-        return SearchResult(base, ws, CAP, tenant_id, reader, filters, _every_unit(units))
+        every_unit = tenant_id is None and reader is None and _every_unit(units)
+        return SearchResult(base, ws, CAP, tenant_id, reader, filters, every_unit)
     except EmptyResultSet:  # the scope holds nothing (an operator, say)
         return units.none()
 
