@@ -65,7 +65,7 @@ def _load(n_units: int, rng: random.Random, vocab: list[str]):
     from django.db import connection, transaction
 
     from magazin.access.models import Grant, Membership, Release, SearchDoc
-    from magazin.access.search import fold, write_index
+    from magazin.access.search import fold
     from magazin.catalog.models import File, Fonds, Representation, Tenant, Unit
 
     now = django.utils.timezone.now()
@@ -130,7 +130,6 @@ def _load(n_units: int, rng: random.Random, vocab: list[str]):
                 for u in units
             ]
             SearchDoc.objects.bulk_create(docs, batch_size=5000)
-            write_index([(d.unit_id, d.tenant_id, f"{d.metadata}\n{d.content}") for d in docs])
             closed = [u for u in units if u.open_from > today]
             for u in closed[:20]:  # a few opened early: released, or granted to the reader
                 Release.objects.create(unit=u, by="archivarin", reason="Freigabe", created=now)
@@ -138,24 +137,17 @@ def _load(n_units: int, rng: random.Random, vocab: list[str]):
                 Grant.objects.create(unit=u, reader=reader, by="archivarin", reason="Antrag",
                                      purpose="Forschung", expires=today + dt.timedelta(days=90),
                                      created=now)  # fmt: skip
-    # statistics, and on PostgreSQL the GIN index's pending list merged, as autovacuum does
+    # statistics, as autovacuum keeps them
     with connection.cursor() as c:
         c.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return tenant, archivist, reader
 
 
 def _index_size() -> int:
-    """Bytes on disk of the full-text index (SQLite: the tantivy index in MAGAZIN_HOME/search;
-    PostgreSQL: the vectors' table with its GIN index)."""
-    from django.db import connection
-
+    """Bytes on disk of the full-text index (the tantivy index in MAGAZIN_HOME/search)."""
     from magazin.core.config import home_path
 
-    if connection.vendor == "sqlite":
-        return sum(p.stat().st_size for p in (home_path() / "search").rglob("*") if p.is_file())
-    with connection.cursor() as c:
-        c.execute("SELECT pg_total_relation_size('magazin_search_vector')")
-        return int(c.fetchone()[0] or 0)
+    return sum(p.stat().st_size for p in (home_path() / "search").rglob("*") if p.is_file())
 
 
 def measure(repeat: int) -> dict:
@@ -232,7 +224,7 @@ def run(n_units: int, repeat: int) -> dict:
     _load(n_units, rng, vocab)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    catch_up(prune=True)  # SQLite: the tantivy index built from the catalog (as `magazin index`)
+    catch_up(prune=True)  # the tantivy index built from the catalog (as `magazin index`)
     index_s = time.perf_counter() - t0
     return {
         "backend": connection.vendor,

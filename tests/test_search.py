@@ -164,22 +164,15 @@ def test_a_search_counts_and_ranks_at_most_cap_matches(archive, tmp_path, client
 
 def test_index_rows_go_with_their_units(archive, tmp_path):
     """A rebuild deletes and re-creates every unit: the full-text index keeps one document
-    per unit (SQLite: tantivy's, PostgreSQL: the vectors), none left behind."""
-    from django.db import connection
-
+    per unit, none left behind."""
     from magazin.access.fulltext import index_in
-    from magazin.access.search import VECTORS
     from magazin.catalog.models import Unit
     from magazin.core.config import home_path
 
     archive.json("ingest", write_tree(tmp_path / "s", {"a.txt": "Hafen", "b.txt": "Elbe"}))
 
     def rows() -> int:
-        if connection.vendor == "sqlite":
-            return index_in(home_path()).documents()
-        with connection.cursor() as c:
-            c.execute(f"SELECT count(*) FROM {VECTORS}")
-            return c.fetchone()[0]
+        return index_in(home_path()).documents()
 
     n = Unit.objects.count()
     assert n >= 1 and rows() == n
@@ -189,61 +182,13 @@ def test_index_rows_go_with_their_units(archive, tmp_path):
     assert [x["aid"] for x in archive.json("search", "a.txt")] == found and found
 
 
-def test_postgresql_asks_bucket_by_bucket_with_the_same_answer(archive, tmp_path, monkeypatch):
-    """PostgreSQL looks a query's words up in its index of prefixes for all units at once,
-    or bucket by bucket (units by id, 65,536 to a bucket) when they are in many units: both
-    give the same matches, scores and facets, across buckets, and a word longer than the
-    indexed prefixes matches only the words it begins."""
-    from django.db import connection
-
-    from magazin.access import search as search_module
-    from magazin.catalog.models import Unit
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's index of prefixes (SQLite: tantivy's prefix terms)")
-    texts = {"a": "Hafenrundfahrt Elbe", "b": "Hafenrundfunk Elbe", "c": "Hafen"}
-    for part in ("first", "second"):
-        for name, text in texts.items():
-            sip = write_tree(tmp_path / f"{part}-{name}", {f"{name}.txt": f"{text} {part}"})
-            archive.json("ingest", sip)
-        if part == "first":  # the next units in the second bucket
-            with connection.cursor() as c:
-                c.execute("SELECT setval(pg_get_serial_sequence('catalog_unit', 'id'), 70000)")
-    archive.json("index")
-    ids = sorted(Unit.objects.values_list("pk", flat=True))
-    assert ids[0] >> search_module.BUCKET_BITS == 0 and ids[-1] >> search_module.BUCKET_BITS == 1
-
-    def answer(q: str) -> tuple:
-        found = search_module.search(Unit.objects.all(), q)
-        page = [(u.aid, round(u.score, 6)) for u in found[:100]]
-        return found.count(), page, search_module.facets(found)
-
-    for by_bucket in (False, True):
-        monkeypatch.setattr(search_module, "_by_bucket", lambda *a, b=by_bucket: b)
-        results = {q: answer(q) for q in ("hafen", "Hafenrundfahrt", "hafenrundf", "elbe hafen")}
-        if not by_bucket:
-            at_once = results
-    assert results == at_once
-    assert at_once["hafen"][0] == Unit.objects.count()
-    hits = {aid for aid, _score in at_once["Hafenrundfahrt"][1]}
-    assert sorted(Unit.objects.get(aid=a).title for a in hits) == ["first-a", "second-a"]
-    assert at_once["hafenrundf"][0] == 4
-    # asked by bucket when the planner expects more matches than sqrt(CAP * units)
-    monkeypatch.undo()
-    with connection.cursor() as c:
-        c.execute("ANALYZE magazin_search_vector")
-        assert search_module._by_bucket(c, "'hafen'", 6, cap=1)
-        assert not search_module._by_bucket(c, "'hafen'", 6, cap=10_000)
-
-
 def test_a_changed_unit_is_searched_as_it_is_now(archive, tmp_path):
     """What a search reads of a unit - fonds, years, closure and formats, for the facets and
-    a reader's scope - is the unit as it is now, however it was changed (PostgreSQL reads
-    them from the vector rows, whose copies triggers keep: access migration 0014)."""
+    a reader's scope - is the unit as it is now, however it was changed (the index holds
+    copies, which the journal's triggers keep up: access migrations 0015, 0016)."""
     import datetime as dt
 
     from django.contrib.auth import get_user_model
-    from django.db import connection
 
     from magazin.access import search as search_module
     from magazin.access.scope import Scope
@@ -289,20 +234,11 @@ def test_a_changed_unit_is_searched_as_it_is_now(archive, tmp_path):
     assert found(staff)[1] == facets
     Unit.objects.filter(pk=a.pk).update(open_from=today + dt.timedelta(days=365))
     assert found(reader)[0] == []
-    if connection.vendor == "postgresql":  # the copies themselves
-        with connection.cursor() as c:
-            c.execute(
-                "SELECT count(*) FROM magazin_search_vector v JOIN catalog_unit u "
-                "ON u.id = v.unit_id WHERE (v.tenant_id, v.fonds_id, v.year_from, v.year_to, "
-                "v.open_from, v.formats) IS NOT DISTINCT FROM (u.tenant_id, u.fonds_id, "
-                "u.year_from, u.year_to, u.open_from, u.formats)"
-            )
-            assert c.fetchone()[0] == Unit.objects.count()
 
 
 def test_a_long_word_matches_only_the_words_it_begins(archive, tmp_path):
     """Prefixes are indexed up to ten letters; a longer query word still matches only the
-    words it begins (SQLite: checked against the whole words; PostgreSQL: the vector)."""
+    words it begins (checked against the whole words)."""
     texts = {"a": "Hafenrundfahrt", "b": "Hafenrundfunk", "c": "Hafenrundfahrten"}
     for name, text in texts.items():
         archive.json("ingest", write_tree(tmp_path / name, {f"{name}.txt": text}))
@@ -374,13 +310,6 @@ def test_a_reader_finds_what_is_open_released_or_granted_to_them(archive, tmp_pa
     assert titles() == ["offen.txt"]
 
 
-def _sqlite_only():
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        pytest.skip("the embedded default's tantivy index (PostgreSQL searches in itself)")
-
-
 def test_the_index_is_built_again_from_the_catalog(archive, tmp_path):
     """The tantivy index is derived: deleted, or built from another catalog (rebuilt or
     restored), it is built afresh from the catalog's search documents at the next search,
@@ -390,7 +319,6 @@ def test_the_index_is_built_again_from_the_catalog(archive, tmp_path):
     from magazin.access import fulltext
     from magazin.core.config import home_path
 
-    _sqlite_only()
     for name in ("a", "b"):
         archive.json("ingest", write_tree(tmp_path / name, {f"{name}.txt": "Hafen"}))
     found = sorted(x["aid"] for x in archive.json("search", "txt"))
@@ -415,16 +343,19 @@ def test_the_index_is_built_again_from_the_catalog(archive, tmp_path):
 
 
 def test_the_journal_is_kept_by_triggers(archive, tmp_path):
-    """Every change of what the index holds is noted by a trigger (access migration 0015);
-    a later migration that remakes `catalog_unit` or the search documents on SQLite (Django
-    copies the table) would drop them, and must create them again."""
+    """Every change of what the index holds is noted by a trigger (access migrations 0015,
+    0016); a later migration that remakes `catalog_unit` or the search documents on SQLite
+    (Django copies the table) would drop them, and must create them again."""
     from django.db import connection
 
-    _sqlite_only()
     with connection.cursor() as c:
-        c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                  "AND name LIKE 'magazin_search_%' ORDER BY name")  # fmt: skip
-        names = [n for (n,) in c.fetchall()]
+        if connection.vendor == "sqlite":
+            c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                      "AND name LIKE 'magazin_search_%' ORDER BY name")  # fmt: skip
+        else:
+            c.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                      "AND tgname LIKE 'magazin_search_%' ORDER BY tgname")  # fmt: skip
+        names = [n for (n,) in c.fetchall() if n != "magazin_search_new_catalog"]
     assert names == ["magazin_search_doc_added", "magazin_search_doc_changed",
                      "magazin_search_doc_removed", "magazin_search_grant_added",
                      "magazin_search_grant_changed", "magazin_search_grant_removed",
@@ -442,6 +373,80 @@ def test_the_journal_is_kept_by_triggers(archive, tmp_path):
         assert c.fetchone()[0] == 0
         c.execute("DELETE FROM magazin_access_searchdoc")
     assert archive.json("search", "hafen") == []
+
+
+def test_the_journal_is_pruned_to_what_every_index_has(archive, tmp_path):
+    """Several machines may share a PostgreSQL catalog, each with its own index: the journal
+    keeps what one of them has not read yet; an index not seen for FOLLOWED_DAYS is no
+    longer waited for, and is built afresh when it comes back."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from magazin.access import fulltext
+    from magazin.access.search import search
+    from magazin.catalog.models import Unit
+    from magazin.core.config import home_path
+
+    def journal() -> int:
+        with connection.cursor() as c:
+            c.execute("SELECT count(*) FROM magazin_search_journal")
+            return c.fetchone()[0]
+
+    def found(index: fulltext.FullTextIndex) -> int:
+        return index.matches(["hafen"], fulltext.Within(), 100).total
+
+    here = fulltext.index_in(home_path())
+    there = fulltext.FullTextIndex(tmp_path / "elsewhere" / "search")
+    archive.json("ingest", write_tree(tmp_path / "a", {"hafen-a.txt": "a"}))
+    assert here.catch_up(prune=True) == 1 and there.catch_up(prune=True) == 1
+    assert journal() == 0
+    archive.json("ingest", write_tree(tmp_path / "b", {"hafen-b.txt": "b"}))
+    assert here.catch_up(prune=True) == 1
+    assert journal() > 0  # the other index has not read it
+    assert there.catch_up(prune=True) == 1 and found(there) == 2
+    assert journal() == 0
+    with connection.cursor() as c:
+        c.execute("SELECT count(*), count(DISTINCT folder) FROM magazin_search_follower")
+        assert c.fetchone() == (2, 2)
+    # the other index not seen for a while: pruned past it, then built afresh
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=fulltext.FOLLOWED_DAYS + 1)).isoformat()
+    with connection.cursor() as c:
+        c.execute("UPDATE magazin_search_follower SET seen = %s WHERE folder = %s",
+                  [old, str(there.folder)])  # fmt: skip
+    archive.json("ingest", write_tree(tmp_path / "c", {"hafen-c.txt": "c"}))
+    Unit.objects.filter(title="a").delete()
+    assert here.catch_up(prune=True) == 2 and journal() == 0
+    (before,) = there.folder.glob("index-*")
+    assert there.catch_up() == 2  # every unit, into a new folder
+    (after,) = there.folder.glob("index-*")
+    assert after != before and found(there) == found(here) == 2
+    assert sorted(u.title for u in search(Unit.objects.all(), "hafen")) == ["b", "c"]
+
+
+def test_an_entry_committed_after_a_later_one_is_indexed(env, tmp_path):
+    """PostgreSQL numbers the journal's entries as they are written, not as they are
+    committed: a change committed after a later-numbered one was read is indexed all the
+    same (the index remembers the transactions then in progress)."""
+    from .conftest import run
+
+    if "DATABASE_URL" not in env:
+        pytest.skip("SQLite writes one transaction at a time (PostgreSQL's concurrency)")
+    import psycopg
+
+    run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv")
+    run(env, "fonds", "create", "stadt", "OB", "--title", "Reden")
+    run(env, "ingest", write_tree(tmp_path / "a", {"hafen-a.txt": "a"}))
+    run(env, "index")  # its text extracted, its row not written again below
+    with psycopg.connect(env["DATABASE_URL"]) as other:  # a transaction left open
+        other.execute("UPDATE magazin_access_searchdoc SET metadata = metadata || ' leuchtturm'")
+        run(env, "ingest", write_tree(tmp_path / "b", {"hafen-b.txt": "b"}))  # numbered after
+        assert len(json.loads(run(env, "search", "hafen", "--json").stdout)) == 2
+        run(env, "index")  # the journal pruned meanwhile
+        other.commit()
+    assert json.loads(run(env, "index", "--json").stdout)["indexed"] == 1
+    found = json.loads(run(env, "search", "leuchtturm", "--json").stdout)
+    assert [x["title"] for x in found] == ["a"]
 
 
 KILL_AT = """
@@ -471,7 +476,6 @@ def test_indexing_killed_then_searched(env, tmp_path, moment):
 
     from .conftest import run
 
-    _sqlite_only()
     run(env, "tenant", "create", "stadt", "--name", "Stadtarchiv")
     run(env, "fonds", "create", "stadt", "OB", "--title", "Reden")
     folder = Path(env["MAGAZIN_HOME"]) / "search"
@@ -517,7 +521,6 @@ def test_a_search_waits_for_the_first_index_not_for_a_newer_one(archive, tmp_pat
     from magazin.access.fulltext import index_in
     from magazin.core.config import home_path
 
-    _sqlite_only()
     archive.json("ingest", write_tree(tmp_path / "a", {"hafen-a.txt": "a"}))
     index = index_in(home_path())
     index.folder.mkdir(parents=True, exist_ok=True)

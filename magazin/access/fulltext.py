@@ -1,21 +1,24 @@
-"""The embedded default's full-text index: tantivy (a Lucene-like engine in Rust, PyPI
-`tantivy`) in MAGAZIN_HOME/search, derived from the catalog's search documents as the
-catalog is derived from storage.
+"""The full-text index: tantivy (a Lucene-like engine in Rust, PyPI `tantivy`) in
+MAGAZIN_HOME/search, derived from the catalog's search documents as the catalog is derived
+from storage; on SQLite and on PostgreSQL alike.
 
 Why not SQLite's FTS5 any more: at a million units every query that reaches the cap of
 10,000 matches paid per match for BM25 (its IDF alone counts every row of a common prefix
 first), for the look-up of the unit and for building its facet key, 95-155 ms at the 95th
 percentile. tantivy ranks all matches of such a query in 1-11 ms and reads the facets'
-columns of the best 10,000 from its column store.
+columns of the best 10,000 from its column store. Why not PostgreSQL's own full-text search
+any more (access migration 0016): GIN yields neither the count nor the facets without
+reading each match's row, and `ts_rank` reads its vector; at 10,000 matches that was
+70-85 ms in the database alone.
 
 What it keeps of FTS5's matching rules: the text is folded before it comes here (search.fold),
 a query word matches every word it begins. A word's prefixes of up to PREFIX letters are
 indexed as terms of their own (`body`), so a prefix is one posting list; a longer query word
 is checked against the whole words (`long`, only words longer than PREFIX).
 
-How it follows the catalog: triggers (access migration 0015) note in a journal every unit
-whose search document, indexed columns, releases or grants changed, in the transaction that
-changed them.
+How it follows the catalog: triggers (access migrations 0015, 0016) note in a journal every
+unit whose search document, indexed columns, releases or grants changed, in the transaction
+that changed them.
 `catch_up` brings the index to the journal's end: it re-reads those units and replaces their
 documents, commits (atomically: tantivy writes new segments, then its meta.json), and only
 then records the journal position it reached (state.json). A process killed at any point
@@ -24,6 +27,14 @@ is harmless, a unit's document is replaced, never added twice. A catalog the ind
 built from (rebuilt, restored, new) is indexed afresh into a new folder, and searches use
 the old one until the new one is complete. One process writes at a time (a lock file); the
 others search what is committed meanwhile.
+
+Several machines sharing one PostgreSQL catalog each keep an index of their own. Each notes
+in the catalog how far it has followed (`magazin_search_follower`); the journal is pruned up
+to what every index seen in the last FOLLOWED_DAYS has, and an index left behind that is
+built afresh. PostgreSQL numbers entries as they are written, not as they are committed: an
+entry may become visible after entries with higher numbers, so an index also remembers the
+transactions in progress when it read the journal (their entries carry `txid`) and reads
+their entries next time, whatever their numbers.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -54,6 +66,8 @@ LONGEST = 200  # a whole word (`long`) is kept up to this many letters (a term i
 VERSION = 1  # of the schema and the terms: an index of another version is built afresh
 JOURNAL = "magazin_search_journal"  # access migration 0015
 CATALOG = "magazin_search_catalog"
+FOLLOWERS = "magazin_search_follower"  # access migration 0016
+FOLLOWED_DAYS = 30  # an index not seen following the journal for longer is not waited for
 BATCH = 1000  # units read from the catalog at a time
 # how long a search waits for another process building the index from nothing (a million
 # units take about five minutes); with an index there it waits `wait` and searches that
@@ -192,10 +206,38 @@ _UNIT_ROWS = (
     "SELECT d.unit_id, d.tenant_id, d.metadata, d.content, u.fonds_id, u.year_from, "
     "u.year_to, CASE WHEN EXISTS (SELECT 1 FROM magazin_access_release r WHERE "
     "r.unit_id = u.id AND r.withdrawn IS NULL) THEN '0001-01-01' ELSE u.open_from END, "
-    "u.formats, (SELECT group_concat(g.reader_id || ':' || g.expires) FROM "
+    "u.formats, (SELECT {grants} FROM "
     "magazin_access_grant g WHERE g.unit_id = u.id AND g.revoked IS NULL) "
     "FROM magazin_access_searchdoc d JOIN catalog_unit u ON u.id = d.unit_id "
 )
+_GRANTS = {
+    "sqlite": "group_concat(g.reader_id || ':' || g.expires)",
+    "postgresql": "string_agg(g.reader_id || ':' || to_char(g.expires, 'YYYY-MM-DD'), ',')",
+}
+_ID_LIST = {"sqlite": "SELECT value FROM json_each(%s)", "postgresql": "SELECT unnest(%s)"}
+
+
+def _unit_rows() -> str:
+    return _UNIT_ROWS.format(grants=_GRANTS[connection.vendor])
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where the journal ends: the catalog's identity, the last entry pruned, the last entry,
+    and (PostgreSQL) the transactions in progress when it was read, whose entries may come
+    later with lower numbers (a sequence numbers entries as they are written, not as they
+    are committed), and whether any entry of the transactions the index last noted as in
+    progress is there now."""
+
+    identity: str
+    pruned: int
+    seq: int
+    pending: list[str]
+    pending_committed: bool
 
 
 class FullTextIndex:
@@ -212,40 +254,50 @@ class FullTextIndex:
 
     # -- following the catalog --------------------------------------------------------------
 
-    def _position(self) -> tuple[str, int]:
+    def _position(self, pending: list[str]) -> _Position:
+        """Where the journal ends, read in one snapshot (see _Position)."""
         with connection.cursor() as c:
-            c.execute(f"SELECT (SELECT identity FROM {CATALOG}), "
-                      f"(SELECT coalesce(max(seq), 0) FROM {JOURNAL})")  # fmt: skip
-            identity, seq = c.fetchone()
-        return identity, seq
+            if connection.vendor == "postgresql":
+                c.execute(f"SELECT c.identity, c.pruned, greatest(c.pruned, (SELECT max(seq) "
+                          f"FROM {JOURNAL})), ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())"
+                          f"::text), EXISTS (SELECT 1 FROM {JOURNAL} WHERE txid = "
+                          f"ANY(%s::xid8[])) FROM {CATALOG} c", [pending])  # fmt: skip
+                return _Position(*c.fetchone())
+            # the entries pruned count as read (an empty journal has no last entry)
+            c.execute(f"SELECT identity, pruned, max(pruned, coalesce((SELECT max(seq) FROM "
+                      f"{JOURNAL}), 0)) FROM {CATALOG}")  # fmt: skip
+            return _Position(*c.fetchone(), [], False)
 
     def catch_up(self, wait: float = 30.0, prune: bool = False) -> int:
         """Index the units the journal names since the last catch-up (all units, if the
         index was built from another catalog or not at all); how many were (re)indexed.
         Another process catching up holds the lock: waited for up to `wait` seconds, then
         the search goes on with what is committed (with nothing committed yet, for up to
-        FIRST_BUILD_WAIT). `prune`: drop the journal's entries the
-        index has (a write to the catalog: not from a search)."""
-        identity, seq = self._position()
+        FIRST_BUILD_WAIT). `prune`: drop the journal's entries every index has (a write to
+        the catalog: on SQLite not from a search)."""
         state = _read_json(self.folder / "state.json")
+        at = self._position((state or {}).get("pending", []))
         done = 0
-        if not self._current(state, identity, seq):
+        if not self._current(state, at):
             self.folder.mkdir(parents=True, exist_ok=True)
-            if not self._usable(state, identity):  # nothing to search meanwhile: wait it out
+            if not self._usable(state, at.identity):  # nothing to search meanwhile: wait
                 wait = max(wait, FIRST_BUILD_WAIT)
             with _locked(self.folder / "writer.lock", wait) as got:
-                state = _read_json(self.folder / "state.json")
-                if got and not self._current(state, identity, seq):
-                    state, done = self._index_changes(state, identity, seq)
+                state = _read_json(self.folder / "state.json")  # another may have caught up
+                at = self._position((state or {}).get("pending", []))
+                if got and not self._current(state, at):
+                    state, done = self._index_changes(state, at)
+                    if connection.vendor == "postgresql":  # other machines prune too
+                        self._record(state)
         try:
             self._open(state)
         except ValueError:  # tantivy cannot open it (damaged): built afresh
             with _locked(self.folder / "writer.lock", wait) as got:
-                state, done = self._index_changes(None, identity, seq) if got else (None, 0)
+                state, done = self._index_changes(None, at) if got else (None, 0)
             self._open(state)
-        if prune and state and state.get("catalog") == identity:
-            with connection.cursor() as c:
-                c.execute(f"DELETE FROM {JOURNAL} WHERE seq <= %s", [state["seq"]])
+        if prune and state and state.get("catalog") == at.identity:
+            self._record(state)
+            self._prune()
         return done
 
     def _usable(self, state: dict | None, identity: str) -> bool:
@@ -256,14 +308,59 @@ class FullTextIndex:
             and (self.folder / state.get("dir", "-") / "meta.json").is_file()
         )
 
-    def _current(self, state: dict | None, identity: str, seq: int) -> bool:
-        """Whether `state` is usable and at or after the journal's entry `seq`."""
-        return self._usable(state, identity) and state.get("seq", -1) >= seq
+    def _current(self, state: dict | None, at: _Position) -> bool:
+        """Whether `state` is usable and has every entry of the journal at `at`."""
+        return (
+            self._usable(state, at.identity)
+            and state.get("seq", -1) >= at.seq
+            and state["seq"] >= at.pruned
+            and not at.pending_committed
+        )
 
-    def _index_changes(self, state: dict | None, identity: str, seq: int) -> tuple[dict, int]:
+    def _follower(self) -> str:
+        """This index folder's name among the indexes following the journal (several
+        machines may share one PostgreSQL catalog), made once."""
+        path = self.folder / "follower"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            write_atomically(path, secrets.token_hex(16).encode(), durable=True)
+            return path.read_text().strip()
+
+    def _record(self, state: dict) -> None:
+        """Note in the catalog how far this index has followed the journal."""
+        row = [self._follower(), socket.gethostname()[:255], str(self.folder), state["seq"],
+               json.dumps(state.get("pending", [])), _now()]  # fmt: skip
+        with connection.cursor() as c:
+            c.execute(f"INSERT INTO {FOLLOWERS} (name, host, folder, seq, pending, seen) "
+                      "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                      "host = excluded.host, folder = excluded.folder, seq = excluded.seq, "
+                      "pending = excluded.pending, seen = excluded.seen", row)  # fmt: skip
+
+    @staticmethod
+    def _prune() -> None:
+        """Drop the journal's entries that every index noted in the last FOLLOWED_DAYS has;
+        an index not seen since is built afresh when it is next searched (_current)."""
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=FOLLOWED_DAYS)).isoformat()
+        with connection.cursor() as c:
+            c.execute(f"DELETE FROM {FOLLOWERS} WHERE seen < %s", [since])
+            c.execute(f"SELECT min(seq) FROM {FOLLOWERS}")
+            (low,) = c.fetchone()
+            if low is None:
+                return
+            c.execute(f"SELECT pending FROM {FOLLOWERS}")
+            pending = sorted({x for (p,) in c.fetchall() for x in json.loads(p)})
+            if connection.vendor == "postgresql":  # an open transaction's entries stay
+                c.execute(f"DELETE FROM {JOURNAL} WHERE seq <= %s AND "
+                          "NOT (txid = ANY(%s::xid8[]))", [low, pending])  # fmt: skip
+            else:
+                c.execute(f"DELETE FROM {JOURNAL} WHERE seq <= %s", [low])
+            c.execute(f"UPDATE {CATALOG} SET pruned = %s WHERE pruned < %s", [low, low])
+
+    def _index_changes(self, state: dict | None, at: _Position) -> tuple[dict, int]:
         """Under the writer lock: the journal's changes since `state` (or every unit into a
         new folder), committed, then the new state recorded."""
-        fresh = not self._usable(state, identity)
+        fresh = not self._usable(state, at.identity) or state["seq"] < at.pruned
         if fresh:
             name = f"index-{secrets.token_hex(4)}"
             (self.folder / name).mkdir()
@@ -275,36 +372,45 @@ class FullTextIndex:
             formats = _read_json(self.folder / name / "formats.json") or {}
         writer = index.writer(heap_size=200_000_000 if fresh else 50_000_000, num_threads=1)
         done = 0
+        rows = _unit_rows()
         if fresh:
             last = 0
             while True:
                 with connection.cursor() as c:
-                    c.execute(_UNIT_ROWS + f"WHERE d.unit_id > %s ORDER BY d.unit_id LIMIT {BATCH}",
+                    c.execute(rows + f"WHERE d.unit_id > %s ORDER BY d.unit_id LIMIT {BATCH}",
                               [last])  # fmt: skip
-                    rows = c.fetchall()
-                if not rows:
+                    batch = c.fetchall()
+                if not batch:
                     break
-                done += self._add(writer, rows, formats)
-                last = rows[-1][0]
+                done += self._add(writer, batch, formats)
+                last = batch[-1][0]
         else:
             with connection.cursor() as c:
-                c.execute(f"SELECT DISTINCT unit_id FROM {JOURNAL} WHERE seq > %s AND seq <= %s",
-                          [state["seq"], seq])  # fmt: skip
+                if state.get("pending"):  # entries of transactions then in progress, too
+                    c.execute(f"SELECT DISTINCT unit_id FROM {JOURNAL} WHERE (seq > %s AND "
+                              "seq <= %s) OR txid = ANY(%s::xid8[])",
+                              [state["seq"], at.seq, state["pending"]])  # fmt: skip
+                else:
+                    c.execute(f"SELECT DISTINCT unit_id FROM {JOURNAL} WHERE seq > %s AND "
+                              "seq <= %s", [state["seq"], at.seq])  # fmt: skip
                 units = [u for (u,) in c.fetchall()]
             for i in range(0, len(units), BATCH):
                 batch = units[i : i + BATCH]
                 for u in batch:  # a deletion applies to the documents added before it
                     writer.delete_documents_by_term("unit", u)
                 with connection.cursor() as c:
-                    c.execute(_UNIT_ROWS + "WHERE d.unit_id IN (SELECT value FROM json_each(%s))",
-                              [json.dumps(batch)])  # fmt: skip
+                    c.execute(
+                        rows + f"WHERE d.unit_id IN ({_ID_LIST[connection.vendor]})",
+                        [json.dumps(batch) if connection.vendor == "sqlite" else batch],
+                    )
                     self._add(writer, c.fetchall(), formats)
                 done += len(batch)
         # the formats the new documents name are on disk before they are committed
         _write_json(self.folder / name / "formats.json", formats)
         writer.commit()
         writer.wait_merging_threads()
-        new = {"version": VERSION, "catalog": identity, "seq": seq, "dir": name}
+        new = {"version": VERSION, "catalog": at.identity, "seq": at.seq, "dir": name,
+               "pending": at.pending}  # fmt: skip
         _write_json(self.folder / "state.json", new)
         if fresh:  # the folders of earlier catalogs or versions: nobody opens them any more
             for old in self.folder.glob("index-*"):

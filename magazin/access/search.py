@@ -1,8 +1,7 @@
 """Full-text search over units: metadata at once, file text (the formats core/text.py reads)
-after the background step has extracted it. A tantivy index beside the catalog on the
-embedded default (fulltext.py), PostgreSQL's full-text search in production; both see the
-same folded text, so both match case-insensitively, fold umlauts and ß (Müller, Mueller and
-Muller are one word), and match prefixes.
+after the background step has extracted it. A tantivy index beside the catalog, on SQLite
+and PostgreSQL alike (fulltext.py), of folded text: it matches case-insensitively, folds
+umlauts and ß (Müller, Mueller and Muller are one word), and matches prefixes.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from django.core.exceptions import FullResultSet
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -42,7 +41,6 @@ from .scope import open_to_all
 
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w]+")
-VECTORS = "magazin_search_vector"  # PostgreSQL: the tsvectors with their GIN index
 
 
 def fold(text: str) -> str:
@@ -94,22 +92,6 @@ def _file_names(units: list[Unit]) -> dict[int, list[str]]:
     return out
 
 
-def write_index(rows: list[tuple[int, int, str]]) -> None:
-    """The full-text index of these units: (unit id, tenant id, folded text). PostgreSQL:
-    their vectors in `magazin_search_vector`. SQLite: nothing to do here; the search
-    documents' triggers have noted the units for the tantivy index (fulltext.catch_up)."""
-    if not rows:
-        return
-    with connection.cursor() as c:
-        if connection.vendor == "postgresql":
-            c.executemany(
-                f"INSERT INTO {VECTORS} (unit_id, tenant_id, vector) "
-                "VALUES (%s, %s, to_tsvector('simple', %s)) ON CONFLICT (unit_id) "
-                "DO UPDATE SET tenant_id = EXCLUDED.tenant_id, vector = EXCLUDED.vector",
-                rows,
-            )
-
-
 def index_units(units: list[Unit]) -> None:
     """Index the metadata of new units (their file text follows in the background)."""
     names = _file_names(units)
@@ -118,7 +100,6 @@ def index_units(units: list[Unit]) -> None:
         for u in units
     ]
     SearchDoc.objects.bulk_create(docs, batch_size=1000)
-    write_index([(d.unit_id, d.tenant_id, d.metadata) for d in docs])
 
 
 def reindex_metadata(units: list[Unit]) -> None:
@@ -131,7 +112,6 @@ def reindex_metadata(units: list[Unit]) -> None:
             continue
         doc.metadata = _metadata_text(u, names[u.pk])
         SearchDoc.objects.filter(pk=doc.pk).update(metadata=doc.metadata)
-        write_index([(u.pk, u.tenant_id, f"{doc.metadata}\n{doc.content}")])
 
 
 def extract_pending(home, limit: int = 200) -> int:
@@ -161,11 +141,9 @@ def extract_pending(home, limit: int = 200) -> int:
         raw = "\n".join(texts)
         doc.content = fold(raw)
         doc.extracted = True
-        with transaction.atomic():
-            SearchDoc.objects.filter(pk=doc.pk).update(
-                content=doc.content, extracted=True, text=raw[:SNIPPET_SOURCE]
-            )
-            write_index([(doc.unit_id, doc.tenant_id, f"{doc.metadata}\n{doc.content}")])
+        SearchDoc.objects.filter(pk=doc.pk).update(
+            content=doc.content, extracted=True, text=raw[:SNIPPET_SOURCE]
+        )
     return len(docs)
 
 
@@ -174,10 +152,8 @@ def pending() -> int:
 
 
 def catch_up(wait: float = 30.0, prune: bool = False) -> int:
-    """SQLite: bring the tantivy index to the catalog's state (fulltext.FullTextIndex);
-    PostgreSQL's index follows in the same transaction. How many units were (re)indexed."""
-    if connection.vendor != "sqlite":
-        return 0
+    """Bring the tantivy index to the catalog's state (fulltext.FullTextIndex); how many
+    units were (re)indexed."""
     return fulltext.index_in(home_path()).catch_up(wait, prune)
 
 
@@ -213,33 +189,6 @@ def _facet_values() -> dict:
     }
 
 
-def _facet_key() -> tuple[str, list]:
-    """The SQL of what each match carries for the facets, read from its joined
-    `catalog_unit` row, as one string (compiled by Django): "<fonds id> <decade> <open to
-    all: 1/0> <formats>", empty where unknown. One column, not four: ten thousand matches
-    leave the database faster, and are counted by one Counter over few distinct keys."""
-    query = Unit.objects.all().query
-    compiler = query.get_compiler(connection=connection)
-    values = _facet_values()
-    parts, params = [], []
-    for expr in (F("fonds_id"), values["decade"], values["is_open"]):
-        sql, p = compiler.compile(expr.resolve_expression(query))
-        parts.append(f"COALESCE(CAST(({sql}) AS text), '')")
-        params += p
-    return " || ' ' || ".join([*parts, '"catalog_unit"."formats"']), params
-
-
-def _facet_groups(rows: list[tuple]) -> list[tuple]:
-    """(fonds code, decade, open to all, formats, matches) from a search's rows (PostgreSQL:
-    each with its facet key, see _facet_key)."""
-    keys = Counter(map(itemgetter(2), rows))
-    split = ((key.split(" ", 3), n) for key, n in keys.items())
-    return _with_fonds_codes(
-        ((int(f) if f else None, int(d) if d else None, o == "1", formats), n)
-        for (f, d, o, formats), n in split
-    )
-
-
 def _with_fonds_codes(groups) -> list[tuple]:
     """((fonds id, decade, open to all, formats), matches) as (fonds code, decade, open to
     all, formats, matches)."""
@@ -260,67 +209,6 @@ def _every_unit(units) -> bool:
     return False
 
 
-def _on_the_unit_alone(units) -> bool:
-    """Whether a units queryset's conditions need no other table joined (the joins Django
-    set up and trimmed again keep a reference count of 0)."""
-    q = units.query
-    return not q.distinct and all(
-        n == 0 for alias, n in q.alias_refcount.items() if alias != Unit._meta.db_table
-    )
-
-
-# PostgreSQL's index of prefixes (migration 0013, magazin_search_terms): each word's
-# prefixes of up to INDEXED_PREFIX letters, and the unit's bucket (id >> BUCKET_BITS)
-INDEXED_PREFIX = 10
-BUCKET_BITS = 16
-# a bucket's posting costs about a ninth of a word's when both are read for one query (GIN
-# skips through the bucket's with the word's). Measured at a million units: words in 1.3 %
-# of them took 59-66 ms at once, 83-95 ms by bucket; words in 6 % 91-105 ms at once, 78-93
-# ms by bucket; in 14 % and more 140-250 at once, 57-79 by bucket (see _by_bucket)
-BUCKET_POSTING_COST = 1 / 9
-TERMS_OF = "magazin_search_terms(d.vector, d.unit_id)"  # of a vector row `d`: as indexed
-# the columns of its unit a vector row carries (migration 0014), by their names in
-# catalog_unit (the unit's id is the row's unit_id)
-VECTOR_UNIT_COLUMNS = ("id", "tenant_id", "fonds_id", "year_from", "year_to", "open_from",
-                       "formats")  # fmt: skip
-_UNIT_COLUMN = re.compile(r'"?catalog_unit"?\."?(\w+)"?')  # a unit's column, in SQL
-_LEXEME = re.compile(r"'((?:[^']|'')*)'")
-
-
-def _postgresql_terms(cursor, tsquery: str) -> tuple[str, str, int | None, int | None]:
-    """The query for the index of prefixes (its words as PostgreSQL parses them, cut to
-    INDEXED_PREFIX letters), the recheck on the vector a longer word needs, and the first
-    and last unit id indexed."""
-    cursor.execute(
-        f"SELECT to_tsquery('simple', %s)::text, min(unit_id), max(unit_id) FROM {VECTORS}",
-        [tsquery],
-    )
-    parsed, first, last = cursor.fetchone()
-    lexemes = [m.replace("''", "'") for m in _LEXEME.findall(parsed)]
-    quoted = [w[:INDEXED_PREFIX].replace("\\", "\\\\").replace("'", "''") for w in lexemes]
-    terms = " & ".join(f"'{w}'" for w in quoted) or "''"
-    longer = any(len(w) > INDEXED_PREFIX for w in lexemes)
-    recheck = " AND d.vector @@ to_tsquery('simple', %s)" if longer else ""
-    return terms, recheck, first, last
-
-
-def _by_bucket(cursor, terms: str, units: int, cap: int) -> bool:
-    """Whether to ask bucket by bucket. A GIN scan reads every posting of its words, so a
-    query matching E units costs about E; asked by bucket, each bucket costs about its size
-    B, and CAP matches take about CAP / (E / units * B) buckets. Buckets are cheaper when E
-    exceeds the square root of CAP times the units times the cost of a bucket's posting
-    relative to a word's (BUCKET_POSTING_COST; E: the planner's estimate, from the
-    statistics ANALYZE keeps of the index: its 10,000 most common lexemes, migration 0014)."""
-    cursor.execute(
-        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {VECTORS} d WHERE {TERMS_OF} @@ %s::tsquery",
-        [terms],
-    )
-    plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    expected = plan[0]["Plan"]["Plan Rows"]
-    return expected * expected > cap * units * BUCKET_POSTING_COST
-
-
 class SearchResult:
     """Matches of a full-text search, best first: counted (up to CAP), sliced a page at a
     time (the units with `score`), and faceted through `matched`.
@@ -330,12 +218,11 @@ class SearchResult:
     every page and the facets come from them, so the full-text query runs once per request,
     however the result is used.
 
-    SQLite (tantivy, fulltext.py): the best CAP of all matches, the scope a filter in the
-    index where it is a staff member's tenant or a reader's (closure periods, releases and
-    grants); any other scope (filters, a queryset of the caller's) is checked in the catalog
-    for the best matches, a batch at a time, until CAP are in it. PostgreSQL: the first CAP
-    matches the index yields, ranked (see _postgresql_rows). `every_unit`: `units` had no
-    condition before the filters."""
+    The index (tantivy, fulltext.py) yields the best CAP of all matches, the scope a filter
+    in the index where it is a staff member's tenant or a reader's (closure periods,
+    releases and grants); any other scope (filters, a queryset of the caller's) is checked
+    in the catalog for the best matches, a batch at a time, until CAP are in it.
+    `every_unit`: `units` had no condition before the filters."""
 
     def __init__(self, units, ws: list[str], cap: int = CAP, tenant_id: int | None = None,
                  reader: tuple[int, object] | None = None, filters: dict | None = None,
@@ -343,35 +230,10 @@ class SearchResult:
         self.units, self.cap = units, cap
         self._hits: list[tuple] | None = None
         filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-        if connection.vendor == "sqlite":
-            self._within_index(ws, tenant_id, reader, filters, every_unit)
-            return
-        if filters:
-            tenant_id = None  # the filters are on the units
-        self._own_row = False  # the scope read from the vector row (see _postgresql_rows)
-        if tenant_id is not None:  # every unit of one tenant
-            where_units, unit_params = "catalog_unit.tenant_id = %s", [tenant_id]
-            self._own_row = True
-        elif _on_the_unit_alone(units):
-            # conditions on the unit alone (a reader's scope): on the joined row itself
-            compiler = units.query.get_compiler(connection=connection)
-            try:
-                where_units, unit_params = compiler.compile(units.query.where)
-                unit_params = list(unit_params)
-            except FullResultSet:  # no condition: every unit
-                where_units, unit_params = "1 = 1", []
-            self._own_row = set(_UNIT_COLUMN.findall(where_units)) <= set(VECTOR_UNIT_COLUMNS)
-        else:  # the match must be one of `units` (joins: filters): looked up match by match
-            one = units.order_by().extra(where=["catalog_unit.id = m.id"]).values("pk")
-            sql, unit_params = one.query.sql_with_params()
-            where_units = f"EXISTS ({sql})"
-        self._tsquery = " & ".join(f"{w}:*" for w in ws)
-        self._tenant_id = tenant_id
-        self._columns, self._column_params = _facet_key()
-        self._where_units, self._unit_params = where_units, unit_params
+        self._within_index(ws, tenant_id, reader, filters, every_unit)
 
     def _within_index(self, ws, tenant_id, reader, filters: dict, every_unit: bool) -> None:
-        """SQLite: what the tantivy index selects by (the scope and filters as _filter and
+        """What the tantivy index selects by (the scope and filters as _filter and
         scope.Scope.units define them), and whether the catalog must check the matches (a
         scope the caller made, a format: its files' formats, which a part does not have)."""
         self._ws, self._today = ws, dt.date.today()
@@ -393,13 +255,10 @@ class SearchResult:
         self._checked = not known or bool(filters.get("format"))
 
     def _ranked(self) -> list[tuple]:
-        """(unit id, score, …) of every match, best first: on PostgreSQL the facet key (see
-        _facet_key); on SQLite the fonds, decade, opening day and formats."""
+        """(unit id, score, fonds, decade, opening day, formats) of every match, best
+        first."""
         if self._hits is None:
-            if connection.vendor == "postgresql":
-                rows = self._postgresql_rows()
-            else:
-                rows = self._index_rows()
+            rows = self._index_rows()
             rows.sort(key=itemgetter(0))  # then by score, best first: ties stay by id
             rows.sort(key=itemgetter(1), reverse=True)
             self._hits = rows
@@ -426,68 +285,12 @@ class SearchResult:
 
     def facet_groups(self) -> list[tuple]:
         """(fonds code, decade, open to all, formats, matches) of the matches."""
-        if connection.vendor == "postgresql":
-            return _facet_groups(self._ranked())
         rows = self._ranked()
         # open to all from its day on (fulltext._UNIT_ROWS); counted by C, not a Python loop
         is_open = map(self._today.toordinal().__ge__, map(itemgetter(4), rows))
         fonds, decades, formats = (map(itemgetter(i), rows) for i in (2, 3, 5))
         keys = Counter(zip(fonds, decades, is_open, formats, strict=True))
         return _with_fonds_codes(keys.items())
-
-    def _postgresql_rows(self) -> list[tuple]:
-        """The matches on PostgreSQL, the first CAP of them ranked (each vector read once).
-
-        They are looked up in the index of prefixes (migration 0013) for all units at once,
-        or bucket by bucket when the query's words are in so many units that reading all
-        their postings would cost more than the first buckets do. Where the scope and the
-        facets need no more of a unit than its vector row carries (migration 0014: a staff
-        member's tenant, a reader's closure periods), the matches are read under the name
-        `catalog_unit`, and the conditions compiled for units apply to them as they are;
-        otherwise each match's unit is joined."""
-        # SET LOCAL needs a transaction (SQLite's would take the write lock: not there)
-        with transaction.atomic(), connection.cursor() as c:
-            # the planner overestimates prefix matches and would scan every unit to join
-            # them; a few thousand key look-ups are far cheaper. No parallel workers (nor
-            # compiling it: JIT) for a query of some milliseconds; bitmaps kept exact (a
-            # lossy one rechecks whole pages by computing their prefixes again), and never
-            # the prefixes computed unit by unit instead of reading their index.
-            c.execute(
-                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-                "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
-                "SET LOCAL work_mem = '64MB'; SET LOCAL enable_seqscan = off"
-            )
-            terms, recheck, first, last = _postgresql_terms(c, self._tsquery)
-            recheck_params = [self._tsquery] if recheck else []
-            condition, buckets, bucket_params = f"{TERMS_OF} @@ %s::tsquery{recheck}", "", []
-            if first is not None and _by_bucket(c, terms, last - first + 1, self.cap):
-                buckets = "generate_series(%s, %s) b CROSS JOIN LATERAL "
-                bucket_params = [first >> BUCKET_BITS, last >> BUCKET_BITS]
-                bucket = "('''§' || b || '''')::tsquery"  # the lexeme '§<b>'
-                condition = f"{TERMS_OF} @@ (%s::tsquery && {bucket}){recheck}"
-            inner, inner_params = "TRUE", []
-            where_units, unit_params = self._where_units, self._unit_params
-            if self._tenant_id is not None:  # the vector row knows the tenant
-                inner, inner_params, where_units, unit_params = (
-                    "d.tenant_id = %s", [self._tenant_id], "TRUE", [])  # fmt: skip
-            if self._own_row:
-                row, join = "catalog_unit", ""
-                carried = "".join(f", d.{c}" for c in VECTOR_UNIT_COLUMNS[1:])
-            else:
-                row, join, carried = "m", "JOIN catalog_unit ON catalog_unit.id = m.id", ""
-            # OFFSET 0 keeps the matches a query of their own, read from the index of
-            # prefixes first: the planner would otherwise go through the units and compute
-            # each one's prefixes to test it (it cannot know that an exact bitmap needs no
-            # recheck)
-            sql = (
-                f"SELECT {row}.id, ts_rank({row}.vector, to_tsquery('simple', %s)), "
-                f"{self._columns} FROM {buckets}(SELECT d.unit_id AS id, d.vector{carried} "
-                f"FROM {VECTORS} d WHERE {condition} AND {inner} OFFSET 0) {row} {join} "
-                f"WHERE {where_units} LIMIT {self.cap}"
-            )
-            c.execute(sql, [self._tsquery, *self._column_params, *bucket_params, terms,
-                            *recheck_params, *inner_params, *unit_params])  # fmt: skip
-            return c.fetchall()
 
     @property
     def ids(self) -> list[int]:
