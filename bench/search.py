@@ -3,8 +3,8 @@
 metadata, file text, formats, dates and closure periods into a fresh catalog, then times what
 the search page and `/api/search/` do for a first page (count, the page of 25 best first, the
 facets) for an archivist (the whole tenant) and for a reader (the open units), on the
-embedded default (SQLite with its tantivy index) and on PostgreSQL (a throw-away server from
-scripts/postgres.sh) in one run. Prints median and p95 latency per kind of query and
+embedded default (SQLite) and on PostgreSQL (a throw-away server from scripts/postgres.sh) in
+one run, both searching the tantivy index built from the catalog. Prints median and p95 latency per kind of query and
 searcher, the time the tantivy index took to build from the loaded catalog, and the index's
 size on disk; the aim is p95 under 100 ms.
 

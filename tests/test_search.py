@@ -311,9 +311,9 @@ def test_a_reader_finds_what_is_open_released_or_granted_to_them(archive, tmp_pa
 
 
 def test_the_index_is_built_again_from_the_catalog(archive, tmp_path):
-    """The tantivy index is derived: deleted, or built from another catalog (rebuilt or
-    restored), it is built afresh from the catalog's search documents at the next search,
-    into a new folder that replaces the old one."""
+    """The tantivy index is derived: deleted, damaged, built from another catalog, or ahead
+    of this one's journal (restored), it is built afresh from the catalog's search documents
+    at the next search, into a new folder that replaces the old one."""
     from django.db import connection
 
     from magazin.access import fulltext
@@ -340,6 +340,12 @@ def test_the_index_is_built_again_from_the_catalog(archive, tmp_path):
     fulltext._INDEXES.clear()
     assert sorted(x["aid"] for x in archive.json("search", "txt")) == found
     assert [p.name for p in folder.glob("index-*")] != [third.name]
+    # ahead of the journal (the catalog restored from an older backup): built afresh
+    (fourth,) = folder.glob("index-*")
+    state = json.loads((folder / "state.json").read_text())
+    (folder / "state.json").write_text(json.dumps({**state, "seq": state["seq"] + 1000}))
+    assert sorted(x["aid"] for x in archive.json("search", "txt")) == found
+    assert [p.name for p in folder.glob("index-*")] != [fourth.name]
 
 
 def test_the_journal_is_kept_by_triggers(archive, tmp_path):

@@ -309,11 +309,11 @@ class FullTextIndex:
         )
 
     def _current(self, state: dict | None, at: _Position) -> bool:
-        """Whether `state` is usable and has every entry of the journal at `at`."""
+        """Whether `state` is usable and has every entry of the journal at `at` (an index
+        ahead of the journal is not: see _index_changes)."""
         return (
             self._usable(state, at.identity)
-            and state.get("seq", -1) >= at.seq
-            and state["seq"] >= at.pruned
+            and state.get("seq", -1) == at.seq
             and not at.pending_committed
         )
 
@@ -360,7 +360,10 @@ class FullTextIndex:
     def _index_changes(self, state: dict | None, at: _Position) -> tuple[dict, int]:
         """Under the writer lock: the journal's changes since `state` (or every unit into a
         new folder), committed, then the new state recorded."""
-        fresh = not self._usable(state, at.identity) or state["seq"] < at.pruned
+        # built afresh, too, when entries it has not read were pruned, or when it is ahead of
+        # the journal: a catalog restored from a backup, or a search that saw the changes
+        # of a transaction later rolled back
+        fresh = not self._usable(state, at.identity) or not at.pruned <= state["seq"] <= at.seq
         if fresh:
             name = f"index-{secrets.token_hex(4)}"
             (self.folder / name).mkdir()

@@ -33,10 +33,23 @@ def _changed(columns) -> str:
     return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
 
 
+def _note_function(column: str) -> str:
+    return (
+        f"CREATE FUNCTION magazin_search_note_{column}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF TG_OP <> 'DELETE' THEN "
+        f"INSERT INTO magazin_search_journal (unit_id) VALUES (NEW.{column}); END IF; "
+        "IF TG_OP = 'DELETE' THEN "
+        f"INSERT INTO magazin_search_journal (unit_id) VALUES (OLD.{column}); "
+        f"ELSIF TG_OP = 'UPDATE' THEN IF OLD.{column} IS DISTINCT FROM NEW.{column} THEN "
+        f"INSERT INTO magazin_search_journal (unit_id) VALUES (OLD.{column}); END IF; END IF; "
+        "RETURN NULL; END $$"
+    )
+
+
 def _trigger(name: str, when: str, table: str, column: str, condition: str = "") -> str:
     condition = f"WHEN ({condition}) " if condition else ""
     return (f"CREATE TRIGGER magazin_search_{name} AFTER {when} ON {table} FOR EACH ROW "
-            f"{condition}EXECUTE FUNCTION magazin_search_note('{column}')")  # fmt: skip
+            f"{condition}EXECUTE FUNCTION magazin_search_note_{column}()")  # fmt: skip
 
 
 NEW_CATALOG = "md5(random()::text || clock_timestamp()::text)"
@@ -59,17 +72,10 @@ PG_CREATE = [
     "CREATE TABLE magazin_search_journal (seq bigserial PRIMARY KEY, "
     "txid xid8 NOT NULL DEFAULT pg_current_xact_id(), unit_id bigint NOT NULL)",
     "CREATE INDEX magazin_search_journal_txid ON magazin_search_journal (txid)",
-    # the unit's id is in column TG_ARGV[0] of the changed row; a row moved to another unit
-    # notes both
-    "CREATE FUNCTION magazin_search_note() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "DECLARE old_unit bigint; new_unit bigint; BEGIN "
-    "IF TG_OP <> 'INSERT' THEN old_unit := (to_jsonb(OLD) ->> TG_ARGV[0])::bigint; END IF; "
-    "IF TG_OP <> 'DELETE' THEN new_unit := (to_jsonb(NEW) ->> TG_ARGV[0])::bigint; END IF; "
-    "IF new_unit IS NOT NULL THEN "
-    "INSERT INTO magazin_search_journal (unit_id) VALUES (new_unit); END IF; "
-    "IF old_unit IS NOT NULL AND old_unit IS DISTINCT FROM new_unit THEN "
-    "INSERT INTO magazin_search_journal (unit_id) VALUES (old_unit); END IF; "
-    "RETURN NULL; END $$",
+    # a row of the unit's (its id in `unit_id`; catalog_unit's own: `id`) noted; a row
+    # moved to another unit notes both
+    _note_function("unit_id"),
+    _note_function("id"),
     _trigger("doc_added", "INSERT", "magazin_access_searchdoc", "unit_id"),
     _trigger(
         "doc_changed",
@@ -119,7 +125,8 @@ PG_DROP = [
             ("new_catalog", "magazin_access_searchdoc"),
         )
     ),  # fmt: skip
-    "DROP FUNCTION IF EXISTS magazin_search_note()",
+    "DROP FUNCTION IF EXISTS magazin_search_note_unit_id()",
+    "DROP FUNCTION IF EXISTS magazin_search_note_id()",
     "DROP FUNCTION IF EXISTS magazin_search_new_catalog()",
     "DROP TABLE IF EXISTS magazin_search_journal",
     "DROP TABLE IF EXISTS magazin_search_catalog",
