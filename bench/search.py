@@ -4,9 +4,9 @@ metadata, file text, formats, dates and closure periods into a fresh catalog, th
 the search page and `/api/search/` do for a first page (count, the page of 25 best first, the
 facets) for an archivist (the whole tenant) and for a reader (the open units), on the
 embedded default (SQLite) and on PostgreSQL (a throw-away server from scripts/postgres.sh) in
-one run, both searching the tantivy index built from the catalog. Prints median and p95 latency per kind of query and
-searcher, the time the tantivy index took to build from the loaded catalog, and the index's
-size on disk; the aim is p95 under 100 ms.
+one run, both searching the tantivy index built from the catalog. Prints median and p95
+latency per kind of query and searcher, the time the tantivy index took to build from the
+loaded catalog, and the index's size on disk; the aim is p95 under 100 ms.
 
 Usage: python bench/search.py [--units N] [--repeat R] [--skip-postgres | --skip-sqlite]
 """
