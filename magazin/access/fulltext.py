@@ -321,11 +321,16 @@ class FullTextIndex:
         """This index folder's name among the indexes following the journal (several
         machines may share one PostgreSQL catalog), made once."""
         path = self.folder / "follower"
-        try:
-            return path.read_text().strip()
-        except FileNotFoundError:
-            write_atomically(path, secrets.token_hex(16).encode(), durable=True)
-            return path.read_text().strip()
+        if not path.exists():  # made whole beside it, then linked: the first process's wins
+            made = self.folder / f".follower.{secrets.token_hex(4)}"
+            write_atomically(made, secrets.token_hex(16).encode(), durable=True)
+            try:
+                os.link(made, path)
+            except FileExistsError:
+                pass
+            finally:
+                made.unlink()
+        return path.read_text().strip()
 
     def _record(self, state: dict) -> None:
         """Note in the catalog how far this index has followed the journal."""
