@@ -58,6 +58,7 @@ from pathlib import Path
 
 import tantivy
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from magazin.core.atomic import write_atomically
 
@@ -214,7 +215,14 @@ _GRANTS = {
     "sqlite": "group_concat(g.reader_id || ':' || g.expires)",
     "postgresql": "string_agg(g.reader_id || ':' || to_char(g.expires, 'YYYY-MM-DD'), ',')",
 }
-_ID_LIST = {"sqlite": "SELECT value FROM json_each(%s)", "postgresql": "SELECT unnest(%s)"}
+
+
+def id_list(ids: list[int]) -> RawSQL:
+    """A subquery yielding these ids, one parameter whatever their number (SQLite: a JSON
+    array; PostgreSQL: an array)."""
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
 def _unit_rows() -> str:
@@ -349,12 +357,12 @@ class FullTextIndex:
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=FOLLOWED_DAYS)).isoformat()
         with connection.cursor() as c:
             c.execute(f"DELETE FROM {FOLLOWERS} WHERE seen < %s", [since])
-            c.execute(f"SELECT min(seq) FROM {FOLLOWERS}")
-            (low,) = c.fetchone()
-            if low is None:
+            c.execute(f"SELECT seq, pending FROM {FOLLOWERS}")
+            followers = c.fetchall()
+            if not followers:
                 return
-            c.execute(f"SELECT pending FROM {FOLLOWERS}")
-            pending = sorted({x for (p,) in c.fetchall() for x in json.loads(p)})
+            low = min(seq for seq, _p in followers)
+            pending = sorted({x for _seq, p in followers for x in json.loads(p)})
             if connection.vendor == "postgresql":  # an open transaction's entries stay
                 c.execute(f"DELETE FROM {JOURNAL} WHERE seq <= %s AND "
                           "NOT (txid = ANY(%s::xid8[]))", [low, pending])  # fmt: skip
@@ -407,10 +415,8 @@ class FullTextIndex:
                 for u in batch:  # a deletion applies to the documents added before it
                     writer.delete_documents_by_term("unit", u)
                 with connection.cursor() as c:
-                    c.execute(
-                        rows + f"WHERE d.unit_id IN ({_ID_LIST[connection.vendor]})",
-                        [json.dumps(batch) if connection.vendor == "sqlite" else batch],
-                    )
+                    ids = id_list(batch)
+                    c.execute(rows + f"WHERE d.unit_id IN ({ids.sql})", ids.params)
                     self._add(writer, c.fetchall(), formats)
                 done += len(batch)
         # the formats the new documents name are on disk before they are committed

@@ -7,7 +7,6 @@ umlauts and ß (Müller, Mueller and Muller are one word), and matches prefixes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -26,7 +25,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 
 from magazin.catalog.models import File, Fonds, Unit
 from magazin.catalog.services import unit_files, unit_root
@@ -36,6 +34,7 @@ from magazin.core.storage.ocfl import OcflError
 from magazin.core.text import extract_text, kind_of
 
 from . import fulltext
+from .fulltext import id_list
 from .models import SearchDoc
 from .scope import open_to_all
 
@@ -170,14 +169,6 @@ SNIPPET_SOURCE = 20_000
 CAP = 10_000
 # the filters a search takes (web page, API, CLI): see _filter
 FILTERS = ("fonds", "format", "access", "from", "to")
-
-
-def id_list(ids: list[int]) -> RawSQL:
-    """A subquery yielding these ids, one parameter whatever their number (SQLite: a JSON
-    array; PostgreSQL: an array)."""
-    if connection.vendor == "sqlite":
-        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
-    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
 def _facet_values() -> dict:

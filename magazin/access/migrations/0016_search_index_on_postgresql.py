@@ -24,9 +24,10 @@ import importlib
 
 from django.db import migrations
 
-UNIT_COLUMNS = ("tenant_id", "fonds_id", "year_from", "year_to", "open_from", "formats")
-DOC_COLUMNS = ("tenant_id", "metadata", "content")
-GRANT_COLUMNS = ("unit_id", "reader_id", "expires", "revoked")
+# the columns whose change the journal notes: the same as SQLite's triggers watch
+_0015 = importlib.import_module("magazin.access.migrations.0015_search_index_journal")
+UNIT_COLUMNS, DOC_COLUMNS, GRANT_COLUMNS = (_0015.UNIT_COLUMNS, _0015.DOC_COLUMNS,
+                                            _0015.GRANT_COLUMNS)  # fmt: skip
 
 
 def _changed(columns) -> str:
